@@ -31,9 +31,20 @@ export type TunnelEvent =
   | { readonly type: "handshake-complete"; readonly agentVersion: string; readonly mode: "mux" | "basic" }
   | { readonly type: "listening"; readonly host: string; readonly port: number }
   | { readonly type: "connection-opened"; readonly id: number }
-  | { readonly type: "connection-closed"; readonly id: number; readonly bytesIn: number; readonly bytesOut: number }
+  | {
+      readonly type: "connection-closed";
+      readonly id: number;
+      readonly bytesIn: number;
+      readonly bytesOut: number;
+    }
   /** The agent could not reach host:port for this connection (ConnectToPortError); the session survives. */
-  | { readonly type: "connection-failed"; readonly id: number; readonly host: string; readonly port: number; readonly message: string }
+  | {
+      readonly type: "connection-failed";
+      readonly id: number;
+      readonly host: string;
+      readonly port: number;
+      readonly message: string;
+    }
   | { readonly type: "reconnecting"; readonly attempt: number; readonly reason: string }
   | { readonly type: "reconnected" }
   | { readonly type: "closed"; readonly reason: TunnelCloseReason };

@@ -1,0 +1,258 @@
+/**
+ * The AgentMessage binary format every data-channel frame carries (ssm-session-protocol.md §5).
+ * Pure functions, no I/O: the data channel, the agent emulator and the fuzz tests all share them.
+ *
+ * Layout (all integers big-endian), 120 + n bytes:
+ *   0 HeaderLength(4)=116 | 4 MessageType(32, space padded) | 36 SchemaVersion(4) | 40 CreatedDate(8, ms)
+ *   48 SequenceNumber(8) | 56 Flags(8) | 64 MessageId(16, halves swapped) | 80 PayloadDigest(32, raw SHA-256)
+ *   112 PayloadType(4) | 116 PayloadLength(4) | 120 Payload
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { readWireUuid, writeWireUuid } from "./uuid.ts";
+
+export const HEADER_LENGTH = 116;
+export const PAYLOAD_OFFSET = HEADER_LENGTH + 4;
+export const MESSAGE_TYPE_LENGTH = 32;
+
+/** Message types on the data channel (§6.1). Peers may send others; those are ignored, not errors. */
+export const MessageType = {
+  InputStreamData: "input_stream_data",
+  OutputStreamData: "output_stream_data",
+  Acknowledge: "acknowledge",
+  ChannelClosed: "channel_closed",
+  StartPublication: "start_publication",
+  PausePublication: "pause_publication",
+  AgentSessionState: "agent_session_state",
+} as const;
+
+/** PayloadType values (§6.2). */
+export const PayloadType = {
+  None: 0,
+  Output: 1,
+  Error: 2,
+  Size: 3,
+  Parameter: 4,
+  HandshakeRequest: 5,
+  HandshakeResponse: 6,
+  HandshakeComplete: 7,
+  EncChallengeRequest: 8,
+  EncChallengeResponse: 9,
+  Flag: 10,
+  StdErr: 11,
+  ExitCode: 12,
+} as const;
+
+/** Flag payload values carried with PayloadType.Flag as a 4-byte BE uint32 (§6.5). */
+export const FlagValue = {
+  DisconnectToPort: 1,
+  TerminateSession: 2,
+  ConnectToPortError: 3,
+} as const;
+
+/** Header flags bits (§5.1). */
+export const MessageFlags = { Syn: 1n, Fin: 2n, Ack: 3n } as const;
+
+export interface AgentMessage {
+  readonly messageType: string;
+  readonly schemaVersion: number;
+  /** Unix epoch milliseconds. */
+  readonly createdDate: number;
+  readonly sequenceNumber: number;
+  readonly flags: bigint;
+  /** Lowercase hyphenated UUID text. */
+  readonly messageId: string;
+  readonly payloadType: number;
+  readonly payload: Uint8Array;
+}
+
+export interface EncodeInput {
+  readonly messageType: string;
+  readonly sequenceNumber: number;
+  readonly payloadType: number;
+  readonly payload?: Uint8Array;
+  /** @default 0n */
+  readonly flags?: bigint;
+  /** @default 1 */
+  readonly schemaVersion?: number;
+  /** @default Date.now() */
+  readonly createdDate?: number;
+  /** @default a random v4 UUID */
+  readonly messageId?: string;
+}
+
+const ascii = new TextEncoder();
+
+export function sha256(bytes: Uint8Array): Uint8Array {
+  return createHash("sha256").update(bytes).digest();
+}
+
+/** Serializes one AgentMessage exactly as the reference implementations do (§5.2). */
+export function encodeAgentMessage(input: EncodeInput): Uint8Array {
+  const payload = input.payload ?? new Uint8Array(0);
+  const type = ascii.encode(input.messageType);
+  if (type.length === 0 || type.length > MESSAGE_TYPE_LENGTH) {
+    throw new Error(
+      `message type must be 1-${MESSAGE_TYPE_LENGTH} bytes: ${JSON.stringify(input.messageType)}`,
+    );
+  }
+  const out = new Uint8Array(PAYLOAD_OFFSET + payload.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, HEADER_LENGTH);
+  out.fill(0x20, 4, 4 + MESSAGE_TYPE_LENGTH);
+  out.set(type, 4);
+  view.setUint32(36, input.schemaVersion ?? 1);
+  view.setBigUint64(40, BigInt(input.createdDate ?? Date.now()));
+  view.setBigInt64(48, BigInt(input.sequenceNumber));
+  view.setBigUint64(56, input.flags ?? 0n);
+  writeWireUuid(input.messageId ?? randomUUID(), out, 64);
+  out.set(sha256(payload), 80);
+  view.setUint32(112, input.payloadType);
+  view.setUint32(116, payload.length);
+  out.set(payload, PAYLOAD_OFFSET);
+  return out;
+}
+
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+}
+
+export interface DecodeOptions {
+  /** Check the SHA-256 payload digest, as the reference client does. @default true */
+  readonly verifyDigest?: boolean;
+}
+
+/** Publication control messages come from MGS without valid header fields; they are never validated (§5.4). */
+function isPublicationControl(type: string): boolean {
+  return type === MessageType.StartPublication || type === MessageType.PausePublication;
+}
+
+/** Strips NUL and whitespace on both ends so space- and NUL-padded senders interoperate (§5.4, §12.9). */
+function trimMessageType(raw: Uint8Array): string {
+  let start = 0;
+  let end = raw.length;
+  const isPad = (b: number | undefined) => b === 0x00 || b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+  while (start < end && isPad(raw[start])) start++;
+  while (end > start && isPad(raw[end - 1])) end--;
+  return new TextDecoder("latin1").decode(raw.subarray(start, end));
+}
+
+/**
+ * Parses and validates one frame. Throws DecodeError (never anything else) for a frame that must be
+ * dropped: too short, inconsistent lengths, missing type/date, or a digest mismatch.
+ */
+export function decodeAgentMessage(frame: Uint8Array, options: DecodeOptions = {}): AgentMessage {
+  if (frame.length < PAYLOAD_OFFSET) {
+    throw new DecodeError(`frame of ${frame.length} bytes is shorter than the ${PAYLOAD_OFFSET}-byte header`);
+  }
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const headerLength = view.getUint32(0);
+  const messageType = trimMessageType(frame.subarray(4, 4 + MESSAGE_TYPE_LENGTH));
+  const schemaVersion = view.getUint32(36);
+  const createdDate = Number(view.getBigUint64(40));
+  const sequenceNumber = Number(view.getBigInt64(48));
+  const flags = view.getBigUint64(56);
+  const messageId = readWireUuid(frame, 64);
+  const payloadType = view.getUint32(112);
+
+  if (isPublicationControl(messageType)) {
+    return {
+      messageType,
+      schemaVersion,
+      createdDate,
+      sequenceNumber,
+      flags,
+      messageId,
+      payloadType,
+      payload: new Uint8Array(0),
+    };
+  }
+  if (headerLength !== HEADER_LENGTH) {
+    throw new DecodeError(`header length ${headerLength}, expected ${HEADER_LENGTH}`);
+  }
+  if (messageType.length === 0) throw new DecodeError("empty message type");
+  if (createdDate === 0) throw new DecodeError("created date is zero");
+  const payloadLength = view.getUint32(116);
+  if (PAYLOAD_OFFSET + payloadLength !== frame.length) {
+    throw new DecodeError(
+      `payload length ${payloadLength} does not match the ${frame.length - PAYLOAD_OFFSET} bytes after the header`,
+    );
+  }
+  const payload = frame.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + payloadLength);
+  if (options.verifyDigest !== false && payloadLength !== 0) {
+    const digest = sha256(payload);
+    const wire = frame.subarray(80, 112);
+    if (!digest.every((b, i) => b === wire[i])) throw new DecodeError("payload digest mismatch");
+  }
+  return { messageType, schemaVersion, createdDate, sequenceNumber, flags, messageId, payloadType, payload };
+}
+
+/** Acknowledge payload (§6.3), in the reference implementation's field order. */
+export interface AcknowledgeContent {
+  readonly AcknowledgedMessageType: string;
+  readonly AcknowledgedMessageId: string;
+  readonly AcknowledgedMessageSequenceNumber: number;
+  readonly IsSequentialMessage: boolean;
+}
+
+/** Builds the acknowledge frame for a received stream-data message: seq 0, flags 3, payload type 0. */
+export function encodeAcknowledge(
+  acked: Pick<AgentMessage, "messageType" | "messageId" | "sequenceNumber">,
+  overrides: { createdDate?: number; messageId?: string } = {},
+): Uint8Array {
+  const content: AcknowledgeContent = {
+    AcknowledgedMessageType: acked.messageType,
+    AcknowledgedMessageId: acked.messageId,
+    AcknowledgedMessageSequenceNumber: acked.sequenceNumber,
+    IsSequentialMessage: true,
+  };
+  return encodeAgentMessage({
+    messageType: MessageType.Acknowledge,
+    sequenceNumber: 0,
+    flags: MessageFlags.Ack,
+    payloadType: PayloadType.None,
+    payload: ascii.encode(JSON.stringify(content)),
+    ...overrides,
+  });
+}
+
+/** Parses an acknowledge payload; throws DecodeError on garbage. */
+export function parseAcknowledge(payload: Uint8Array): AcknowledgeContent {
+  const value = parseJsonPayload(payload);
+  const seq = (value as Partial<AcknowledgeContent>).AcknowledgedMessageSequenceNumber;
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) {
+    throw new DecodeError("acknowledge without a valid AcknowledgedMessageSequenceNumber");
+  }
+  return value as AcknowledgeContent;
+}
+
+/** Encodes a flag payload (4-byte BE uint32). */
+export function encodeFlag(flag: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, flag);
+  return out;
+}
+
+/** Decodes a flag payload; throws DecodeError unless it is exactly 4 bytes. */
+export function decodeFlag(payload: Uint8Array): number {
+  if (payload.length !== 4) throw new DecodeError(`flag payload of ${payload.length} bytes, expected 4`);
+  return new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0);
+}
+
+/** Parses a JSON control payload into an object; throws DecodeError on anything else. */
+export function parseJsonPayload(payload: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
+  } catch {
+    throw new DecodeError("payload is not valid UTF-8 JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new DecodeError("payload JSON is not an object");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** True for the two message types that carry sequenced stream data. */
+export function isStreamData(type: string): boolean {
+  return type === MessageType.InputStreamData || type === MessageType.OutputStreamData;
+}

@@ -1,0 +1,34 @@
+/**
+ * Session Manager writes a MessageId's 16 canonical UUID bytes with their 8-byte halves swapped
+ * (the reference client treats bytes 8-15 as the "least significant long" and writes it first).
+ * See ssm-session-protocol.md §5.3 and test vector TV-1.
+ */
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Canonical (RFC 4122 order) bytes of a hyphenated UUID string. */
+export function uuidToBytes(uuid: string): Uint8Array {
+  if (!UUID_TEXT.test(uuid)) throw new Error(`not a UUID: ${JSON.stringify(uuid)}`);
+  return Uint8Array.from(Buffer.from(uuid.replaceAll("-", ""), "hex"));
+}
+
+/** Lowercase hyphenated text form of 16 canonical UUID bytes. */
+export function bytesToUuid(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Writes a UUID in Session Manager's wire order (halves swapped) into `out` at `offset`. */
+export function writeWireUuid(uuid: string, out: Uint8Array, offset: number): void {
+  const canonical = uuidToBytes(uuid);
+  out.set(canonical.subarray(8, 16), offset);
+  out.set(canonical.subarray(0, 8), offset + 8);
+}
+
+/** Reads a UUID written in Session Manager's wire order. */
+export function readWireUuid(wire: Uint8Array, offset: number): string {
+  const canonical = new Uint8Array(16);
+  canonical.set(wire.subarray(offset + 8, offset + 16), 0);
+  canonical.set(wire.subarray(offset, offset + 8), 8);
+  return bytesToUuid(canonical);
+}
