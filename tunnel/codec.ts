@@ -218,11 +218,17 @@ export function encodeAcknowledge(
 /** Parses an acknowledge payload; throws DecodeError on garbage. */
 export function parseAcknowledge(payload: Uint8Array): AcknowledgeContent {
   const value = parseJsonPayload(payload);
-  const seq = (value as Partial<AcknowledgeContent>).AcknowledgedMessageSequenceNumber;
+  const seq = value.AcknowledgedMessageSequenceNumber;
   if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) {
     throw new DecodeError("acknowledge without a valid AcknowledgedMessageSequenceNumber");
   }
-  return value as AcknowledgeContent;
+  // Type and id are informational only: senders match acks by sequence number (§6.3).
+  return {
+    AcknowledgedMessageType: String(value.AcknowledgedMessageType ?? ""),
+    AcknowledgedMessageId: String(value.AcknowledgedMessageId ?? ""),
+    AcknowledgedMessageSequenceNumber: seq,
+    IsSequentialMessage: value.IsSequentialMessage !== false,
+  };
 }
 
 /** Encodes a flag payload (4-byte BE uint32). */
