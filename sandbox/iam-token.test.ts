@@ -1,0 +1,117 @@
+import { describe, expect, test } from "bun:test";
+import { Signer } from "@aws-sdk/rds-signer";
+import { generateSandboxCredentials } from "./credentials.ts";
+import { checkIamToken, loginUserFromDn, type TokenCheckContext } from "./iam-token.ts";
+
+const region = "eu-central-1";
+const endpoint = `appdb.aaaaaaaaaa.${region}.rds.amazonaws.com`;
+const creds = generateSandboxCredentials();
+
+function sign(overrides: Partial<{ hostname: string; port: number; username: string; region: string }> = {}) {
+  return new Signer({
+    hostname: endpoint,
+    port: 5432,
+    username: "alice",
+    region,
+    credentials: creds,
+    ...overrides,
+  }).getAuthToken();
+}
+
+const ctx = (over: Partial<TokenCheckContext> = {}): TokenCheckContext => ({
+  credentials: creds,
+  region,
+  loginUser: "alice",
+  isDatabaseEndpoint: async (host, port) => host === endpoint && port === 5432,
+  ...over,
+});
+
+async function reasonOf(token: string, over: Partial<TokenCheckContext> = {}): Promise<string> {
+  const result = await checkIamToken(token, ctx(over));
+  return result.ok ? "accepted" : result.reason;
+}
+
+describe("checkIamToken", () => {
+  test("accepts a fresh rds-signer token of realistic length", async () => {
+    const token = await sign();
+    expect(token.length).toBeGreaterThan(770);
+    expect(await reasonOf(token)).toBe("accepted");
+  });
+
+  test("refuses a token made for another user", async () => {
+    expect(await reasonOf(await sign({ username: "mallory" }))).toContain('DBUser "mallory"');
+  });
+
+  test("refuses an expired token and one dated in the future", async () => {
+    const token = await sign();
+    const later = new Date(Date.now() + 901_000);
+    expect(await reasonOf(token, { now: later })).toContain("expired");
+    const earlier = new Date(Date.now() - 5 * 60_000);
+    expect(await reasonOf(token, { now: earlier })).toContain("future");
+  });
+
+  test("refuses a tampered token", async () => {
+    const token = await sign();
+    const tampered = token.replace(
+      /X-Amz-Signature=([0-9a-f])/,
+      (_m, c: string) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`,
+    );
+    expect(tampered).not.toBe(token);
+    expect(await reasonOf(tampered)).toContain("signature does not match");
+    const longer = token.replace("X-Amz-Expires=900", "X-Amz-Expires=899");
+    expect(await reasonOf(longer)).toContain("signature does not match");
+  });
+
+  test("refuses a token signed for the local tunnel port", async () => {
+    const token = await sign({ hostname: "localhost", port: 15432 });
+    expect(await reasonOf(token)).toContain("not the endpoint of a database");
+  });
+
+  test("refuses a token signed for another region", async () => {
+    expect(await reasonOf(await sign({ region: "us-east-1" }))).toContain("region is us-east-1");
+  });
+
+  test("refuses a token signed with the wrong secret or another session token", async () => {
+    const wrongSecret = await new Signer({
+      hostname: endpoint,
+      port: 5432,
+      username: "alice",
+      region,
+      credentials: { ...creds, secretAccessKey: generateSandboxCredentials().secretAccessKey },
+    }).getAuthToken();
+    expect(await reasonOf(wrongSecret)).toContain("signature does not match");
+    const otherSession = await new Signer({
+      hostname: endpoint,
+      port: 5432,
+      username: "alice",
+      region,
+      credentials: { ...creds, sessionToken: "other" },
+    }).getAuthToken();
+    expect(await reasonOf(otherSession)).toContain("X-Amz-Security-Token");
+    const otherKey = await new Signer({
+      hostname: endpoint,
+      port: 5432,
+      username: "alice",
+      region,
+      credentials: generateSandboxCredentials(),
+    }).getAuthToken();
+    expect(await reasonOf(otherKey)).toContain("access key id");
+  });
+
+  test("refuses garbage and extra parameters, and never echoes the token", async () => {
+    expect(await reasonOf("hunter2")).toContain("not an RDS IAM token");
+    const token = await sign();
+    const extra = `${token}&X-Evil=1`;
+    const reason = await reasonOf(extra);
+    expect(reason).toContain("unexpected query parameter");
+    expect(reason).not.toContain(creds.sessionToken.slice(0, 40));
+  });
+});
+
+describe("loginUserFromDn", () => {
+  test("takes the role from the DN PostgreSQL builds", () => {
+    expect(loginUserFromDn("cn=alice,dc=rds-iam")).toBe("alice");
+    expect(loginUserFromDn("cn=,dc=rds-iam")).toBeUndefined();
+    expect(loginUserFromDn("uid=alice,dc=other")).toBeUndefined();
+  });
+});
