@@ -1,0 +1,146 @@
+import { describe, expect, test } from "bun:test";
+import { ReliableSender } from "./reliable-sender.ts";
+
+function setup(options: { window?: number; maxAttempts?: number } = {}) {
+  const clock = { t: 1000 };
+  const wire: number[] = [];
+  let connected = true;
+  const sender = new ReliableSender({
+    now: () => clock.t,
+    transmit: (bytes) => {
+      if (!connected) return false;
+      wire.push(bytes[0] as number);
+      return true;
+    },
+    ...options,
+  });
+  const send = (id: number) => sender.send(() => Uint8Array.of(id));
+  return { clock, wire, sender, send, setConnected: (c: boolean) => (connected = c) };
+}
+
+describe("ReliableSender", () => {
+  test("numbers messages from 0 per direction and transmits them at once", () => {
+    const { sender, send, wire } = setup();
+    expect(send(10)).toBe(0);
+    expect(send(11)).toBe(1);
+    expect(wire).toEqual([10, 11]);
+    expect(sender.unacked).toBe(2);
+    expect(sender.nextSequence).toBe(2);
+  });
+
+  test("RTO maths follows §7.2: RTTVAR from the old RTT, then RTT, then RTO with the 10 ms floor term", () => {
+    const { sender, send, clock } = setup();
+    expect(sender.rto).toBe(200);
+    send(1);
+    clock.t += 20; // sample 20
+    expect(sender.acknowledge(0)).toBe(true);
+    // RTTVAR = 0.75*0 + 0.25*|100-20| = 20; RTT = 0.875*100 + 0.125*20 = 90; RTO = 90 + max(10, 80) = 170
+    expect(sender.rttVar).toBeCloseTo(20, 10);
+    expect(sender.rtt).toBeCloseTo(90, 10);
+    expect(sender.rto).toBeCloseTo(170, 10);
+    send(2);
+    clock.t += 90; // sample equal to RTT: RTTVAR shrinks, 4*RTTVAR = 60
+    sender.acknowledge(1);
+    expect(sender.rttVar).toBeCloseTo(15, 10);
+    expect(sender.rtt).toBeCloseTo(90, 10);
+    expect(sender.rto).toBeCloseTo(150, 10);
+  });
+
+  test("RTO uses the 10 ms granularity floor once RTTVAR is tiny, and is capped at 1 s", () => {
+    const { sender, send, clock } = setup();
+    for (let i = 0; i < 200; i++) {
+      send(i);
+      clock.t += 1;
+      sender.acknowledge(i);
+    }
+    expect(sender.rtt).toBeLessThan(2);
+    expect(sender.rto).toBeCloseTo(sender.rtt + 10, 0);
+    for (let i = 200; i < 260; i++) {
+      send(i);
+      clock.t += 5000;
+      sender.acknowledge(i);
+    }
+    expect(sender.rto).toBe(1000);
+  });
+
+  test("an overdue message is resent with the same bytes, lastSent is stored (no storm on the next tick)", () => {
+    const { sender, send, clock, wire } = setup();
+    send(7);
+    clock.t += 200;
+    sender.tick();
+    expect(wire).toEqual([7]); // not overdue: now - lastSent must exceed the RTO
+    clock.t += 1;
+    sender.tick();
+    expect(wire).toEqual([7, 7]);
+    clock.t += 100;
+    sender.tick();
+    expect(wire).toEqual([7, 7]); // lastSent was updated on the resend
+    clock.t += 101;
+    sender.tick();
+    expect(wire).toEqual([7, 7, 7]);
+  });
+
+  test("every overdue message is resent in one tick, acked ones are not, newer ones wait", () => {
+    const { sender, send, clock, wire } = setup();
+    send(1);
+    send(2);
+    send(3);
+    clock.t += 150;
+    send(4);
+    sender.acknowledge(1);
+    clock.t += 60;
+    wire.length = 0;
+    sender.tick();
+    expect(wire).toEqual([1, 3]);
+  });
+
+  test("acks for unknown or already acked sequence numbers are ignored", () => {
+    const { sender, send } = setup();
+    send(1);
+    expect(sender.acknowledge(5)).toBe(false);
+    expect(sender.acknowledge(0)).toBe(true);
+    expect(sender.acknowledge(0)).toBe(false);
+    expect(sender.isAcked(0)).toBe(true);
+  });
+
+  test("a full window is reported (back-pressure) instead of dropping the oldest message", () => {
+    const { sender, send } = setup({ window: 3 });
+    send(1);
+    send(2);
+    expect(sender.windowFull).toBe(false);
+    send(3);
+    expect(sender.windowFull).toBe(true);
+    send(4); // callers should have paused, but nothing is lost if they did not
+    expect(sender.unacked).toBe(4);
+    sender.acknowledge(0);
+    sender.acknowledge(1);
+    expect(sender.windowFull).toBe(false);
+  });
+
+  test("without a socket nothing is counted as an attempt; after reconnect markAllDue resends at once", () => {
+    const { sender, send, clock, wire, setConnected } = setup({ maxAttempts: 2 });
+    send(1);
+    setConnected(false);
+    for (let i = 0; i < 10; i++) {
+      clock.t += 1000;
+      expect(sender.tick()).toBe("ok");
+    }
+    setConnected(true);
+    send(2);
+    sender.markAllDue();
+    wire.length = 0;
+    sender.tick();
+    expect(wire).toEqual([1, 2]);
+  });
+
+  test("reports exhaustion when a due message already had maxAttempts resends", () => {
+    const { sender, send, clock } = setup({ maxAttempts: 2 });
+    send(1);
+    clock.t += 300;
+    expect(sender.tick()).toBe("ok");
+    clock.t += 300;
+    expect(sender.tick()).toBe("ok");
+    clock.t += 300;
+    expect(sender.tick()).toBe("exhausted");
+  });
+});
