@@ -1,0 +1,155 @@
+import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { Construct } from "constructs";
+import { type PolicyStatement, policyDocument, serviceTrustPolicy } from "./iam-document.ts";
+import { idleStopUserData } from "./jumphost-user-data.ts";
+import { checkIntRange, InvalidPropsError } from "./props-error.ts";
+
+/** Public SSM parameter AWS keeps pointing at the latest Amazon Linux 2023 AMI (owner pinned by AWS). */
+export const AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+
+/** Where Session Manager writes session logs, so the instance role can be scoped to exactly these. */
+export interface SessionLoggingTarget {
+  readonly bucketArn: string;
+  readonly logGroupArn: string;
+}
+
+export interface Ec2JumpHostProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly subnetId: string;
+  readonly securityGroupId: string;
+  readonly kmsKeyArn: string;
+  /** x86_64 instance type. @default "t3.micro" */
+  readonly instanceType?: string;
+  /** Minutes without a port-forwarding session before the instance stops itself (1-1440). @default 30 */
+  readonly idleStopMinutes?: number;
+  /** Session log destinations the role may write to. @default none (no logging permissions) */
+  readonly sessionLogging?: SessionLoggingTarget;
+  /** Tags for the root volume, which provider default_tags do not reach. @default none */
+  readonly volumeTags?: Readonly<Record<string, string>>;
+  /** Extra tags for the instance (e.g. `dbtunnel:role`). @default none */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The EC2 jump host: Amazon Linux 2023 from the public SSM parameter, no key pair, no public IP, IMDSv2
+ * with hop limit 1, KMS-encrypted root volume, and an inline least-privilege Session Manager policy
+ * instead of AmazonSSMManagedInstanceCore (which also grants Run Command, State Manager, inventory and
+ * parameter reads that a forwarding host never needs).
+ */
+export class Ec2JumpHost extends Construct {
+  readonly instance: Instance;
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, props: Ec2JumpHostProps) {
+    super(scope, id);
+    checkIntRange("Ec2JumpHost", "idleStopMinutes", props.idleStopMinutes, 1, 1440);
+    const instanceType = props.instanceType ?? "t3.micro";
+    if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType)) {
+      throw new InvalidPropsError(
+        "Ec2JumpHost",
+        "instanceType",
+        `"${instanceType}" is not an instance type`,
+        'use a type such as "t3.micro"',
+      );
+    }
+
+    const ami = new DataAwsSsmParameter(this, "ami", { name: AL2023_AMI_PARAMETER });
+    this.role = new IamRole(this, "role", {
+      name: `${props.namePrefix}-jumphost`,
+      assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com"),
+    });
+    new IamRolePolicy(this, "session-manager", {
+      name: "session-manager-least-privilege",
+      role: this.role.id,
+      policy: policyDocument(instanceStatements(props)),
+    });
+    const profile = new IamInstanceProfile(this, "profile", {
+      name: `${props.namePrefix}-jumphost`,
+      role: this.role.name,
+    });
+
+    this.instance = new Instance(this, "instance", {
+      // insecure_value: the AMI id is public and not sensitive; `value` would hide it in every plan.
+      ami: ami.insecureValue,
+      instanceType,
+      subnetId: props.subnetId,
+      vpcSecurityGroupIds: [props.securityGroupId],
+      iamInstanceProfile: profile.name,
+      // associate_public_ip_address stays unset: the subnets map no public IP, and moto reads an explicit
+      // `false` back as `true`, which would replace the instance on every plan (design.md, sandbox facts).
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      rootBlockDevice: {
+        encrypted: true,
+        kmsKeyId: props.kmsKeyArn,
+        volumeType: "gp3",
+        deleteOnTermination: true,
+        tags: { Name: `${props.namePrefix}-jumphost-root`, ...props.volumeTags },
+      },
+      instanceInitiatedShutdownBehavior: "stop",
+      userData: idleStopUserData(props.idleStopMinutes ?? 30),
+      userDataReplaceOnChange: true,
+      tags: { Name: `${props.namePrefix}-jumphost`, ...props.tags },
+    });
+  }
+}
+
+function instanceStatements(props: Ec2JumpHostProps): PolicyStatement[] {
+  const statements: PolicyStatement[] = [
+    {
+      // The ssmmessages channel actions have no resource types in IAM: "*" is the only possible resource.
+      Sid: "SessionManagerChannels",
+      Effect: "Allow",
+      Action: [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "AgentRegistersThisAccountsInstances",
+      Effect: "Allow",
+      Action: "ssm:UpdateInstanceInformation",
+      Resource: `arn:aws:ec2:${props.region}:${props.accountId}:instance/*`,
+    },
+    {
+      Sid: "DecryptSessionData",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: props.kmsKeyArn,
+    },
+  ];
+  if (props.sessionLogging) {
+    const { bucketArn, logGroupArn } = props.sessionLogging;
+    statements.push(
+      { Sid: "WriteSessionLogsToS3", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/*` },
+      {
+        Sid: "CheckSessionLogBucketEncryption",
+        Effect: "Allow",
+        Action: "s3:GetEncryptionConfiguration",
+        Resource: bucketArn,
+      },
+      {
+        Sid: "WriteSessionLogsToCloudWatch",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: `${logGroupArn}:*`,
+      },
+      {
+        // The agent lists log groups to check the target exists; DescribeLogGroups cannot be scoped.
+        Sid: "AgentChecksLogGroupExists",
+        Effect: "Allow",
+        Action: "logs:DescribeLogGroups",
+        Resource: "*",
+      },
+    );
+  }
+  return statements;
+}

@@ -1,0 +1,180 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { Construct } from "constructs";
+import { type PolicyStatement, policyDocument } from "./iam-document.ts";
+import { checkIntRange, InvalidPropsError } from "./props-error.ts";
+
+export interface EcsJumpHostProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupId: string;
+  readonly kmsKeyArn: string;
+  /**
+   * Image with a shell for the jump container. It must live in a private ECR repository of this account
+   * and region: the isolated subnets reach ECR only through the ecr.api / ecr.dkr / S3 endpoints.
+   */
+  readonly containerImage: string;
+  /** Fargate CPU units. @default 256 */
+  readonly cpu?: number;
+  /** Fargate memory in MiB. @default 512 */
+  readonly memory?: number;
+  /** Container log retention in days. @default 365 */
+  readonly logRetentionDays?: number;
+  /** Extra tags for the service and its tasks (e.g. `dbtunnel:role`). @default none */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Fargate jump host reached through ECS Exec: one service with desired count 1 and
+ * `enable_execute_command`, a task role holding only the four ssmmessages channel actions (plus KMS for
+ * the exec session key), an execution role distinct from the task role, a non-privileged container
+ * without host PID. The root filesystem stays writable because the SSM agent that ECS Exec injects
+ * writes to it (aws-facts.md).
+ */
+export class EcsJumpHost extends Construct {
+  readonly cluster: EcsCluster;
+  readonly service: EcsService;
+  readonly taskRole: IamRole;
+  readonly executionRole: IamRole;
+
+  constructor(scope: Construct, id: string, props: EcsJumpHostProps) {
+    super(scope, id);
+    if (!props.containerImage) {
+      throw new InvalidPropsError(
+        "EcsJumpHost",
+        "containerImage",
+        "is empty",
+        "push an image with a shell (e.g. amazonlinux:2023) to a private ECR repository and pass its URI",
+      );
+    }
+    checkIntRange("EcsJumpHost", "cpu", props.cpu, 256, 16384);
+    checkIntRange("EcsJumpHost", "memory", props.memory, 512, 122880);
+    checkIntRange("EcsJumpHost", "logRetentionDays", props.logRetentionDays, 1, 3653);
+    const name = `${props.namePrefix}-jumphost`;
+    const trust = (service: string) =>
+      policyDocument([
+        {
+          Effect: "Allow",
+          Principal: { Service: service },
+          Action: "sts:AssumeRole",
+          // Confused-deputy guard: only ECS acting for this account may assume the role.
+          Condition: { StringEquals: { "aws:SourceAccount": props.accountId } },
+        },
+      ]);
+
+    const logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: `/dbtunnel/${props.namePrefix}/jumphost`,
+      kmsKeyId: props.kmsKeyArn,
+      retentionInDays: props.logRetentionDays ?? 365,
+    });
+
+    this.cluster = new EcsCluster(this, "cluster", {
+      name,
+      setting: [{ name: "containerInsights", value: "enabled" }],
+      configuration: { executeCommandConfiguration: { kmsKeyId: props.kmsKeyArn, logging: "DEFAULT" } },
+    });
+
+    this.executionRole = new IamRole(this, "execution-role", {
+      name: `${name}-execution`,
+      assumeRolePolicy: trust("ecs-tasks.amazonaws.com"),
+    });
+    new IamRolePolicy(this, "execution-policy", {
+      name: "pull-image-write-logs",
+      role: this.executionRole.id,
+      policy: policyDocument([
+        // GetAuthorizationToken has no resource type in IAM: "*" is the only possible resource.
+        { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+        {
+          Sid: "PullFromThisAccountsRepositories",
+          Effect: "Allow",
+          Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+          Resource: `arn:aws:ecr:${props.region}:${props.accountId}:repository/*`,
+        },
+        {
+          Sid: "WriteContainerLogs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: `${logGroup.arn}:*`,
+        },
+      ]),
+    });
+
+    this.taskRole = new IamRole(this, "task-role", {
+      name: `${name}-task`,
+      assumeRolePolicy: trust("ecs-tasks.amazonaws.com"),
+    });
+    const taskStatements: PolicyStatement[] = [
+      {
+        // The ssmmessages channel actions have no resource types in IAM: "*" is the only possible resource.
+        Sid: "EcsExecChannels",
+        Effect: "Allow",
+        Action: [
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
+        ],
+        Resource: "*",
+      },
+      { Sid: "DecryptExecSessionData", Effect: "Allow", Action: "kms:Decrypt", Resource: props.kmsKeyArn },
+    ];
+    new IamRolePolicy(this, "task-policy", {
+      name: "ecs-exec",
+      role: this.taskRole.id,
+      policy: policyDocument(taskStatements),
+    });
+
+    const task = new EcsTaskDefinition(this, "task", {
+      family: name,
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: String(props.cpu ?? 256),
+      memory: String(props.memory ?? 512),
+      executionRoleArn: this.executionRole.arn,
+      taskRoleArn: this.taskRole.arn,
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      containerDefinitions: JSON.stringify([
+        {
+          name: "jumphost",
+          image: props.containerImage,
+          essential: true,
+          command: ["sleep", "infinity"],
+          privileged: false,
+          // The ECS Exec agent is bind-mounted and writes state into the container filesystem.
+          readonlyRootFilesystem: false,
+          linuxParameters: { initProcessEnabled: true },
+          logConfiguration: {
+            logDriver: "awslogs",
+            options: {
+              "awslogs-group": logGroup.name,
+              "awslogs-region": props.region,
+              "awslogs-stream-prefix": "jumphost",
+            },
+          },
+        },
+      ]),
+    });
+
+    this.service = new EcsService(this, "service", {
+      name,
+      cluster: this.cluster.arn,
+      taskDefinition: task.arn,
+      desiredCount: 1,
+      launchType: "FARGATE",
+      enableExecuteCommand: true,
+      propagateTags: "SERVICE",
+      networkConfiguration: {
+        subnets: [...props.subnetIds],
+        securityGroups: [props.securityGroupId],
+        assignPublicIp: false,
+      },
+      tags: { Name: name, ...props.tags },
+    });
+  }
+}

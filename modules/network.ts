@@ -1,0 +1,262 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { NetworkAcl } from "@cdktf/provider-aws/lib/network-acl";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { Construct } from "constructs";
+import { cidrSubnet, formatCidr, parseCidr } from "./cidr.ts";
+import { policyDocument, serviceTrustPolicy } from "./iam-document.ts";
+import { checkIntRange, InvalidPropsError } from "./props-error.ts";
+
+/** A VPC the stack does not own. Flow logs, NACLs and the default group stay the owner's responsibility. */
+export interface ExistingVpcProps {
+  readonly vpcId: string;
+  /** Private subnets (at least two, in different AZs) for the endpoints, jump host and database. */
+  readonly subnetIds: readonly string[];
+  /** Route tables of those subnets; the S3 gateway endpoint adds its route to them. */
+  readonly routeTableIds: readonly string[];
+}
+
+export interface NetworkProps {
+  /** Prefix for Name tags and IAM names, e.g. the stack name. */
+  readonly namePrefix: string;
+  /** Key that encrypts the flow-log group. Required unless `existingVpc` is set. */
+  readonly kmsKeyArn?: string;
+  /** VPC range, /16 to /24. @default "10.40.0.0/16" */
+  readonly cidr?: string;
+  /** Availability zones for the private isolated subnets, at least two. Required unless `existingVpc` is set. */
+  readonly availabilityZones?: readonly string[];
+  /**
+   * Opt-in: add a public subnet with an internet gateway, an Elastic IP and a NAT gateway, and a default
+   * route for the private subnets. Breaks the "isolated" property; only for jump hosts that must reach
+   * something outside AWS. @default false
+   */
+  readonly allowInternetEgress?: boolean;
+  /** Flow-log retention in days. @default 365 */
+  readonly flowLogRetentionDays?: number;
+  /** Use this VPC instead of creating one. @default a new VPC */
+  readonly existingVpc?: ExistingVpcProps;
+}
+
+const NAME = "Network";
+
+/**
+ * Private isolated network: subnets in at least two AZs with no public IP mapping, a route table with
+ * only the local route, the default security group stripped of all rules, NACLs that deny inbound SSH
+ * and RDP, and flow logs to a KMS-encrypted log group. Or an existing VPC passed through.
+ */
+export class Network extends Construct {
+  readonly vpcId: string;
+  readonly privateSubnetIds: string[];
+  readonly privateRouteTableIds: string[];
+  /** The VPC range when the stack created it; undefined for an existing VPC. */
+  readonly vpcCidr?: string;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    if (props.existingVpc) {
+      const existing = props.existingVpc;
+      if (existing.subnetIds.length < 2) {
+        throw new InvalidPropsError(
+          NAME,
+          "existingVpc.subnetIds",
+          `has ${existing.subnetIds.length} subnet(s)`,
+          "give at least two private subnets in different availability zones",
+        );
+      }
+      if (existing.routeTableIds.length < 1) {
+        throw new InvalidPropsError(
+          NAME,
+          "existingVpc.routeTableIds",
+          "is empty",
+          "give the route tables of the private subnets (the S3 gateway endpoint needs them)",
+        );
+      }
+      this.vpcId = existing.vpcId;
+      this.privateSubnetIds = [...existing.subnetIds];
+      this.privateRouteTableIds = [...existing.routeTableIds];
+      return;
+    }
+
+    const cidrText = props.cidr ?? "10.40.0.0/16";
+    const cidr = parseCidr(cidrText);
+    if (typeof cidr === "string")
+      throw new InvalidPropsError(NAME, "cidr", cidr, "use a network address such as 10.40.0.0/16");
+    if (cidr.prefix < 16 || cidr.prefix > 24) {
+      throw new InvalidPropsError(
+        NAME,
+        "cidr",
+        `is /${cidr.prefix}`,
+        "use a prefix from /16 to /24 (AWS VPC limits, room for /28+ subnets)",
+      );
+    }
+    const zones = props.availabilityZones ?? [];
+    if (zones.length < 2 || new Set(zones).size !== zones.length) {
+      throw new InvalidPropsError(
+        NAME,
+        "availabilityZones",
+        `lists ${zones.length} distinct zone(s)`,
+        "list at least two different availability zones",
+      );
+    }
+    // 4 extra bits give 16 blocks: up to 15 private subnets plus the last block for the opt-in public subnet.
+    if (zones.length > 15)
+      throw new InvalidPropsError(
+        NAME,
+        "availabilityZones",
+        `lists ${zones.length} zones`,
+        "list at most 15",
+      );
+    if (!props.kmsKeyArn)
+      throw new InvalidPropsError(
+        NAME,
+        "kmsKeyArn",
+        "is missing",
+        "pass the stack key so the flow-log group is encrypted",
+      );
+    checkIntRange(NAME, "flowLogRetentionDays", props.flowLogRetentionDays, 1, 3653);
+    const prefix = props.namePrefix;
+
+    const vpc = new Vpc(this, "vpc", {
+      cidrBlock: cidrText,
+      // Private DNS of interface endpoints needs both.
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+      tags: { Name: prefix },
+    });
+    this.vpcId = vpc.id;
+    this.vpcCidr = cidrText;
+
+    // Taking the default group under management with no rule blocks removes AWS's allow-all rules.
+    new DefaultSecurityGroup(this, "default-sg", {
+      vpcId: vpc.id,
+      ingress: [],
+      egress: [],
+      tags: { Name: `${prefix}-default-no-rules` },
+    });
+
+    const routeTable = new RouteTable(this, "private-rt", {
+      vpcId: vpc.id,
+      tags: { Name: `${prefix}-private` },
+    });
+    this.privateRouteTableIds = [routeTable.id];
+    const subnets = zones.map((zone, index) => {
+      const subnet = new Subnet(this, `private-${index}`, {
+        vpcId: vpc.id,
+        availabilityZone: zone,
+        cidrBlock: formatCidr(cidrSubnet(cidr, 4, index)),
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${prefix}-private-${zone}` },
+      });
+      new RouteTableAssociation(this, `private-${index}-rt`, {
+        subnetId: subnet.id,
+        routeTableId: routeTable.id,
+      });
+      return subnet;
+    });
+    this.privateSubnetIds = subnets.map((s) => s.id);
+
+    new NetworkAcl(this, "private-nacl", {
+      vpcId: vpc.id,
+      subnetIds: this.privateSubnetIds,
+      ingress: [
+        // Evaluated in rule-number order: the denies win over the allows below, even inside the VPC.
+        { ruleNo: 10, action: "deny", protocol: "tcp", cidrBlock: "0.0.0.0/0", fromPort: 22, toPort: 22 },
+        { ruleNo: 20, action: "deny", protocol: "tcp", cidrBlock: "0.0.0.0/0", fromPort: 3389, toPort: 3389 },
+        { ruleNo: 100, action: "allow", protocol: "-1", cidrBlock: cidrText, fromPort: 0, toPort: 0 },
+        // NACLs are stateless: replies from the S3 gateway endpoint come from S3's public addresses.
+        {
+          ruleNo: 110,
+          action: "allow",
+          protocol: "tcp",
+          cidrBlock: "0.0.0.0/0",
+          fromPort: 1024,
+          toPort: 65535,
+        },
+      ],
+      // Security groups do the real egress filtering; the NACL only guards inbound.
+      egress: [
+        { ruleNo: 100, action: "allow", protocol: "-1", cidrBlock: "0.0.0.0/0", fromPort: 0, toPort: 0 },
+      ],
+      tags: { Name: `${prefix}-private` },
+    });
+
+    const flowLogGroup = new CloudwatchLogGroup(this, "flow-log-group", {
+      name: `/dbtunnel/${prefix}/vpc-flow-logs`,
+      kmsKeyId: props.kmsKeyArn,
+      retentionInDays: props.flowLogRetentionDays ?? 365,
+    });
+    const flowLogRole = new IamRole(this, "flow-log-role", {
+      name: `${prefix}-vpc-flow-logs`,
+      assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com"),
+    });
+    new IamRolePolicy(this, "flow-log-policy", {
+      name: "write-flow-logs",
+      role: flowLogRole.id,
+      policy: policyDocument([
+        {
+          Sid: "WriteOwnFlowLogGroup",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          Resource: [flowLogGroup.arn, `${flowLogGroup.arn}:*`],
+        },
+      ]),
+    });
+    new FlowLog(this, "flow-log", {
+      vpcId: vpc.id,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: flowLogGroup.arn,
+      iamRoleArn: flowLogRole.arn,
+      tags: { Name: `${prefix}-flow-log` },
+    });
+
+    if (props.allowInternetEgress)
+      this.addInternetEgress(prefix, vpc, formatCidr(cidrSubnet(cidr, 4, 15)), zones[0] ?? "", routeTable);
+  }
+
+  /** Explicit opt-in only: public subnet + IGW + EIP + NAT and a default route for the private subnets. */
+  private addInternetEgress(
+    prefix: string,
+    vpc: Vpc,
+    publicCidr: string,
+    zone: string,
+    privateRt: RouteTable,
+  ): void {
+    const igw = new InternetGateway(this, "igw", { vpcId: vpc.id, tags: { Name: prefix } });
+    const publicSubnet = new Subnet(this, "public-0", {
+      vpcId: vpc.id,
+      availabilityZone: zone,
+      cidrBlock: publicCidr,
+      mapPublicIpOnLaunch: false,
+      tags: { Name: `${prefix}-public-nat-only` },
+    });
+    const publicRt = new RouteTable(this, "public-rt", { vpcId: vpc.id, tags: { Name: `${prefix}-public` } });
+    new Route(this, "public-default", {
+      routeTableId: publicRt.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: igw.id,
+    });
+    new RouteTableAssociation(this, "public-0-rt", { subnetId: publicSubnet.id, routeTableId: publicRt.id });
+    const eip = new Eip(this, "nat-eip", { domain: "vpc", tags: { Name: `${prefix}-nat` } });
+    const nat = new NatGateway(this, "nat", {
+      allocationId: eip.id,
+      subnetId: publicSubnet.id,
+      tags: { Name: prefix },
+    });
+    new Route(this, "private-default", {
+      routeTableId: privateRt.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      natGatewayId: nat.id,
+    });
+  }
+}

@@ -1,0 +1,205 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { Database } from "../modules/database.ts";
+import type { DatabaseTarget } from "../modules/database-engine.ts";
+import { EncryptionKey } from "../modules/encryption-key.ts";
+import { Endpoints } from "../modules/endpoints.ts";
+import { EngineerAccess } from "../modules/engineer-access.ts";
+import { ExistingDatabase } from "../modules/existing-database.ts";
+import { JumpHost } from "../modules/jumphost.ts";
+import { Network } from "../modules/network.ts";
+import { SessionPreferences } from "../modules/session-preferences.ts";
+import type { RuleSuppression, StackConfig } from "./config.ts";
+import { addSecurityPolicy } from "./security-policy.ts";
+
+export interface SecureDbAccessStackProps {
+  /** One validated entry of `dbtunnel.config.json` `stacks`. */
+  readonly config: StackConfig;
+  /** Policy opt-outs (each with a reason) from `policy.suppressions`. @default none */
+  readonly suppressions?: readonly RuleSuppression[];
+  /** Run the security policy at synth time and fail on violations. @default true */
+  readonly enforcePolicy?: boolean;
+}
+
+/** Tag every taggable resource carries; the CLI discovers stacks by it. */
+export const STACK_TAG = "dbtunnel:stack";
+
+/**
+ * One environment of the zero-inbound-port path to a private database: KMS key, isolated network,
+ * Session Manager endpoints, jump host (EC2 or Fargate), database (new or existing), Session Manager
+ * preferences and the engineer policy, with the outputs the CLI reads (contract: snake_case ids).
+ */
+export class SecureDbAccessStack extends TerraformStack {
+  readonly jumpHost: JumpHost;
+  readonly database: DatabaseTarget;
+  readonly access: EngineerAccess;
+
+  constructor(scope: Construct, id: string, props: SecureDbAccessStackProps) {
+    super(scope, id);
+    const config = props.config;
+    const name = config.name;
+
+    // Nothing sandbox-specific here: the sandbox is reached through AWS_ENDPOINT_URL and friends, which
+    // provider 5.100 honours. skip_requesting_account_id stays false: ARNs below need the account id.
+    new AwsProvider(this, "aws", {
+      region: config.region,
+      skipRequestingAccountId: false,
+      defaultTags: [{ tags: { ...config.tags, [STACK_TAG]: name } }],
+    });
+    if (config.backend) {
+      new S3Backend(this, {
+        bucket: config.backend.bucket,
+        key: config.backend.key,
+        region: config.backend.region,
+        encrypt: true,
+      });
+      // Native S3 state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no typed field for it.
+      this.addOverride("terraform.backend.s3.use_lockfile", true);
+    }
+
+    const accountId = new DataAwsCallerIdentity(this, "account").accountId;
+    const testStack = config.database.mode === "create" && !config.database.deletionProtection;
+    const production = config.profile === "production";
+
+    const key = new EncryptionKey(this, "key", {
+      accountId,
+      region: config.region,
+      aliasName: `dbtunnel-${name}`,
+      logGroupPattern: `/dbtunnel/${name}/*`,
+      deletionWindowDays: testStack ? 7 : 30,
+    });
+
+    const net = config.network;
+    const network = new Network(this, "network", {
+      namePrefix: name,
+      kmsKeyArn: key.keyArn,
+      ...(net.mode === "create"
+        ? {
+            cidr: net.cidr,
+            availabilityZones: net.availabilityZones,
+            allowInternetEgress: net.allowInternetEgress,
+            flowLogRetentionDays: net.flowLogRetentionDays,
+          }
+        : { existingVpc: { vpcId: net.vpcId, subnetIds: net.subnetIds, routeTableIds: net.routeTableIds } }),
+    });
+
+    const endpoints = new Endpoints(this, "endpoints", {
+      namePrefix: name,
+      region: config.region,
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      routeTableIds: network.privateRouteTableIds,
+      // A Fargate jump host pulls its image from private ECR through these (layers come via S3).
+      extraServices: config.jumpHost.kind === "ecs" ? ["ecr.api", "ecr.dkr"] : [],
+    });
+
+    const db = config.database;
+    this.database =
+      db.mode === "create"
+        ? new Database(this, "database", {
+            namePrefix: name,
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            kmsKeyArn: key.keyArn,
+            engine: db.engine,
+            identifier: db.identifier,
+            engineVersion: db.engineVersion,
+            instanceClass: db.instanceClass,
+            port: db.port,
+            databaseName: db.name,
+            masterUsername: db.masterUsername,
+            allocatedStorageGiB: db.allocatedStorageGiB,
+            backupRetentionDays: db.backupRetentionDays,
+            deletionProtection: db.deletionProtection,
+            production,
+          })
+        : new ExistingDatabase(this, "database", {
+            identifier: db.identifier,
+            engine: db.engine,
+            securityGroupId: db.securityGroupId,
+          });
+    const dbPort = this.database instanceof Database ? this.database.literalPort : this.database.port;
+
+    const prefs = config.sessionPreferences;
+    const sessionPreferences = new SessionPreferences(this, "session-preferences", {
+      namePrefix: name,
+      kmsKeyArn: key.keyArn,
+      kmsKeyId: key.keyId,
+      idleSessionTimeoutMinutes: prefs.idleSessionTimeoutMinutes,
+      maxSessionDurationMinutes: prefs.maxSessionDurationMinutes,
+      logRetentionDays: prefs.logRetentionDays,
+      manageDocument: prefs.manageDocument,
+      adoptExistingDocument: prefs.adoptExistingDocument,
+      forceDestroyBucket: testStack,
+    });
+
+    const host = config.jumpHost;
+    this.jumpHost = new JumpHost(this, "jumphost", {
+      namePrefix: name,
+      region: config.region,
+      accountId,
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      kmsKeyArn: key.keyArn,
+      endpointSecurityGroupId: endpoints.securityGroupId,
+      s3PrefixListId: endpoints.s3PrefixListId,
+      database: { securityGroupId: this.database.securityGroupId, port: dbPort },
+      kind: host.kind,
+      ...(host.kind === "ec2"
+        ? {
+            instanceType: host.instanceType,
+            idleStopMinutes: host.idleStopMinutes,
+            volumeTags: { [STACK_TAG]: name },
+          }
+        : { containerImage: host.containerImage }),
+      sessionLogging: {
+        bucketArn: sessionPreferences.bucket.arn,
+        logGroupArn: sessionPreferences.logGroup.arn,
+      },
+    });
+    endpoints.allowHttpsFrom("ingress-from-jumphost", this.jumpHost.securityGroupId);
+    this.database.allowConnectionsFrom("ingress-from-jumphost", this.jumpHost.securityGroupId);
+
+    this.access = new EngineerAccess(this, "engineer-access", {
+      namePrefix: name,
+      region: config.region,
+      accountId,
+      jumpHostKind: this.jumpHost.kind,
+      sessionTargetArns: this.jumpHost.sessionTargetArns,
+      instanceArn: this.jumpHost.instanceArn || undefined,
+      ecsClusterName: this.jumpHost.ecsClusterName || undefined,
+      databaseEngine: this.database.engine,
+      databaseResourceId: this.database.resourceId,
+      databaseUsers: db.iamUsers,
+      kmsKeyArn: key.keyArn,
+      role: config.access.role,
+      groupName: config.access.groupName,
+    });
+
+    const outputs: Record<string, unknown> = {
+      stack_name: name,
+      region: config.region,
+      jump_host_kind: this.jumpHost.kind,
+      jump_host_instance_id: this.jumpHost.instanceId,
+      ecs_cluster: this.jumpHost.ecsClusterName,
+      ecs_service: this.jumpHost.ecsServiceName,
+      db_engine: this.database.engine,
+      db_identifier: this.database.identifier,
+      db_endpoint: this.database.endpoint,
+      db_port: this.database.port,
+      db_resource_id: this.database.resourceId,
+      db_name: this.database.databaseName,
+      db_iam_users: [...db.iamUsers],
+      db_master_username: this.database.masterUsername,
+      db_master_secret_arn: this.database.masterSecretArn,
+      engineer_policy_arn: this.access.policy.arn,
+    };
+    for (const [outputId, value] of Object.entries(outputs)) {
+      new TerraformOutput(this, outputId, { value }).overrideLogicalId(outputId);
+    }
+
+    if (props.enforcePolicy ?? true) addSecurityPolicy(this, props.suppressions ?? []);
+  }
+}
