@@ -1,0 +1,355 @@
+/**
+ * `dbtunnel connect`: find the stack → jump host up → native Session Manager tunnel → fresh IAM token →
+ * psql/mysql (or --exec, --listen, --print-env) with TLS verify-full → clean up on every path.
+ */
+
+import type { OpenTunnelOptions, Tunnel, TunnelEvent } from "../../tunnel/types.ts";
+import { TunnelError } from "../../tunnel/types.ts";
+import { parseCommandArgs, parsePort } from "../args.ts";
+import { awsClients } from "../aws.ts";
+import { resolveCaBundle } from "../ca-bundle.ts";
+import { type ClientParams, exportLines, libpqConnectionString, libpqEnv, mysqlArgs } from "../client-env.ts";
+import type { CommandContext } from "../command.ts";
+import { CliError, describeError, type ErrorContext, UsageError } from "../errors.ts";
+import { addHostsEntry, assertHostsFileWritable, type HostsEntry, hostsFilePath } from "../hosts-file.ts";
+import { readyJumpHost } from "../jump-host.ts";
+import { clientMissing, explainClientFailure, launchClient } from "../launch.ts";
+import { exitCodeForSignal, onExit } from "../lifecycle.ts";
+import { assertLocalPortFree, portInUse } from "../local-port.ts";
+import { resolveTarget } from "../resolve-target.ts";
+import { describeJumpHost, isMysql, type StackTarget } from "../target.ts";
+import { pickUser, TARGET_HELP, TARGET_OPTIONS, tokenCommand } from "../target-options.ts";
+import { generateToken } from "../token.ts";
+import type { Reporter } from "../ui.ts";
+
+export const help = `Usage: dbtunnel connect [target options] [options] [--exec -- COMMAND [ARGS...]]
+
+Opens a Session Manager port-forwarding session to the stack's database (starting the jump host if it
+was auto-stopped), generates a fresh RDS IAM token for the real endpoint, and runs psql with
+sslmode=verify-full. Nothing listens beyond 127.0.0.1 and the session closes when the client exits.
+
+${TARGET_HELP}
+
+Options:
+  -d, --database <name>  database name (default: the stack's db_name)
+  -p, --local-port <n>   local port for the tunnel (default: a free port)
+      --ca-bundle <pem>  CA bundle that verifies the database (default: DBTUNNEL_CA_BUNDLE, else the RDS
+                         global bundle, downloaded once to the cache). Verification cannot be disabled.
+      --hosts-file       map the endpoint to 127.0.0.1 in /etc/hosts (or DBTUNNEL_HOSTS_FILE) for this
+                         run instead of libpq's hostaddr (needs write access: sudo). Always on for MySQL.
+      --exec -- CMD ...  run CMD with PGHOST, PGHOSTADDR, PGPORT, PGUSER, PGDATABASE, PGSSLMODE,
+                         PGSSLROOTCERT, PGPASSWORD set; exit with its exit code
+      --listen           keep the tunnel open for other tools and print the connection string
+      --print-env        keep the tunnel open and print 'export' lines (PGPASSWORD via 'dbtunnel token')
+      --reason <text>    reason recorded with StartSession in CloudTrail
+      --json             JSON event lines on stdout (a launched client's stdout goes to stderr)
+  -v, --verbose          tunnel events and stack traces
+
+Examples:
+  dbtunnel connect --outputs outputs.json
+  dbtunnel connect --stack dev --region eu-west-1 --user app_ro
+  dbtunnel connect -o outputs.json --exec -- pg_dump --schema-only
+  dbtunnel connect -o outputs.json --listen --local-port 15432
+  eval "$(dbtunnel connect -o outputs.json --print-env)"   # in another shell while it runs
+  sudo dbtunnel connect -o outputs.json --hosts-file`;
+
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  database: { type: "string", short: "d" },
+  "local-port": { type: "string", short: "p" },
+  "ca-bundle": { type: "string" },
+  "hosts-file": { type: "boolean" },
+  exec: { type: "boolean" },
+  listen: { type: "boolean" },
+  "print-env": { type: "boolean" },
+  reason: { type: "string" },
+} as const;
+
+type Mode = "interactive" | "exec" | "listen" | "print-env";
+
+export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
+  const { values, rest } = parseCommandArgs(argv, OPTIONS, "dbtunnel connect");
+  const localPort = parsePort(values["local-port"], "--local-port", "dbtunnel connect");
+  const modes = (["exec", "listen", "print-env"] as const).filter((m) => values[m]);
+  if (modes.length > 1)
+    throw new UsageError(`--${modes.join(" and --")} cannot be combined`, "dbtunnel connect --help");
+  const mode: Mode = modes[0] ?? "interactive";
+  if (mode === "exec" && rest.length === 0) {
+    throw new UsageError(
+      "--exec needs a command after '--', e.g. --exec -- psql -c 'select 1'",
+      "dbtunnel connect --help",
+    );
+  }
+  if (mode !== "exec" && rest.length > 0) {
+    throw new UsageError(`arguments after '--' need --exec (got '${rest[0]}')`, "dbtunnel connect --help");
+  }
+  return connect(
+    {
+      outputs: values.outputs,
+      stack: values.stack,
+      db: values.db,
+      region: values.region,
+      user: values.user,
+      database: values.database,
+      localPort,
+      caBundle: values["ca-bundle"],
+      hostsFile: values["hosts-file"] ?? false,
+      mode,
+      command: rest,
+      reason: values.reason,
+    },
+    ctx,
+  );
+}
+
+export interface ConnectOptions {
+  readonly outputs?: string;
+  readonly stack?: string;
+  readonly db?: string;
+  readonly region?: string;
+  readonly user?: string;
+  readonly database?: string;
+  readonly localPort?: number;
+  readonly caBundle?: string;
+  readonly hostsFile: boolean;
+  readonly mode: Mode;
+  readonly command: readonly string[];
+  readonly reason?: string;
+}
+
+export async function connect(options: ConnectOptions, ctx: CommandContext): Promise<number> {
+  const { ui, signal } = ctx;
+  const errorCtx: { -readonly [K in keyof ErrorContext]: ErrorContext[K] } = {};
+  let tunnel: Tunnel | undefined;
+  let hosts: HostsEntry | undefined;
+  let unregisterHosts: (() => void) | undefined;
+  try {
+    // Everything that can fail locally is checked before any AWS session is opened.
+    const finding = ui.step("find-stack", "finding stack");
+    let target: StackTarget;
+    try {
+      target = await resolveTarget({
+        outputs: options.outputs,
+        stack: options.stack,
+        db: options.db,
+        region: options.region,
+      });
+    } catch (error) {
+      finding.fail();
+      throw error;
+    }
+    errorCtx.stackName = target.stackName;
+    errorCtx.engineerPolicyArn = target.engineerPolicyArn;
+    errorCtx.target = describeJumpHost(target.jumpHost);
+    finding.done(
+      `${target.stackName}: ${target.db.engine} ${target.db.identifier} via ${describeJumpHost(target.jumpHost)}`,
+    );
+    ui.event({
+      type: "target",
+      stack: target.stackName,
+      region: target.region,
+      endpoint: target.db.endpoint,
+      port: target.db.port,
+      engine: target.db.engine,
+      jumpHost: target.jumpHost,
+      source: target.source,
+    });
+
+    const user = await pickUser(target, options.user);
+    const mysql = isMysql(target.db.engine);
+    const program = mysql ? "mysql" : "psql";
+    if (options.mode === "interactive" && !Bun.which(program)) throw clientMissing(program);
+    // MySQL clients have no hostaddr: the certificate name can only match through the hosts file.
+    const useHostsFile = options.hostsFile || mysql;
+    const hostsPath = hostsFilePath();
+    if (useHostsFile) assertHostsFileWritable(hostsPath);
+    if (options.localPort !== undefined) await assertLocalPortFree(options.localPort);
+    const ca = await resolveCaBundle({ flag: options.caBundle });
+    ui.debug(`CA bundle ${ca.path} (${ca.source}, ${ca.certificates} certificates)`);
+    abortIfRequested(signal);
+
+    const aws = awsClients(target.region);
+    const ssmTarget = await readyJumpHost(aws, target.jumpHost, ui, {
+      engineerPolicyArn: target.engineerPolicyArn,
+    });
+    errorCtx.target = ssmTarget;
+    abortIfRequested(signal);
+
+    const opening = ui.step("open-session", "opening session");
+    try {
+      tunnel = await openTunnelLazily({
+        target: ssmTarget,
+        host: target.db.endpoint,
+        port: target.db.port,
+        localPort: options.localPort,
+        ssm: await aws.ssm(),
+        reason: options.reason ?? `dbtunnel connect ${user}@${target.db.identifier}`,
+        signal,
+      });
+    } catch (error) {
+      opening.fail();
+      if (error instanceof TunnelError && error.code === "LocalPortInUse" && options.localPort)
+        throw portInUse(options.localPort);
+      throw error;
+    }
+    opening.done(`${tunnel.sessionId}, 127.0.0.1:${tunnel.port}, ${tunnel.mode}`);
+    const openTunnelRef = tunnel;
+    tunnel.on((event) => reportTunnelEvent(ui, event));
+
+    if (useHostsFile) {
+      // Register the sync cleanup BEFORE writing, so a crash between the two still removes the block.
+      let entry: HostsEntry | undefined;
+      unregisterHosts = onExit(() => entry?.remove());
+      entry = addHostsEntry(hostsPath, [target.db.endpoint]);
+      hosts = entry;
+      ui.debug(`hosts file ${hostsPath}: ${target.db.endpoint} → 127.0.0.1 (pid ${process.pid})`);
+    }
+
+    const params: ClientParams = {
+      endpoint: target.db.endpoint,
+      localPort: tunnel.port,
+      user,
+      database: options.database ?? target.db.name,
+      caBundle: ca.path,
+      hostaddr: !useHostsFile,
+    };
+
+    if (options.mode === "listen" || options.mode === "print-env") {
+      return await holdOpen(openTunnelRef, target, params, options, ui, signal);
+    }
+
+    ui.step("connect", "connecting").done(`${user}@${target.db.endpoint}`);
+    const token = await generateToken({
+      endpoint: target.db.endpoint,
+      port: target.db.port,
+      user,
+      region: target.region,
+    });
+    const command =
+      options.mode === "exec" ? options.command : mysql ? ["mysql", ...mysqlArgs(params)] : ["psql"];
+    const env = mysql ? { MYSQL_PWD: token } : libpqEnv(params, token);
+    if (options.mode === "exec" && mysql) Object.assign(env, libpqEnv(params, token));
+    const result = await launchClient({ command, env, stdoutToStderr: ui.json });
+    const failure =
+      result.exitCode !== 0
+        ? explainClientFailure(result.stderrTail, {
+            user,
+            endpoint: target.db.endpoint,
+            port: target.db.port,
+            caBundle: ca.path,
+            region: target.region,
+            resourceId: target.db.resourceId,
+          })
+        : undefined;
+    if (failure) ui.error(failure.message, failure.code);
+    ui.event({ type: "exit", code: result.exitCode });
+    return result.exitCode;
+  } catch (error) {
+    if (signal.aborted) {
+      ui.info("Cancelled.");
+      return exitCodeForSignal(signal.reason);
+    }
+    throw describeError(error, errorCtx);
+  } finally {
+    if (tunnel) await closeQuietly(tunnel, ui);
+    hosts?.remove();
+    unregisterHosts?.();
+  }
+}
+
+async function holdOpen(
+  tunnel: Tunnel,
+  target: StackTarget,
+  params: ClientParams,
+  options: ConnectOptions,
+  ui: Reporter,
+  signal: AbortSignal,
+): Promise<number> {
+  const tokenCmd = tokenCommand(target, params.user, options.outputs);
+  const connectionString = libpqConnectionString(params);
+  const env = libpqEnv(params);
+  ui.event({
+    type: "ready",
+    host: "127.0.0.1",
+    port: tunnel.port,
+    connectionString,
+    env,
+    tokenCommand: tokenCmd,
+  });
+  if (options.mode === "print-env") ui.result(exportLines(env, tokenCmd));
+  else ui.result(connectionString);
+  ui.info(
+    `Tunnel open on 127.0.0.1:${tunnel.port}; the password is an IAM token (valid 15 min): ${tokenCmd}`,
+  );
+  ui.info("Press Ctrl-C to close.");
+  const aborted = new Promise<"signal">((resolve) => {
+    if (signal.aborted) resolve("signal");
+    signal.addEventListener("abort", () => resolve("signal"), { once: true });
+  });
+  const outcome = await Promise.race([aborted, tunnel.closed]);
+  if (outcome === "signal") {
+    ui.event({ type: "exit", code: 0 });
+    return 0;
+  }
+  if (outcome.kind === "local") return 0;
+  throw new CliError(
+    `The session ended (${outcome.kind}: ${outcome.message}): an idle or maximum session timeout may have passed; run connect again.`,
+    { code: "SessionEnded" },
+  );
+}
+
+function reportTunnelEvent(ui: Reporter, event: TunnelEvent): void {
+  const { type: kind, ...detail } = event;
+  ui.event({ type: "tunnel", event: kind, ...detail });
+  switch (event.type) {
+    case "connection-failed":
+      ui.warn(
+        `The jump host could not reach ${event.host}:${event.port} (${event.message}): check the database is available and the jump host's security group allows it.`,
+      );
+      break;
+    case "reconnecting":
+      ui.warn(`Session connection lost (${event.reason}); reconnecting (attempt ${event.attempt})…`);
+      break;
+    case "reconnected":
+      ui.info("Session reconnected.");
+      break;
+    case "closed":
+      if (event.reason.kind !== "local") ui.warn(`Session closed: ${event.reason.message}`);
+      break;
+    default:
+      ui.debug(`tunnel ${JSON.stringify(event)}`);
+  }
+}
+
+async function closeQuietly(tunnel: Tunnel, ui: Reporter): Promise<void> {
+  try {
+    await Promise.race([tunnel.close(), Bun.sleep(3000)]);
+  } catch (error) {
+    ui.debug(`closing the session: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function abortIfRequested(signal: AbortSignal): void {
+  if (signal.aborted) throw new CliError("Cancelled.", { code: "Aborted" });
+}
+
+type OpenTunnel = (options: OpenTunnelOptions) => Promise<Tunnel>;
+/** A variable specifier: the type comes from the contract (tunnel/types.ts), the code is loaded on use. */
+const TUNNEL_MODULE = "../../tunnel/index.ts";
+
+/** The tunnel module is imported on use: it is the heaviest part and `--help` must not need it. */
+async function openTunnelLazily(options: OpenTunnelOptions): Promise<Tunnel> {
+  let openTunnel: OpenTunnel;
+  try {
+    ({ openTunnel } = (await import(TUNNEL_MODULE)) as { openTunnel: OpenTunnel });
+  } catch (error) {
+    throw new CliError(
+      "The native Session Manager client (tunnel/index.ts) is missing from this build: update dbtunnel.",
+      {
+        code: "CommandMissing",
+        cause: error,
+      },
+    );
+  }
+  return openTunnel(options);
+}

@@ -1,0 +1,216 @@
+/**
+ * `--hosts-file` mode: maps the database endpoint to 127.0.0.1 in /etc/hosts (or DBTUNNEL_HOSTS_FILE)
+ * for the life of one run. Synchronous on purpose: removal must also work from process 'exit' handlers.
+ *
+ * Concurrency: every edit is read-modify-write under an exclusive lock file, and the new content replaces
+ * the old one atomically (temp file + rename). A hosts file that is itself a mount point (Docker bind-mounts
+ * /etc/hosts; our tests bind-mount a temp file in a private namespace) cannot be renamed over, so there the
+ * content is written in place with a single write, still under the lock.
+ */
+import { createHash } from "node:crypto";
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { CliError } from "./errors.ts";
+import { withBlock, withoutBlock } from "./hosts-block.ts";
+
+export const DEFAULT_HOSTS_FILE = "/etc/hosts";
+const LOCK_TIMEOUT_MS = 5_000;
+/** A lock older than this is left over by a crash between open and unlink. */
+const LOCK_STALE_MS = 30_000;
+
+export function hostsFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DBTUNNEL_HOSTS_FILE || DEFAULT_HOSTS_FILE;
+}
+
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface HostsEntry {
+  readonly path: string;
+  /** Removes this run's block. Idempotent, synchronous, never throws. */
+  remove(): void;
+}
+
+/** Fails early (before any session is opened) when the hosts file cannot be edited. */
+export function assertHostsFileWritable(path: string): void {
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    throw hostsError(path, error);
+  }
+}
+
+/** Adds this process's block mapping `hosts` to `address`, healing blocks of dead runs on the way. */
+export function addHostsEntry(path: string, hosts: readonly string[], address = "127.0.0.1"): HostsEntry {
+  const pid = process.pid;
+  editHostsFile(path, (text) => withBlock(text, { pid, hosts, address }, pidAlive));
+  let removed = false;
+  return {
+    path,
+    remove() {
+      if (removed) return;
+      removed = true;
+      try {
+        editHostsFile(path, (text) => withoutBlock(text, pid, pidAlive));
+      } catch {
+        // Best effort on exit paths; the next run heals a block whose pid is dead.
+      }
+    },
+  };
+}
+
+/** Removes blocks of runs that died without cleaning up. Returns how many there were. */
+export function healHostsFile(path: string): void {
+  editHostsFile(path, (text) => withoutBlock(text, -1, pidAlive));
+}
+
+function editHostsFile(path: string, edit: (text: string) => string): void {
+  const release = acquireLock(path);
+  try {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      throw hostsError(path, error);
+    }
+    const next = edit(text);
+    if (next !== text) writeReplacing(path, next);
+  } finally {
+    release();
+  }
+}
+
+function writeReplacing(path: string, content: string): void {
+  if (!isMountPoint(path)) {
+    const tmp = join(dirname(path), `.${basenameOf(path)}.dbtunnel-${process.pid}.tmp`);
+    try {
+      const st = statSync(path);
+      writeFileSync(tmp, content, { mode: st.mode & 0o7777 });
+      chmodSync(tmp, st.mode & 0o7777);
+      if (process.getuid?.() === 0) chownSync(tmp, st.uid, st.gid);
+      renameSync(tmp, path);
+      return;
+    } catch (error) {
+      try {
+        unlinkSync(tmp);
+      } catch {}
+      const code = (error as NodeJS.ErrnoException).code;
+      // EBUSY/EXDEV: a mount point we did not detect; anything else is a real failure.
+      if (code !== "EBUSY" && code !== "EXDEV" && code !== "EACCES" && code !== "EPERM") {
+        throw hostsError(path, error);
+      }
+    }
+  }
+  try {
+    writeFileSync(path, content);
+  } catch (error) {
+    throw hostsError(path, error);
+  }
+}
+
+function isMountPoint(path: string): boolean {
+  try {
+    const real = realpathSync(path);
+    const mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
+    // Field 5 is the mount point, with spaces etc. octal-escaped.
+    return mountinfo.split("\n").some((line) => line.split(" ")[4] === real.replace(/ /g, "\\040"));
+  } catch {
+    return false;
+  }
+}
+
+function lockPath(path: string): string {
+  // The lock lives outside the hosts file's directory so that nothing but the hosts file is touched in /etc.
+  let real = path;
+  try {
+    real = realpathSync(path);
+  } catch {}
+  const hash = createHash("sha256").update(real).digest("hex").slice(0, 16);
+  return join(tmpdir(), `dbtunnel-hosts-${hash}.lock`);
+}
+
+function acquireLock(path: string): () => void {
+  const lock = lockPath(path);
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(lock, "wx", 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(lock);
+        } catch {}
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw hostsError(lock, error);
+    }
+    if (lockIsStale(lock)) {
+      try {
+        unlinkSync(lock);
+      } catch {}
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new CliError(
+        `Timed out waiting for the hosts-file lock ${lock}: if no other dbtunnel is running, delete it and retry.`,
+        { code: "HostsFileLocked" },
+      );
+    }
+    Bun.sleepSync(10);
+  }
+}
+
+function lockIsStale(lock: string): boolean {
+  try {
+    const owner = Number(readFileSync(lock, "utf8"));
+    if (owner && !pidAlive(owner)) return true;
+    return Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
+function hostsError(path: string, error: unknown): CliError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return new CliError(
+      `No permission to write ${path}: rerun with sudo for --hosts-file, or drop --hosts-file to use the default mode (libpq hostaddr, no system change).`,
+      { code: "HostsFilePermission", cause: error },
+    );
+  }
+  if (code === "ENOENT") {
+    return new CliError(`Hosts file ${path} does not exist: create it or set DBTUNNEL_HOSTS_FILE.`, {
+      code: "HostsFileMissing",
+      cause: error,
+    });
+  }
+  return new CliError(`Cannot edit ${path} (${code ?? "error"}).`, { code: "HostsFile", cause: error });
+}
+
+function basenameOf(path: string): string {
+  return path.split("/").pop() ?? "hosts";
+}

@@ -1,0 +1,151 @@
+/**
+ * `dbtunnel` entry point: routes to a lazily imported command module, prints every failure as one line
+ * (stack trace only with --verbose), and guarantees cleanup on every exit path.
+ */
+import type { CommandModule } from "./command.ts";
+import { CliError, describeError, EXIT_USAGE, UsageError } from "./errors.ts";
+import { installLifecycle, runSyncCleanups, shutdownSignal } from "./lifecycle.ts";
+import { Reporter } from "./ui.ts";
+
+const VERSION = "0.1.0";
+
+/** Command name → module path (relative to this file) and one-line summary. */
+export const COMMANDS: Record<string, { readonly module: string; readonly summary: string }> = {
+  connect: {
+    module: "./commands/connect.ts",
+    summary: "open a tunnel to the stack's database and run psql (or a command)",
+  },
+  token: { module: "./commands/token.ts", summary: "print a fresh RDS IAM auth token (for GUI clients)" },
+  doctor: {
+    module: "./commands/doctor.ts",
+    summary: "check credentials, stack, jump host, CA bundle and client",
+  },
+  audit: {
+    module: "./commands/audit.ts",
+    summary: "check a synthesized cdk.tf.json against the security rules",
+  },
+  sandbox: {
+    module: "./commands/sandbox.ts",
+    summary: "start/stop the local sandbox account (up | down | status)",
+  },
+  demo: { module: "./commands/demo.ts", summary: "deploy to the sandbox, connect, and tear down" },
+};
+
+export const MAIN_HELP = `dbtunnel ${VERSION} - reach a private RDS database through Session Manager, with zero inbound ports.
+
+Usage: dbtunnel <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
+  .join("\n")}
+
+Global options:
+  -h, --help      show help (also: dbtunnel <command> --help)
+      --json      machine-readable events, one JSON object per line on stdout
+  -v, --verbose   more detail, and stack traces on errors
+      --version   print the version
+Environment: NO_COLOR disables colours; AWS_PROFILE / AWS_REGION / AWS_ENDPOINT_URL are honoured.
+
+Examples:
+  dbtunnel connect --outputs outputs.json            # psql into the stack's database
+  dbtunnel connect --stack dev --user app_ro -- ...  # find the stack by tags
+  dbtunnel doctor --outputs outputs.json             # what is missing?
+  eval "$(dbtunnel sandbox up)"                      # local sandbox account`;
+
+/** Global flags are needed before the command parses its own, to report its errors in the right format. */
+function globalFlags(argv: readonly string[]) {
+  const end = argv.indexOf("--");
+  const head = end === -1 ? argv : argv.slice(0, end);
+  return { json: head.includes("--json"), verbose: head.includes("--verbose") || head.includes("-v") };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const flags = globalFlags(argv);
+  const ui = new Reporter(flags);
+  try {
+    return await route(argv, ui);
+  } catch (error) {
+    const failure = describeError(error);
+    ui.error(failure.message, failure.code, flags.verbose ? stackOf(error) : undefined);
+    return failure.exitCode;
+  }
+}
+
+async function route(argv: readonly string[], ui: Reporter): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    const topic = name === "help" ? rest[0] : undefined;
+    if (topic) return route([topic, "--help"], ui);
+    process.stdout.write(`${MAIN_HELP}\n`);
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === "--version") {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (name.startsWith("-")) throw new UsageError(`unknown option '${name}' (options go after the command)`);
+  const entry = COMMANDS[name];
+  if (!entry) throw new UsageError(`unknown command '${name}'`);
+  const command = await loadCommand(name, entry.module);
+  const end = rest.indexOf("--");
+  const head = end === -1 ? rest : rest.slice(0, end);
+  if (head.includes("--help") || head.includes("-h")) {
+    process.stdout.write(`${command.help.trimEnd()}\n`);
+    return 0;
+  }
+  return command.run(rest, { ui, signal: shutdownSignal });
+}
+
+async function loadCommand(name: string, path: string): Promise<CommandModule> {
+  let module: Partial<CommandModule>;
+  try {
+    module = (await import(path)) as Partial<CommandModule>;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (
+      /Cannot find module|ENOENT|not found/i.test(message) &&
+      message.includes(path.replace("./", "").replace(/\.ts$/, ""))
+    ) {
+      throw new CliError(
+        `The '${name}' command is not installed in this build (${path.replace("./", "cli/")} is missing): update dbtunnel or run another command.`,
+        { code: "CommandMissing", cause: error },
+      );
+    }
+    throw error;
+  }
+  if (typeof module.run !== "function") {
+    throw new CliError(`The '${name}' command module ${path} does not export run(): this build is broken.`, {
+      code: "CommandMissing",
+    });
+  }
+  return { help: module.help ?? `dbtunnel ${name}`, run: module.run };
+}
+
+function stackOf(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  let text = error.stack ?? "";
+  let cause: unknown = error.cause;
+  while (cause instanceof Error) {
+    text += `\nCaused by: ${cause.stack ?? cause.message}`;
+    cause = cause.cause;
+  }
+  return text;
+}
+
+if (import.meta.main) {
+  installLifecycle();
+  // Crash paths: still one line, still clean up (the 'exit' handler runs sync cleanups too).
+  const crash = (error: unknown) => {
+    const flags = globalFlags(process.argv.slice(2));
+    const failure = describeError(error);
+    new Reporter(flags).error(failure.message, failure.code, flags.verbose ? stackOf(error) : undefined);
+    runSyncCleanups();
+    process.exit(1);
+  };
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
+  const code = await main(process.argv.slice(2));
+  runSyncCleanups();
+  process.exit(code);
+}

@@ -1,0 +1,40 @@
+/** What `connect`, `token` and `doctor` need to know about one deployed stack, wherever it came from. */
+
+export type DbEngine = "postgres" | "aurora-postgresql" | "mysql" | "aurora-mysql";
+
+export type JumpHost =
+  | { readonly kind: "ec2"; readonly instanceId: string }
+  | { readonly kind: "ecs"; readonly cluster: string; readonly service: string };
+
+export interface DatabaseTarget {
+  readonly engine: DbEngine;
+  readonly identifier: string;
+  /** Hostname only, e.g. `db.aaaaaaaaaa.eu-west-1.rds.amazonaws.com`. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly resourceId?: string;
+  /** Database to connect to by default. */
+  readonly name?: string;
+  /** IAM-authenticated login roles the stack created (from outputs; empty when found by tags). */
+  readonly iamUsers: readonly string[];
+  readonly masterUsername?: string;
+  readonly iamAuthEnabled?: boolean;
+}
+
+export interface StackTarget {
+  readonly stackName: string;
+  readonly region: string;
+  readonly jumpHost: JumpHost;
+  readonly db: DatabaseTarget;
+  readonly engineerPolicyArn?: string;
+  /** How the stack was found, for messages. */
+  readonly source: "outputs" | "tags";
+}
+
+export function isMysql(engine: DbEngine): boolean {
+  return engine === "mysql" || engine === "aurora-mysql";
+}
+
+export function describeJumpHost(jumpHost: JumpHost): string {
+  return jumpHost.kind === "ec2" ? jumpHost.instanceId : `ecs ${jumpHost.cluster}/${jumpHost.service}`;
+}
