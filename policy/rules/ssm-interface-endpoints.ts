@@ -1,0 +1,49 @@
+import { defineRule, fail, ok } from "../define-rule.ts";
+import { sessionDocuments } from "../session-document.ts";
+import { asArray, asString, blockAt, isTrue, resources } from "../tf-json.ts";
+import { endpointService, interfaceEndpoints, subnetAddresses } from "../topology.ts";
+import type { Finding, TerraformJson } from "../types.ts";
+
+const ALWAYS = ["ssm", "ssmmessages", "ec2messages"] as const;
+
+/** kms and logs endpoints are needed only when the session preferences use them. */
+function servicesInUse(tf: TerraformJson): string[] {
+  const extra = new Set<string>();
+  for (const { inputs } of sessionDocuments(tf)) {
+    if ((asString(inputs?.kmsKeyId) ?? "") !== "") extra.add("kms");
+    if ((asString(inputs?.cloudWatchLogGroupName) ?? "") !== "") extra.add("logs");
+  }
+  return [...ALWAYS, ...extra];
+}
+
+export const ssmInterfaceEndpoints = defineRule({
+  id: "DBT-NET-1",
+  description:
+    "Interface endpoints for ssm, ssmmessages, ec2messages (and kms, logs when used) exist with private DNS in the private subnets.",
+  fix: 'Add aws_vpc_endpoint (vpc_endpoint_type = "Interface", private_dns_enabled = true, subnet_ids = the private subnets) for each missing service.',
+  check: (tf) => {
+    if (resources(tf, "aws_vpc", "aws_instance", "aws_vpc_endpoint").length === 0) return [];
+    const endpoints = interfaceEndpoints(tf);
+    const findings: Finding[] = [];
+    for (const service of servicesInUse(tf)) {
+      const ep = endpoints.find((e) => endpointService(e) === service);
+      if (!ep) {
+        findings.push(fail(undefined, `no interface endpoint for ${service}`));
+        continue;
+      }
+      const problems: string[] = [];
+      if (!isTrue(ep.body.private_dns_enabled)) problems.push("private_dns_enabled is not true");
+      const subnets = subnetAddresses(ep.body.subnet_ids);
+      if (subnets.length === 0 || subnets.length !== asArray(ep.body.subnet_ids).length)
+        problems.push("subnet_ids must reference the stack's private subnets");
+      const publicOnes = subnets.filter((s) => isTrue(blockAt(tf, s)?.body.map_public_ip_on_launch));
+      if (publicOnes.length > 0) problems.push(`placed in public subnet(s) ${publicOnes.join(", ")}`);
+      findings.push(
+        problems.length > 0
+          ? fail(ep.address, `${service} endpoint: ${problems.join("; ")}`)
+          : ok(ep.address, `${service} endpoint with private DNS in private subnets`),
+      );
+    }
+    return findings;
+  },
+});
