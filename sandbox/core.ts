@@ -1,0 +1,164 @@
+import type postgres from "postgres";
+import { createSandboxCa, type SandboxCa } from "./ca.ts";
+import { generateSandboxCredentials } from "./credentials.ts";
+import type { SandboxCredentials } from "./gateway/types.ts";
+import { checkIamToken, loginUserFromDn } from "./iam-token.ts";
+import { type LdapVerifier, startLdapVerifier } from "./ldap-server.ts";
+import { type Moto, startMoto } from "./moto.ts";
+import { clusterAccount, type SandboxPostgres, startPostgres } from "./postgres.ts";
+import { createRdsMirror, type RdsMirror } from "./rds-mirror.ts";
+import {
+  cleanupStaleSandboxes,
+  createSandboxDir,
+  defaultSandboxRoot,
+  destroySandboxDir,
+  recordChild,
+} from "./state.ts";
+
+export interface SandboxCoreOptions {
+  /** @default "us-east-1" */
+  readonly region?: string;
+  /** Directory holding one subdirectory per sandbox. @default `$TMPDIR/dbtunnel-sandbox-<uid>` */
+  readonly root?: string;
+  /** @default fresh random credentials */
+  readonly credentials?: Required<SandboxCredentials>;
+  /** Aborting during start-up cleans up and rejects; aborting later stops the sandbox. */
+  readonly signal?: AbortSignal;
+  /** Log lines (token refusals, fallbacks). @default console.error */
+  readonly log?: (line: string) => void;
+}
+
+/** moto + PostgreSQL (TLS, IAM tokens via LDAP) + CA + RDS mirror: everything but the SSM gateway. */
+export interface SandboxCore {
+  readonly dir: string;
+  readonly region: string;
+  readonly credentials: Required<SandboxCredentials>;
+  readonly moto: Moto;
+  readonly postgres: SandboxPostgres;
+  readonly ldap: LdapVerifier;
+  readonly ca: SandboxCa;
+  readonly mirror: RdsMirror;
+  /** Superuser client (TLS) the mirror uses; ended by stop(). */
+  readonly admin: postgres.Sql;
+  /** Milliseconds each part took to become ready, for bench/sandbox-up.ts. */
+  readonly timings: Readonly<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+/** Sandboxes of this process still running: removed synchronously if the process exits without stop(). */
+const live = new Set<string>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Children also die through their watchdogs when we exit; this removes the files and does it at once.
+  process.on("exit", () => {
+    for (const dir of live) destroySandboxDir(dir);
+  });
+}
+
+async function timed<T>(timings: Record<string, number>, name: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const result = await work();
+  timings[name] = Math.round(performance.now() - start);
+  return result;
+}
+
+export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<SandboxCore> {
+  const region = opts.region ?? "us-east-1";
+  const root = opts.root ?? defaultSandboxRoot();
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const credentials = opts.credentials ?? generateSandboxCredentials();
+  const timings: Record<string, number> = {};
+  opts.signal?.throwIfAborted();
+
+  await timed(timings, "cleanupStale", async () => cleanupStaleSandboxes(root));
+  const dir = createSandboxDir(root);
+  live.add(dir);
+  installExitHook();
+
+  let mirror: RdsMirror | undefined;
+  const started: Array<{ stop(): Promise<void> }> = [];
+  try {
+    const motoPromise = timed(timings, "moto", () => startMoto({ dir, signal: opts.signal })).then((m) => {
+      started.push(m);
+      recordChild(dir, m.process.pgid);
+      return m;
+    });
+    const ldapPromise = timed(timings, "ldap", () =>
+      startLdapVerifier({
+        log,
+        verify: async (dn, password) => {
+          const loginUser = loginUserFromDn(dn);
+          if (!loginUser) return { ok: false, reason: "bind DN is not cn=<user>,dc=rds-iam" };
+          if (!mirror) return { ok: false, reason: "the sandbox is still starting" };
+          const m = mirror;
+          return checkIamToken(password, {
+            credentials,
+            region,
+            loginUser,
+            isDatabaseEndpoint: (host, port) => m.isDatabaseEndpoint(host, port),
+          });
+        },
+      }),
+    ).then((l) => {
+      started.push(l);
+      return l;
+    });
+    const caPromise = timed(timings, "ca", async () =>
+      createSandboxCa({ dir, region, keyOwner: await clusterAccount() }),
+    );
+    // initdb does not need the certificate or the LDAP port: it runs while those are made.
+    const pgPromise = timed(timings, "postgres", () =>
+      startPostgres({
+        dir,
+        ca: caPromise,
+        ldapPort: ldapPromise.then((l) => l.port),
+        region,
+        signal: opts.signal,
+      }),
+    ).then((pg) => {
+      started.push(pg);
+      recordChild(dir, pg.process.pgid);
+      return pg;
+    });
+    // allSettled, not all: a part that fails fast must not leave a slower one starting behind our back.
+    const settled = await Promise.allSettled([motoPromise, ldapPromise, caPromise, pgPromise]);
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    const [moto, ldap, ca, pg] = await Promise.all([motoPromise, ldapPromise, caPromise, pgPromise]);
+    const admin = pg.connect();
+    started.push({ stop: () => admin.end({ timeout: 1 }) });
+    mirror = createRdsMirror({ motoUrl: moto.url, region, credentials, admin, postgresPort: pg.port, log });
+
+    let stopping: Promise<void> | undefined;
+    const core: SandboxCore = {
+      dir,
+      region,
+      credentials,
+      moto,
+      postgres: pg,
+      ldap,
+      ca,
+      mirror,
+      admin,
+      timings,
+      stop() {
+        stopping ??= (async () => {
+          await admin.end({ timeout: 1 }).catch(() => {});
+          await Promise.allSettled([pg.stop(), moto.stop(), ldap.stop()]);
+          destroySandboxDir(dir);
+          live.delete(dir);
+        })();
+        return stopping;
+      },
+    };
+    opts.signal?.addEventListener("abort", () => void core.stop(), { once: true });
+    return core;
+  } catch (error) {
+    await Promise.allSettled(started.map((part) => part.stop()));
+    destroySandboxDir(dir);
+    live.delete(dir);
+    throw error;
+  }
+}

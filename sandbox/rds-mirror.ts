@@ -1,0 +1,193 @@
+import {
+  type DBCluster,
+  type DBInstance,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { Sql } from "postgres";
+import type { DestinationResolver, SandboxCredentials } from "./gateway/types.ts";
+
+export interface RdsMirrorOptions {
+  readonly motoUrl: string;
+  readonly region: string;
+  readonly credentials: SandboxCredentials;
+  /** Superuser client of the sandbox PostgreSQL. */
+  readonly admin: Sql;
+  /** Where the local PostgreSQL listens. */
+  readonly postgresPort: number;
+  /** Receives one line per noteworthy event (fallbacks). @default console.error */
+  readonly log?: (line: string) => void;
+}
+
+/** What a database in moto looks like to the mirror (instance, or Aurora cluster). */
+export interface MotoDatabase {
+  /** DBInstanceIdentifier or DBClusterIdentifier. */
+  readonly identifier: string;
+  readonly kind: "instance" | "cluster";
+  readonly masterUsername: string | undefined;
+  readonly masterSecretArn: string | undefined;
+  readonly dbName: string | undefined;
+  /** Every host:port this database answers on (instance endpoint; cluster writer + reader endpoints). */
+  readonly endpoints: readonly string[];
+}
+
+export interface RdsMirror {
+  /** The gateway's DestinationResolver: RDS endpoint of a database in moto → the local PostgreSQL. */
+  readonly resolveDestination: DestinationResolver;
+  /** True if host:port is the advertised endpoint of a database in moto (the IAM verifier's check). */
+  isDatabaseEndpoint(host: string, port: number): Promise<boolean>;
+  /** Databases in moto right now. */
+  listDatabases(): Promise<MotoDatabase[]>;
+}
+
+export class UnknownDestinationError extends Error {}
+
+const key = (host: string, port: number) => `${host.toLowerCase()}:${port}`;
+
+function fromInstance(db: DBInstance): MotoDatabase {
+  return {
+    identifier: db.DBInstanceIdentifier ?? "",
+    kind: "instance",
+    masterUsername: db.MasterUsername,
+    masterSecretArn: db.MasterUserSecret?.SecretArn,
+    dbName: db.DBName,
+    endpoints: db.Endpoint?.Address ? [key(db.Endpoint.Address, db.Endpoint.Port ?? 5432)] : [],
+  };
+}
+
+function fromCluster(db: DBCluster): MotoDatabase {
+  const port = db.Port ?? 5432;
+  return {
+    identifier: db.DBClusterIdentifier ?? "",
+    kind: "cluster",
+    masterUsername: db.MasterUsername,
+    masterSecretArn: db.MasterUserSecret?.SecretArn,
+    dbName: db.DatabaseName,
+    endpoints: [db.Endpoint, db.ReaderEndpoint].filter((h): h is string => !!h).map((h) => key(h, port)),
+  };
+}
+
+/** Quotes a string literal for utility statements (ALTER ROLE ... PASSWORD) that take no bind parameters. */
+function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Makes the local PostgreSQL play every RDS database that exists in moto. When the agent emulator dials an
+ * RDS endpoint, the mirror looks the database up in moto and — once per database — creates what RDS would
+ * have: the master role with the password from the instance's Secrets Manager secret, the database, and
+ * the `rds_iam` / `rds_superuser` roles. All databases share the one cluster (see README: deviations).
+ */
+export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const clientConfig = { endpoint: opts.motoUrl, region: opts.region, credentials: opts.credentials };
+  const rds = new RDSClient(clientConfig);
+  const secrets = new SecretsManagerClient(clientConfig);
+  const prepared = new Map<string, Promise<void>>();
+  // DDL for different databases must not interleave (two instances may share a DBName or master user).
+  let ddlQueue: Promise<unknown> = Promise.resolve();
+
+  async function listDatabases(): Promise<MotoDatabase[]> {
+    const [instances, clusters] = await Promise.all([
+      rds.send(new DescribeDBInstancesCommand({})),
+      rds.send(new DescribeDBClustersCommand({})),
+    ]);
+    const clusterList = (clusters.DBClusters ?? []).map(fromCluster);
+    const byCluster = new Map(clusterList.map((c) => [c.identifier, c]));
+    const instanceList = (instances.DBInstances ?? []).map((raw) => {
+      const db = fromInstance(raw);
+      // Aurora members keep master user, secret and database name on their cluster.
+      const cluster = raw.DBClusterIdentifier ? byCluster.get(raw.DBClusterIdentifier) : undefined;
+      return cluster
+        ? {
+            ...db,
+            masterUsername: db.masterUsername ?? cluster.masterUsername,
+            masterSecretArn: db.masterSecretArn ?? cluster.masterSecretArn,
+            dbName: db.dbName ?? cluster.dbName,
+          }
+        : db;
+    });
+    return [...instanceList, ...clusterList];
+  }
+
+  async function find(
+    host: string,
+    port: number,
+  ): Promise<{ db: MotoDatabase; all: MotoDatabase[] } | undefined> {
+    const all = await listDatabases();
+    const wanted = key(host, port);
+    const db = all.find((d) => d.endpoints.includes(wanted));
+    return db ? { db, all } : undefined;
+  }
+
+  async function masterPassword(db: MotoDatabase): Promise<string | undefined> {
+    if (!db.masterSecretArn) return undefined;
+    const secret = await secrets.send(new GetSecretValueCommand({ SecretId: db.masterSecretArn }));
+    // moto 5.2.1 always writes {"username":"admin","password":"P@55w0rd!"}; RDS writes MasterUsername.
+    // The role is named after MasterUsername either way (what the stack outputs), only the password is used.
+    const parsed = JSON.parse(secret.SecretString ?? "{}") as { username?: unknown; password?: unknown };
+    return typeof parsed.password === "string" ? parsed.password : undefined;
+  }
+
+  async function prepare(db: MotoDatabase): Promise<void> {
+    const sql = opts.admin;
+    const password = await masterPassword(db);
+    const master = db.masterUsername;
+    await sql.begin(async (tx) => {
+      for (const role of ["rds_iam", "rds_superuser"]) {
+        const [exists] = await tx`select 1 from pg_roles where rolname = ${role}`;
+        if (!exists) await tx`create role ${tx(role)} nologin`;
+      }
+      if (!master) return;
+      const [exists] = await tx`select 1 from pg_roles where rolname = ${master}`;
+      if (!exists) await tx`create role ${tx(master)} login createrole createdb`;
+      if (password) {
+        await tx.unsafe(`alter role ${ident(master)} password ${literal(password)}`);
+      } else {
+        log(
+          `dbtunnel sandbox: ${db.identifier} has no managed master secret (ManageMasterUserPassword=false); moto does not return the password, so the master role ${master} has none and can log in with IAM tokens only if granted rds_iam`,
+        );
+      }
+      await tx`grant rds_superuser to ${tx(master)}`;
+    });
+    if (master && db.dbName) {
+      const [exists] = await sql`select 1 from pg_database where datname = ${db.dbName}`;
+      // CREATE DATABASE cannot run in a transaction block.
+      if (!exists) await sql`create database ${sql(db.dbName)} owner ${sql(master)}`;
+    }
+  }
+
+  function ensurePrepared(db: MotoDatabase): Promise<void> {
+    const id = `${db.kind}:${db.identifier}`;
+    let done = prepared.get(id);
+    if (!done) {
+      done = ddlQueue.then(() => prepare(db));
+      ddlQueue = done.catch(() => {});
+      prepared.set(id, done);
+      // A failed preparation is retried on the next dial instead of being remembered.
+      done.catch(() => prepared.delete(id));
+    }
+    return done;
+  }
+
+  return {
+    listDatabases,
+    async isDatabaseEndpoint(host, port) {
+      return (await find(host, port)) !== undefined;
+    },
+    async resolveDestination(host, port) {
+      const found = await find(host, port);
+      if (!found) {
+        throw new UnknownDestinationError(`no database in this account answers at ${host}:${port}`);
+      }
+      await ensurePrepared(found.db);
+      return { host: "127.0.0.1", port: opts.postgresPort };
+    },
+  };
+}
