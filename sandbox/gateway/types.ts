@@ -49,6 +49,74 @@ export interface GatewayOptions {
   readonly port?: number;
   /** Faults applied to every new session unless overridden per session. @default none */
   readonly defaultFaults?: FaultPlan;
+  /**
+   * A second credential pair that AWS "knows" but whose role may not start sessions: every call is
+   * proxied as usual, but StartSession answers AccessDeniedException (so the CLI's AccessDenied path is
+   * testable). @default none
+   */
+  readonly restrictedCredentials?: SandboxCredentials;
+  /** Account id used in ARNs of error messages. @default "123456789012" (moto's default account) */
+  readonly accountId?: string;
+  /** Caller name that prefixes SessionIds (`<caller>-<17 hex>`), like an IAM user or role session. @default "dbtunnel-sandbox" */
+  readonly callerId?: string;
+  /**
+   * Verify the SHA-256 payload digest of every client frame and count failures (frames that fail are
+   * dropped unacked). The real agent skips this check; a test oracle is stricter. @default true
+   */
+  readonly verifyClientDigests?: boolean;
+  /** Called with one line per notable emulator event (digest failures, faults fired, dial errors). @default silent */
+  readonly log?: (line: string) => void;
+}
+
+/** Per-session counters the emulator exposes to tests (`Gateway.sessions()`, `GET /_dbtunnel/sessions`). */
+export interface SessionStats {
+  readonly sessionId: string;
+  readonly target: string;
+  /** "pending" until the HandshakeResponse has been processed. */
+  readonly mode: "pending" | "mux" | "basic";
+  /** smux keepalive (NOPs + idle cut-off) on the agent side. */
+  readonly keepalive: boolean;
+  readonly agentVersion: string;
+  /** From the HandshakeResponse; "" until then. */
+  readonly clientVersion: string;
+  /** Seed of the fault PRNG: set it in a FaultPlan to replay a run. */
+  readonly seed: number;
+  readonly handshakeComplete: boolean;
+  /** WebSocket attachments with a valid token (1 + number of successful reconnects). */
+  readonly webSocketConnections: number;
+  /** Stream-data messages received from / sent to the client (first transmissions; duplicates not counted). */
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  /** Tunnel payload bytes (PayloadType Output) received from / sent to the client. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly acksSent: number;
+  readonly acksReceived: number;
+  readonly retransmissions: number;
+  /** Duplicate client messages (seq below the expected one) that were acknowledged again. */
+  readonly duplicatesReacked: number;
+  /** Client frames whose payload digest did not match (dropped, not acked). */
+  readonly digestFailures: number;
+  /** Client frames that failed to decode for another reason (dropped). */
+  readonly malformedFrames: number;
+  /** Client data dropped without ack because the port session had no live connection (readiness gating). */
+  readonly notReadyDrops: number;
+  readonly streamsOpened: number;
+  readonly dialFailures: number;
+  /** Faults that fired. */
+  readonly faults: {
+    readonly dropped: number;
+    readonly duplicated: number;
+    readonly reordered: number;
+    readonly acksDropped: number;
+    readonly digestsCorrupted: number;
+    readonly webSocketsClosed: number;
+    readonly dialsRefused: number;
+  };
+  readonly terminateFlagReceived: boolean;
+  readonly terminated: boolean;
+  /** Why the session ended ("TerminateSession flag", "TerminateSession API", "handshake timed out", ...). */
+  readonly terminateReason?: string;
 }
 
 export interface Gateway {
@@ -59,5 +127,9 @@ export interface Gateway {
   setFaults(plan: FaultPlan, sessionId?: string): void;
   /** Ids of sessions that are not terminated. */
   activeSessions(): string[];
+  /** Stats of every session this gateway started (terminated ones included), oldest first. */
+  sessions(): SessionStats[];
+  /** Stats of one session, or undefined for an unknown id. */
+  sessionStats(sessionId: string): SessionStats | undefined;
   stop(): Promise<void>;
 }

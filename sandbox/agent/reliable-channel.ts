@@ -1,0 +1,341 @@
+/**
+ * The agent's side of reliable delivery on the data channel (ssm-session-protocol.md §7): sequence
+ * numbers, acknowledges, retransmission with a Jacobson RTO, early-arrival buffering, re-acks of
+ * duplicates, readiness gating — plus the fault injection of §13 on the outgoing path.
+ *
+ * Written independently of the client's data channel (tunnel/) on purpose: the emulator is the test
+ * oracle for that code, so it must not share its state machine.
+ */
+import {
+  type AgentMessage,
+  DecodeError,
+  decodeAgentMessage,
+  encodeAcknowledge,
+  encodeAgentMessage,
+  MessageFlags,
+  MessageType,
+  PayloadType,
+  parseAcknowledge,
+} from "../../tunnel/codec.ts";
+import type { FaultPlan } from "../gateway/types.ts";
+import type { Prng } from "./prng.ts";
+import type { MutableStats } from "./stats.ts";
+
+/** Outcome of handing one in-order client message to the session. */
+export type Delivery = "handled" | "not-ready";
+
+/** Sends one frame on the current WebSocket. */
+export type FrameSink = (frame: Uint8Array) => void;
+
+export interface ReliableChannelOptions {
+  readonly stats: MutableStats;
+  /** Current fault plan and its PRNG (may change while the session lives). */
+  readonly faults: () => { readonly plan: FaultPlan; readonly prng: Prng };
+  /** Processes one in-order client stream-data message. "not-ready" drops it unacked (the client resends). */
+  readonly deliver: (message: AgentMessage) => Delivery;
+  /** The fault plan's closeWebSocketAfter threshold was reached. */
+  readonly onCloseWebSocketFault: () => void;
+  /** The unacked window dropped below the low-water mark: paused producers may resume. */
+  readonly onWindowOpen: () => void;
+  /** Check client digests (the real agent does not). @default true */
+  readonly verifyDigests?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+interface Outgoing {
+  readonly seq: number;
+  readonly frame: Uint8Array;
+  lastSent: number;
+  attempts: number;
+}
+
+/** Agent constants (§7.6). */
+const INITIAL_RTT_MS = 100;
+const INITIAL_RTO_MS = 200;
+const MAX_RTO_MS = 1000;
+const CLOCK_GRANULARITY_MS = 10;
+const RESEND_INTERVAL_MS = 100;
+const INCOMING_CAPACITY = 100_000;
+/**
+ * Producers (destination sockets) pause while this many messages (~4 MiB) are unacked and resume below
+ * the low mark. This is back-pressure instead of the agent's "stop storing when 100 000 are buffered",
+ * which would lose data.
+ */
+const WINDOW_HIGH = 4096;
+const WINDOW_LOW = 1024;
+
+export class ReliableChannel {
+  private sink: FrameSink | undefined;
+  private nextSeq = 0;
+  private expected = 0;
+  private readonly outgoing = new Map<number, Outgoing>();
+  private readonly early = new Map<number, AgentMessage>();
+  private rtt = INITIAL_RTT_MS;
+  private rttVar = 0;
+  private rto = INITIAL_RTO_MS;
+  private readonly timer: ReturnType<typeof setInterval>;
+  /** A frame held back by the reorder fault; sent after the next one. */
+  private held: Uint8Array | undefined;
+  private firstSends = 0;
+  private closeFaultFired = false;
+  private windowFull = false;
+  private closed = false;
+
+  constructor(private readonly opts: ReliableChannelOptions) {
+    this.timer = setInterval(() => this.resendTick(), RESEND_INTERVAL_MS);
+  }
+
+  /** Unacked outgoing messages. */
+  get unacked(): number {
+    return this.outgoing.size;
+  }
+
+  /** False while the unacked window is full: producers should pause. */
+  get canSend(): boolean {
+    return !this.windowFull;
+  }
+
+  get currentRto(): number {
+    return this.rto;
+  }
+
+  /**
+   * A (new) WebSocket is attached. Everything still unacked is sent again at once: frames queued while no
+   * socket was attached, or lost with the old one, would otherwise trickle out one per resend tick.
+   */
+  attach(sink: FrameSink): void {
+    this.sink = sink;
+    const now = Date.now();
+    for (const entry of this.outgoing.values()) {
+      this.out(entry.frame);
+      entry.lastSent = now;
+      entry.attempts++;
+      this.opts.stats.retransmissions++;
+    }
+  }
+
+  detach(): void {
+    this.sink = undefined;
+    this.held = undefined;
+  }
+
+  /** Sends one sequenced output_stream_data message (data, handshake, flag). */
+  sendStreamData(payloadType: number, payload: Uint8Array): void {
+    if (this.closed) return;
+    const seq = this.nextSeq++;
+    const frame = encodeAgentMessage({
+      messageType: MessageType.OutputStreamData,
+      sequenceNumber: seq,
+      // The first message of the agent's stream carries SYN (§6.1).
+      flags: seq === 0 ? MessageFlags.Syn : 0n,
+      payloadType,
+      payload,
+    });
+    const entry: Outgoing = { seq, frame, lastSent: Date.now(), attempts: 1 };
+    this.outgoing.set(seq, entry);
+    const stats = this.opts.stats;
+    stats.messagesOut++;
+    if (payloadType === PayloadType.Output) stats.bytesOut += payload.length;
+    if (this.outgoing.size >= WINDOW_HIGH) this.windowFull = true;
+    this.transmitFirst(frame);
+  }
+
+  /** Sends a frame outside the sequence (channel_closed): no faults, no retransmission. */
+  sendUnsequenced(frame: Uint8Array): void {
+    this.sink?.(frame);
+  }
+
+  /** Handles one binary frame from the client. */
+  receive(raw: Uint8Array): void {
+    if (this.closed) return;
+    let message: AgentMessage;
+    try {
+      message = decodeAgentMessage(raw, { verifyDigest: this.opts.verifyDigests !== false });
+    } catch (error) {
+      if (error instanceof DecodeError && error.message.includes("digest")) {
+        this.opts.stats.digestFailures++;
+        this.opts.log?.("client frame with a wrong payload digest dropped");
+      } else {
+        this.opts.stats.malformedFrames++;
+        this.opts.log?.(`malformed client frame dropped: ${(error as Error).message}`);
+      }
+      return;
+    }
+    switch (message.messageType) {
+      case MessageType.Acknowledge:
+        this.onAck(message);
+        return;
+      case MessageType.InputStreamData:
+        this.onStreamData(message);
+        return;
+      default:
+        // output_stream_data from a client, publication control, unknown types: ignored like the agent does.
+        return;
+    }
+  }
+
+  /** Retries early arrivals that were stuck because the session was not ready (basic-mode redial done). */
+  retryPending(): void {
+    this.drain();
+  }
+
+  /** Resolves once every outgoing message is acked, or after `timeoutMs`. */
+  async waitDrained(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.outgoing.size > 0 && Date.now() < deadline && this.sink) await Bun.sleep(20);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.outgoing.clear();
+    this.early.clear();
+    this.sink = undefined;
+  }
+
+  private onStreamData(message: AgentMessage): void {
+    const seq = message.sequenceNumber;
+    if (seq === this.expected) {
+      if (this.opts.deliver(message) === "not-ready") {
+        // Readiness gating (§7.3/7.4): no ack, `expected` stays, the client retransmits.
+        this.opts.stats.notReadyDrops++;
+        return;
+      }
+      this.opts.stats.messagesIn++;
+      this.ack(message);
+      this.expected++;
+      this.drain();
+    } else if (seq > this.expected) {
+      if (!this.early.has(seq)) {
+        if (this.early.size >= INCOMING_CAPACITY) return; // full: drop silently, the client resends
+        this.early.set(seq, message);
+      }
+      this.ack(message);
+    } else {
+      // Our earlier ack was lost: acknowledge again so the client stops resending (the agent does this).
+      this.opts.stats.duplicatesReacked++;
+      this.ack(message);
+    }
+  }
+
+  /** Processes buffered early arrivals that are now in order (they were acked on arrival). */
+  private drain(): void {
+    for (let next = this.early.get(this.expected); next; next = this.early.get(this.expected)) {
+      if (this.opts.deliver(next) === "not-ready") return; // kept; retryPending() tries again
+      this.opts.stats.messagesIn++;
+      this.early.delete(this.expected);
+      this.expected++;
+    }
+  }
+
+  private onAck(message: AgentMessage): void {
+    let seq: number;
+    try {
+      seq = parseAcknowledge(message.payload).AcknowledgedMessageSequenceNumber;
+    } catch {
+      this.opts.stats.malformedFrames++;
+      return;
+    }
+    this.opts.stats.acksReceived++;
+    const entry = this.outgoing.get(seq);
+    if (!entry) return; // ack of something already acked
+    this.updateRto(Date.now() - entry.lastSent);
+    this.outgoing.delete(seq);
+    if (this.windowFull && this.outgoing.size <= WINDOW_LOW) {
+      this.windowFull = false;
+      this.opts.onWindowOpen();
+    }
+  }
+
+  /** Jacobson/Karels, in the agent's order: RTTVAR from the old RTT first (§7.2). */
+  private updateRto(sample: number): void {
+    this.rttVar = 0.75 * this.rttVar + 0.25 * Math.abs(this.rtt - sample);
+    this.rtt = 0.875 * this.rtt + 0.125 * sample;
+    this.rto = Math.min(MAX_RTO_MS, this.rtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttVar));
+  }
+
+  private ack(message: AgentMessage): void {
+    const { plan, prng } = this.opts.faults();
+    if (prng.chance(plan.dropAckRate)) {
+      this.opts.stats.faults.acksDropped++;
+      return;
+    }
+    this.opts.stats.acksSent++;
+    this.out(encodeAcknowledge(message));
+  }
+
+  /** Only the oldest unacked message is considered per tick, as the agent does; lastSent IS updated. */
+  private resendTick(): void {
+    if (this.held) this.flushHeld(); // nothing followed the held frame: do not stall on it
+    if (!this.sink) return;
+    const head = this.outgoing.values().next().value;
+    if (!head) return;
+    const now = Date.now();
+    if (now - head.lastSent <= this.rto) return;
+    head.attempts++;
+    head.lastSent = now;
+    this.opts.stats.retransmissions++;
+    this.out(head.frame);
+  }
+
+  /** First transmission of a sequenced message, through the fault plan. */
+  private transmitFirst(frame: Uint8Array): void {
+    const { plan, prng } = this.opts.faults();
+    const faults = this.opts.stats.faults;
+    this.firstSends++;
+    if (prng.chance(plan.dropRate)) {
+      faults.dropped++;
+    } else {
+      let wire = frame;
+      if (prng.chance(plan.corruptDigestRate)) {
+        // Corrupt a copy: the stored frame stays intact so the retransmission heals it.
+        wire = frame.slice();
+        wire[80] = (wire[80] ?? 0) ^ 0xff;
+        faults.digestsCorrupted++;
+      }
+      if (!this.held && prng.chance(plan.reorderRate)) {
+        this.held = wire;
+        faults.reordered++;
+      } else {
+        this.out(wire);
+        if (prng.chance(plan.duplicateRate)) {
+          faults.duplicated++;
+          this.out(wire);
+        }
+        this.flushHeld();
+      }
+    }
+    if (
+      !this.closeFaultFired &&
+      plan.closeWebSocketAfter !== undefined &&
+      this.firstSends >= plan.closeWebSocketAfter &&
+      this.sink
+    ) {
+      this.closeFaultFired = true;
+      faults.webSocketsClosed++;
+      this.opts.onCloseWebSocketFault();
+    }
+  }
+
+  private flushHeld(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held) this.out(held);
+  }
+
+  /** Puts one frame on the wire, after the plan's delay if any (same delay for all keeps the order). */
+  private out(frame: Uint8Array): void {
+    const delay = this.opts.faults().plan.delayMs ?? 0;
+    if (delay > 0) {
+      setTimeout(() => this.sink?.(frame), delay);
+    } else {
+      this.sink?.(frame);
+    }
+  }
+
+  /** Re-arms the closeWebSocketAfter fault (a new plan was set). */
+  resetFaultCounters(): void {
+    this.firstSends = 0;
+    this.closeFaultFired = false;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The "is the agent on this target online?" question, answered from moto: an EC2 instance is connected
+ * while moto says it runs; an ECS Exec target (`ecs:<cluster>_<taskId>_<runtimeId>`) while its task runs.
+ */
+import { DescribeInstancesCommand, EC2Client, type Instance } from "@aws-sdk/client-ec2";
+import { DescribeTasksCommand, ECSClient } from "@aws-sdk/client-ecs";
+import { ApiError } from "./aws-errors.ts";
+import type { SandboxCredentials } from "./types.ts";
+
+export type ParsedTarget =
+  | { readonly kind: "ec2"; readonly instanceId: string }
+  | { readonly kind: "ecs"; readonly cluster: string; readonly taskId: string; readonly runtimeId: string };
+
+const INSTANCE_ID = /^(?:i|mi)-[0-9a-f]{8,17}$/;
+const ECS_TARGET = /^ecs:(.+)_([^_]+)_([^_]+)$/;
+
+/** Parses a StartSession Target; throws InvalidTarget for anything that is not a target id. */
+export function parseTarget(target: string): ParsedTarget {
+  if (INSTANCE_ID.test(target)) return { kind: "ec2", instanceId: target };
+  const ecs = ECS_TARGET.exec(target);
+  if (ecs) return { kind: "ecs", cluster: ecs[1] ?? "", taskId: ecs[2] ?? "", runtimeId: ecs[3] ?? "" };
+  throw new ApiError(
+    "InvalidTarget",
+    `Target ${target} is not valid. Use an instance id (i-...) or ecs:<cluster>_<taskId>_<runtimeId>.`,
+  );
+}
+
+/** The ARN IAM evaluates ssm:StartSession against (used in AccessDenied messages). */
+export function targetArn(target: ParsedTarget, region: string, accountId: string): string {
+  return target.kind === "ec2"
+    ? `arn:aws:ec2:${region}:${accountId}:instance/${target.instanceId}`
+    : `arn:aws:ecs:${region}:${accountId}:task/${target.cluster}/${target.taskId}`;
+}
+
+export class MotoTargets {
+  private readonly ec2: EC2Client;
+  private readonly ecs: ECSClient;
+
+  constructor(motoUrl: string, region: string, credentials: SandboxCredentials) {
+    const config = { endpoint: motoUrl, region, credentials, maxAttempts: 1 };
+    this.ec2 = new EC2Client(config);
+    this.ecs = new ECSClient(config);
+  }
+
+  /** Resolves when the target's agent would be connected; throws TargetNotConnected otherwise. */
+  async requireConnected(target: ParsedTarget, raw: string): Promise<void> {
+    const running =
+      target.kind === "ec2" ? await this.instanceRunning(target.instanceId) : await this.taskRunning(target);
+    if (!running) throw new ApiError("TargetNotConnected", `${raw} is not connected.`);
+  }
+
+  /** Every EC2 instance moto knows (terminated ones included). */
+  async instances(): Promise<Instance[]> {
+    const out: Instance[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.ec2.send(new DescribeInstancesCommand({ NextToken: token }));
+      for (const reservation of page.Reservations ?? []) out.push(...(reservation.Instances ?? []));
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
+  close(): void {
+    this.ec2.destroy();
+    this.ecs.destroy();
+  }
+
+  private async instanceRunning(instanceId: string): Promise<boolean> {
+    try {
+      const res = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      const instance = res.Reservations?.[0]?.Instances?.[0];
+      return instance?.State?.Name === "running";
+    } catch (error) {
+      if ((error as { name?: string }).name?.startsWith("InvalidInstanceID")) return false;
+      throw error;
+    }
+  }
+
+  private async taskRunning(target: Extract<ParsedTarget, { kind: "ecs" }>): Promise<boolean> {
+    try {
+      const res = await this.ecs.send(
+        new DescribeTasksCommand({ cluster: target.cluster, tasks: [target.taskId] }),
+      );
+      const task = res.tasks?.[0];
+      return task !== undefined && (task.lastStatus ?? "RUNNING") === "RUNNING";
+    } catch (error) {
+      const name = (error as { name?: string }).name ?? "";
+      if (name === "ClusterNotFoundException" || name === "InvalidParameterException") return false;
+      throw error;
+    }
+  }
+}
