@@ -24,6 +24,10 @@ export interface SandboxCoreOptions {
   readonly credentials?: Required<SandboxCredentials>;
   /** Aborting during start-up cleans up and rejects; aborting later stops the sandbox. */
   readonly signal?: AbortSignal;
+  /** Directory with initdb/postgres. @default `DBTUNNEL_PG_BIN`, else /usr/lib/postgresql/15/bin */
+  readonly postgresBinDir?: string;
+  /** Python with moto 5. @default `DBTUNNEL_PYTHON`, else python3 */
+  readonly python?: string;
   /** Log lines (token refusals, fallbacks). @default console.error */
   readonly log?: (line: string) => void;
 }
@@ -80,7 +84,9 @@ export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<S
   let mirror: RdsMirror | undefined;
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
-    const motoPromise = timed(timings, "moto", () => startMoto({ dir, signal: opts.signal })).then((m) => {
+    const motoPromise = timed(timings, "moto", () =>
+      startMoto({ dir, signal: opts.signal, ...(opts.python ? { python: opts.python } : {}) }),
+    ).then((m) => {
       started.push(m);
       recordChild(dir, m.process.pgid);
       return m;
@@ -116,6 +122,7 @@ export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<S
         ldapPort: ldapPromise.then((l) => l.port),
         region,
         signal: opts.signal,
+        ...(opts.postgresBinDir ? { binDir: opts.postgresBinDir } : {}),
       }),
     ).then((pg) => {
       started.push(pg);

@@ -50,6 +50,8 @@ function ensureRoot(root: string): void {
       `sandbox root ${root} is not a private directory owned by you: remove it or set another root`,
     );
   }
+  // Traversable (not listable) by others: PostgreSQL runs as the postgres user when we are root.
+  if ((st.mode & 0o011) !== 0o011) chmodSync(root, (st.mode & 0o777) | 0o011);
 }
 
 /** Creates `<root>/sb-XXXXXX` (mode 0711 so the cluster's OS user can reach its own subdirectory). */

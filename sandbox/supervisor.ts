@@ -17,11 +17,12 @@ exec 3<&0
 "$@" </dev/null 3<&- &
 child=$!
 { cat <&3 >/dev/null; exec 3<&-; kill -s "$sig" "$child" 2>/dev/null; sleep "$grace"; kill -s KILL 0; } &
-watcher=$!
 exec 3<&-
 wait "$child"
 status=$?
-kill "$watcher" 2>/dev/null
+# The child is gone: end the rest of our group (watcher, its cat/sleep, any grandchild) but not ourselves.
+trap '' TERM
+kill -s TERM 0 2>/dev/null
 exit $status
 `;
 
