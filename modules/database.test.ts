@@ -35,6 +35,8 @@ describe("Database: RDS PostgreSQL (default)", () => {
       master_user_secret_kms_key_id: KEY,
     });
     expect(instance.password).toBeUndefined();
+    expect(instance.username).toBe("dbadmin");
+    expect(instance.master_username).toBeUndefined();
   });
 
   test("TLS forced by the parameter group (rds.force_ssl=1)", () => {

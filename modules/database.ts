@@ -160,7 +160,6 @@ export class Database extends Construct implements DatabaseTarget {
       iamDatabaseAuthenticationEnabled: true,
       manageMasterUserPassword: true,
       masterUserSecretKmsKeyId: props.kmsKeyArn,
-      masterUsername: this.masterUsername,
       port,
       dbSubnetGroupName: subnetGroup.name,
       vpcSecurityGroupIds: [sg.id],
@@ -201,6 +200,7 @@ export class Database extends Construct implements DatabaseTarget {
       const cluster = new RdsCluster(this, "cluster", {
         ...common,
         clusterIdentifier: this.identifier,
+        masterUsername: this.masterUsername,
         databaseName: this.databaseName,
         dbClusterParameterGroupName: params.name,
         tags: roleTags,
@@ -234,6 +234,8 @@ export class Database extends Construct implements DatabaseTarget {
         ...common,
         ...instanceSettings,
         identifier: this.identifier,
+        // aws_db_instance calls it `username` (aws_rds_cluster: `master_username`).
+        username: this.masterUsername,
         dbName: this.databaseName,
         allocatedStorage: props.allocatedStorageGiB ?? 20,
         storageType: "gp3",

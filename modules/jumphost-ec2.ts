@@ -26,6 +26,8 @@ export interface Ec2JumpHostProps {
   readonly kmsKeyArn: string;
   /** x86_64 instance type. @default "t3.micro" */
   readonly instanceType?: string;
+  /** Root volume size in GiB (the AL2023 AMI needs at least 8). @default 8 */
+  readonly rootVolumeGiB?: number;
   /** Minutes without a port-forwarding session before the instance stops itself (1-1440). @default 30 */
   readonly idleStopMinutes?: number;
   /** Session log destinations the role may write to. @default none (no logging permissions) */
@@ -49,6 +51,7 @@ export class Ec2JumpHost extends Construct {
   constructor(scope: Construct, id: string, props: Ec2JumpHostProps) {
     super(scope, id);
     checkIntRange("Ec2JumpHost", "idleStopMinutes", props.idleStopMinutes, 1, 1440);
+    checkIntRange("Ec2JumpHost", "rootVolumeGiB", props.rootVolumeGiB, 8, 16384);
     const instanceType = props.instanceType ?? "t3.micro";
     if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType)) {
       throw new InvalidPropsError(
@@ -88,6 +91,8 @@ export class Ec2JumpHost extends Construct {
         encrypted: true,
         kmsKeyId: props.kmsKeyArn,
         volumeType: "gp3",
+        // Explicit size: real AMIs would supply it, but moto's RunInstances rejects a mapping without one.
+        volumeSize: props.rootVolumeGiB ?? 8,
         deleteOnTermination: true,
         tags: { Name: `${props.namePrefix}-jumphost-root`, ...props.volumeTags },
       },
