@@ -45,6 +45,8 @@ export interface Sandbox {
   /** The local PostgreSQL (127.0.0.1, free port) and its superuser connection for tests. */
   readonly postgres: SandboxPostgres;
   readonly caBundlePath: string;
+  /** Port of the LDAP IAM-token verifier PostgreSQL asks (127.0.0.1). */
+  readonly ldapPort: number;
   /** Sandbox directory (logs, certificates, cluster); removed by stop(). */
   readonly dir: string;
   /** RDS endpoint → local PostgreSQL, creating master role and database on first use. */
@@ -109,6 +111,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     gateway,
     postgres: core.postgres,
     caBundlePath: core.ca.caCertPath,
+    ldapPort: core.ldap.port,
     dir: core.dir,
     mirror: core.mirror,
     timings,

@@ -1,0 +1,324 @@
+/**
+ * Logic of `dbtunnel sandbox up|down|status` (the CLI in cli/commands/sandbox.ts prints the results).
+ * `up` runs the sandbox in a detached daemon (sandbox/daemon.ts) so it outlives the command; state lives
+ * in `$DBTUNNEL_HOME/sandbox/` (default ~/.local/state/dbtunnel/sandbox/).
+ */
+import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import postgres from "postgres";
+import {
+  type DaemonState,
+  ensureStateDir,
+  logPath,
+  readDaemonState,
+  removeDaemonFiles,
+  sandboxStateDir,
+} from "./daemon-state.ts";
+import type { SandboxEnv } from "./index.ts";
+import { isListening } from "./ports.ts";
+import { cleanupStaleSandboxes, defaultSandboxRoot, processStartTime } from "./state.ts";
+import { pidAlive } from "./supervisor.ts";
+
+export interface SandboxCommandOptions {
+  /** Overrides DBTUNNEL_HOME (the state goes to `<home>/sandbox`). */
+  readonly home?: string;
+}
+
+export interface SandboxUpOptions extends SandboxCommandOptions {
+  /** @default "us-east-1" */
+  readonly region?: string;
+  /** How long to wait for the daemon to report ready. @default 60 s */
+  readonly timeoutMs?: number;
+}
+
+export interface SandboxUpResult {
+  readonly status: "started" | "already-running";
+  /** Print as `export K=V` lines (formatEnvExports) or JSON. */
+  readonly env: SandboxEnv;
+  readonly pid: number;
+  readonly dir: string;
+  readonly stateDir: string;
+  readonly timings?: Readonly<Record<string, number>>;
+}
+
+export interface SandboxDownResult {
+  readonly status: "stopped" | "not-running";
+  readonly pid?: number;
+}
+
+export interface SandboxPartHealth {
+  readonly name: "daemon" | "moto" | "gateway" | "postgres" | "ldap";
+  readonly healthy: boolean;
+  readonly detail: string;
+}
+
+export interface SandboxStatusResult {
+  readonly running: boolean;
+  /** True if every part is healthy. */
+  readonly healthy: boolean;
+  readonly pid?: number;
+  readonly dir?: string;
+  readonly endpoint?: string;
+  readonly parts: readonly SandboxPartHealth[];
+}
+
+/** One-line failure of a sandbox command (the CLI prints the message as is). */
+export class SandboxCommandError extends Error {
+  override readonly name = "SandboxCommandError";
+}
+
+const DAEMON = join(import.meta.dir, "daemon.ts");
+
+function daemonAlive(state: DaemonState): boolean {
+  return pidAlive(state.pid) && processStartTime(state.pid) === state.startTime;
+}
+
+async function waitUntil<T>(
+  check: () => T | undefined,
+  timeoutMs: number,
+  stepMs = 50,
+): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) return undefined;
+    await Bun.sleep(stepMs);
+  }
+}
+
+async function lastLogLine(stateDir: string): Promise<string> {
+  const text = await Bun.file(logPath(stateDir))
+    .text()
+    .catch(() => "");
+  return text.trim().split("\n").at(-1) ?? "";
+}
+
+function upResult(status: SandboxUpResult["status"], state: DaemonState, stateDir: string): SandboxUpResult {
+  if (!state.env || !state.dir)
+    throw new SandboxCommandError(
+      `sandbox state in ${stateDir} is incomplete: run 'dbtunnel sandbox down' and try again`,
+    );
+  return {
+    status,
+    env: state.env,
+    pid: state.pid,
+    dir: state.dir,
+    stateDir,
+    ...(state.timings ? { timings: state.timings } : {}),
+  };
+}
+
+/** Starts the sandbox daemon, or reports the running one; resolves once it is ready. */
+export async function sandboxUp(opts: SandboxUpOptions = {}): Promise<SandboxUpResult> {
+  const stateDir = sandboxStateDir(opts.home);
+  ensureStateDir(stateDir);
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+
+  const existing = readDaemonState(stateDir);
+  if (existing && daemonAlive(existing)) {
+    if (existing.state === "ready") return upResult("already-running", existing, stateDir);
+    if (existing.state === "starting")
+      return awaitReady(existing.pid, stateDir, timeoutMs, "already-running");
+  }
+  // A dead daemon's children stopped with it (watchdogs); clear what it left on disk.
+  removeDaemonFiles(stateDir);
+  cleanupStaleSandboxes(defaultSandboxRoot());
+
+  const log = openSync(logPath(stateDir), "a", 0o600);
+  try {
+    const proc = Bun.spawn({
+      // setsid: own session, so the terminal's Ctrl-C or closing it does not reach the daemon.
+      cmd: [
+        "setsid",
+        process.execPath,
+        DAEMON,
+        "--state-dir",
+        stateDir,
+        ...(opts.region ? ["--region", opts.region] : []),
+      ],
+      stdin: "ignore",
+      stdout: log,
+      stderr: log,
+      // BUN_BE_BUN: if the CLI is a `bun build --compile` binary, execPath acts as plain bun.
+      env: { ...process.env, BUN_BE_BUN: "1" },
+    });
+    proc.unref();
+    return await awaitReady(proc.pid, stateDir, timeoutMs, "started");
+  } finally {
+    closeSync(log);
+  }
+}
+
+async function awaitReady(
+  pid: number,
+  stateDir: string,
+  timeoutMs: number,
+  status: SandboxUpResult["status"],
+): Promise<SandboxUpResult> {
+  const outcome = await waitUntil(() => {
+    const state = readDaemonState(stateDir);
+    if (state?.pid === pid && state.state !== "starting") return state;
+    if (!pidAlive(pid)) return "exited" as const;
+    return undefined;
+  }, timeoutMs);
+  if (outcome && outcome !== "exited" && outcome.state === "ready")
+    return upResult(status, outcome, stateDir);
+  const reason =
+    outcome === undefined
+      ? `it did not become ready within ${Math.round(timeoutMs / 1000)} s`
+      : outcome !== "exited" && outcome.error
+        ? outcome.error
+        : (await lastLogLine(stateDir)) || "the daemon exited";
+  if (outcome === undefined) await stopDaemon(pid, stateDir);
+  const log = logPath(stateDir);
+  removeDaemonFiles(stateDir);
+  throw new SandboxCommandError(
+    `The sandbox could not start: ${reason}. Check that python3 has moto 5 and PostgreSQL 15 is installed ('dbtunnel doctor'); daemon log was ${log}.`,
+  );
+}
+
+async function stopDaemon(pid: number, _stateDir: string): Promise<void> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const gone = await waitUntil(() => (pidAlive(pid) ? undefined : true), 15_000);
+  if (!gone) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+    await waitUntil(() => (pidAlive(pid) ? undefined : true), 2_000);
+  }
+  // If it had to be killed, its children were stopped by their watchdogs; remove the directory.
+  cleanupStaleSandboxes(defaultSandboxRoot());
+}
+
+/** Stops the daemon (and with it moto, PostgreSQL, the gateway) and removes its files. */
+export async function sandboxDown(opts: SandboxCommandOptions = {}): Promise<SandboxDownResult> {
+  const stateDir = sandboxStateDir(opts.home);
+  const state = readDaemonState(stateDir);
+  if (!state || !daemonAlive(state)) {
+    removeDaemonFiles(stateDir);
+    cleanupStaleSandboxes(defaultSandboxRoot());
+    return { status: "not-running" };
+  }
+  await stopDaemon(state.pid, stateDir);
+  removeDaemonFiles(stateDir);
+  return { status: "stopped", pid: state.pid };
+}
+
+async function probe(
+  name: SandboxPartHealth["name"],
+  check: () => Promise<string>,
+): Promise<SandboxPartHealth> {
+  try {
+    return { name, healthy: true, detail: await check() };
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+    return { name, healthy: false, detail: message };
+  }
+}
+
+/** Health of each part of the running sandbox (real requests, not just open ports). */
+export async function sandboxStatus(opts: SandboxCommandOptions = {}): Promise<SandboxStatusResult> {
+  const stateDir = sandboxStateDir(opts.home);
+  const state = readDaemonState(stateDir);
+  if (!state) {
+    return {
+      running: false,
+      healthy: false,
+      parts: [{ name: "daemon", healthy: false, detail: "not running ('dbtunnel sandbox up' starts it)" }],
+    };
+  }
+  const alive = daemonAlive(state);
+  const daemon: SandboxPartHealth = {
+    name: "daemon",
+    healthy: alive && state.state === "ready",
+    detail: alive
+      ? `pid ${state.pid}, ${state.state} since ${state.startedAt}`
+      : `pid ${state.pid} is gone ('dbtunnel sandbox down' clears it)`,
+  };
+  if (!alive || state.state !== "ready" || !state.env) {
+    return { running: alive, healthy: false, pid: state.pid, parts: [daemon] };
+  }
+  const env = state.env;
+  const parts = await Promise.all([
+    probe("moto", async () => {
+      const res = await fetch(`${state.motoUrl}/moto-api/`, { signal: AbortSignal.timeout(3000) });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`${state.motoUrl} answered HTTP ${res.status}`);
+      return state.motoUrl ?? "";
+    }),
+    probe("gateway", async () => {
+      const sts = new STSClient({
+        endpoint: env.AWS_ENDPOINT_URL,
+        region: env.AWS_REGION,
+        credentials: {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          sessionToken: env.AWS_SESSION_TOKEN,
+        },
+        maxAttempts: 1,
+      });
+      const id = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: AbortSignal.timeout(5000) });
+      return `${env.AWS_ENDPOINT_URL} (account ${id.Account})`;
+    }),
+    probe("postgres", async () => {
+      const pg = state.postgres;
+      if (!pg) throw new Error("no PostgreSQL in the daemon state");
+      const sql = postgres({
+        host: "127.0.0.1",
+        port: pg.port,
+        user: pg.user,
+        password: pg.password,
+        database: "postgres",
+        ssl: { ca: await Bun.file(env.DBTUNNEL_CA_BUNDLE).text(), servername: pg.tlsServerName },
+        max: 1,
+        connect_timeout: 5,
+        onnotice: () => {},
+      });
+      try {
+        const [row] = await sql`select current_setting('server_version') as version`;
+        return `127.0.0.1:${pg.port} (PostgreSQL ${String(row?.version)}, TLS verified with the sandbox CA)`;
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    }),
+    probe("ldap", async () => {
+      if (!state.ldapPort || !(await isListening(state.ldapPort)))
+        throw new Error("IAM token verifier is not listening");
+      return `127.0.0.1:${state.ldapPort}`;
+    }),
+  ]);
+  const all = [daemon, ...parts];
+  return {
+    running: true,
+    healthy: all.every((p) => p.healthy),
+    pid: state.pid,
+    ...(state.dir ? { dir: state.dir } : {}),
+    endpoint: env.AWS_ENDPOINT_URL,
+    parts: all,
+  };
+}
+
+/** POSIX-shell single quoting: the value cannot break out whatever it contains. */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `export K='V'` lines for `eval "$(dbtunnel sandbox up)"`. */
+export function formatEnvExports(env: SandboxEnv): string {
+  return Object.entries(env)
+    .map(([key, value]) => `export ${key}=${shellQuote(String(value))}`)
+    .join("\n");
+}
+
+/** Human-readable status, one part per line. */
+export function formatSandboxStatus(status: SandboxStatusResult): string {
+  return status.parts.map((p) => `${p.healthy ? "ok  " : "FAIL"} ${p.name.padEnd(8)} ${p.detail}`).join("\n");
+}
