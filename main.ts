@@ -14,8 +14,14 @@ try {
   const config = applyEnvOverrides(loadConfig(configPath), process.env);
   buildApp(config).synth();
 } catch (error) {
-  if ((error instanceof ConfigError || error instanceof InvalidPropsError) && !process.env.DBTUNNEL_VERBOSE) {
-    console.error(`dbtunnel: ${error.message}`);
+  // Config, props and policy errors are the user's to fix: print the message, not a stack trace.
+  if (!process.env.DBTUNNEL_VERBOSE) {
+    const known = error instanceof ConfigError || error instanceof InvalidPropsError;
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(
+      `dbtunnel: ${known ? message : message.replace(/\n\nIf you wish to ignore these validations[\s\S]*$/, "")}`,
+    );
+    if (!known) console.error("dbtunnel: set DBTUNNEL_VERBOSE=1 for the stack trace");
     process.exit(1);
   }
   throw error;

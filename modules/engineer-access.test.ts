@@ -109,6 +109,9 @@ describe("EngineerAccess", () => {
     );
     const ecsDoc = policyOf(ecs.one("aws_iam_policy"));
     expect(JSON.stringify(ecsDoc)).not.toContain("ec2:StartInstances");
+    expect(statement(ecsDoc, "ListJumpHostTasks").Resource).toBe(
+      "arn:aws:ecs:us-east-1:123456789012:container-instance/dev-jumphost/*",
+    );
     expect(statement(ecsDoc, "ListJumpHostTasks").Condition).toEqual({
       ArnEquals: { "ecs:cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/dev-jumphost" },
     });

@@ -178,11 +178,12 @@ export function engineerStatements(props: EngineerAccessProps): PolicyStatement[
     const cluster = `arn:aws:ecs:${region}:${accountId}:cluster/${props.ecsClusterName ?? ""}`;
     statements.push(
       {
-        // ListTasks has no resource type; the ecs:cluster condition limits it to the jump host's cluster.
+        // IAM authorizes ListTasks against container-instance ARNs plus the ecs:cluster condition
+        // (ECS identity-based policy examples); both pin it to the jump host's cluster.
         Sid: "ListJumpHostTasks",
         Effect: "Allow",
         Action: "ecs:ListTasks",
-        Resource: "*",
+        Resource: `arn:aws:ecs:${region}:${accountId}:container-instance/${props.ecsClusterName ?? ""}/*`,
         Condition: { ArnEquals: { "ecs:cluster": cluster } },
       },
       {

@@ -200,6 +200,39 @@ export class SecureDbAccessStack extends TerraformStack {
       new TerraformOutput(this, outputId, { value }).overrideLogicalId(outputId);
     }
 
-    if (props.enforcePolicy ?? true) addSecurityPolicy(this, props.suppressions ?? []);
+    if (props.enforcePolicy ?? true) {
+      addSecurityPolicy(this, [...(props.suppressions ?? []), ...builtInSuppressions(config, testStack)]);
+    }
   }
+}
+
+/**
+ * Opt-outs the stack and its configuration imply, each with its reason (security-rules.md allows noise
+ * rules to be opted out only with a documented reason in code):
+ * - always: CKV_AWS_18 family (access logging / replication / object lock) on the session-log bucket.
+ * - development profile: Multi-AZ, enhanced monitoring and Performance Insights are off by design.
+ * - deletionProtection false: the user explicitly asked for a throwaway test stack (synth warns too).
+ */
+export function builtInSuppressions(config: StackConfig, testStack: boolean): RuleSuppression[] {
+  const suppressions: RuleSuppression[] = [
+    {
+      ruleId: "CKV_AWS_18",
+      reason:
+        "session-log bucket: access logging would need a second bucket (and logs of the logs), replication and object lock are out of scope; CloudTrail records every StartSession",
+    },
+  ];
+  if (config.profile !== "production" && config.database.mode === "create") {
+    suppressions.push({
+      ruleId: "CKV_AWS_157",
+      reason: `profile "${config.profile}": Multi-AZ, enhanced monitoring and Performance Insights are turned on by the production profile only`,
+    });
+  }
+  if (testStack) {
+    suppressions.push({
+      ruleId: "CKV_AWS_293",
+      reason:
+        "database.deletionProtection is false (or DBTUNNEL_DELETION_PROTECTION=false): a throwaway test stack",
+    });
+  }
+  return suppressions;
 }
