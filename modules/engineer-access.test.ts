@@ -31,7 +31,7 @@ describe("EngineerAccess", () => {
     });
   });
 
-  test("terminate/resume only own sessions; ${aws:userid} escaped from Terraform interpolation", () => {
+  test("terminate/resume only own sessions; the aws:userid policy variable escaped from Terraform interpolation", () => {
     expect(statement(doc, "ManageOwnSessionsOnly")).toMatchObject({
       Action: ["ssm:TerminateSession", "ssm:ResumeSession"],
       Resource: "arn:aws:ssm:*:*:session/$${aws:userid}-*",

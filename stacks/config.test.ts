@@ -28,6 +28,7 @@ function errorOf(
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests poke arbitrary (also wrongly typed) values into raw config JSON
 const s0 = (c: { stacks: Array<Record<string, unknown>> }) => c.stacks[0] as Record<string, any>;
 
 describe("parseConfig", () => {
