@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { generateSandboxCredentials } from "./credentials.ts";
 import { type GatewayTestOptions, startGateway } from "./gateway/index.ts";
 import type { FaultPlan, Gateway, SandboxCredentials } from "./gateway/types.ts";
@@ -61,9 +61,8 @@ export async function runTestInstance(
 ): Promise<string> {
   const ec2 = new EC2Client({ endpoint: motoUrl, region, credentials: creds });
   try {
-    const images = await ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }));
-    const imageId = images.Images?.[0]?.ImageId;
-    if (!imageId) throw new Error("moto lists no AMI to start the test instance from");
+    // moto's EXAMPLE_AMI_ID: listing the images first costs seconds (moto loads its whole AMI catalogue).
+    const imageId = "ami-12c6146b";
     const run = await ec2.send(
       new RunInstancesCommand({ ImageId: imageId, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1 }),
     );
