@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Terraform JSON fixtures are full of ${...} expressions by design
 import { describe, expect, test } from "bun:test";
 import { expectCompliant, expectViolation } from "../fixtures/expect-rule.ts";
 import { type MutableTf, secureStack, secureStackWith } from "../fixtures/secure-stack.ts";
