@@ -12,7 +12,12 @@ const portRequest = {
       ActionType: "SessionType",
       ActionParameters: {
         SessionType: "Port",
-        Properties: { type: "LocalPortForwarding", host: "db.internal", portNumber: "5432", localPortNumber: "0" },
+        Properties: {
+          type: "LocalPortForwarding",
+          host: "db.internal",
+          portNumber: "5432",
+          localPortNumber: "0",
+        },
       },
     },
   ],
@@ -46,7 +51,9 @@ describe("handshake", () => {
       }),
     );
     const body = JSON.parse(dec(answerHandshake(request).payload));
-    expect(body.ProcessedClientActions.map((a: { ActionStatus: number }) => a.ActionStatus)).toEqual([3, 1, 3]);
+    expect(body.ProcessedClientActions.map((a: { ActionStatus: number }) => a.ActionStatus)).toEqual([
+      3, 1, 3,
+    ]);
     expect(body.ProcessedClientActions[0].ActionType).toBe("KMSEncryption");
     expect(body.ProcessedClientActions[2].ActionType).toBe("FutureThing");
   });
@@ -56,7 +63,9 @@ describe("handshake", () => {
       parseHandshakeRequest(
         enc({
           AgentVersion: "3.3.987.0",
-          RequestedClientActions: [{ ActionType: "SessionType", ActionParameters: { SessionType: "Standard_Stream" } }],
+          RequestedClientActions: [
+            { ActionType: "SessionType", ActionParameters: { SessionType: "Standard_Stream" } },
+          ],
         }),
       ),
     );
@@ -74,7 +83,9 @@ describe("handshake", () => {
   });
 
   test("HandshakeComplete fields are read with defaults", () => {
-    expect(parseHandshakeComplete(enc({ HandshakeTimeToComplete: 1500000, CustomerMessage: "hello" }))).toEqual({
+    expect(
+      parseHandshakeComplete(enc({ HandshakeTimeToComplete: 1500000, CustomerMessage: "hello" })),
+    ).toEqual({
       handshakeTimeToCompleteNs: 1500000,
       customerMessage: "hello",
     });

@@ -120,7 +120,14 @@ function processedAction(type: string, status: number, error: string): Processed
 function toPortProperties(value: unknown): PortProperties {
   if (!isObject(value)) return {};
   const out: Record<string, string> = {};
-  for (const key of ["type", "host", "portNumber", "localPortNumber", "localConnectionType", "localUnixSocket"]) {
+  for (const key of [
+    "type",
+    "host",
+    "portNumber",
+    "localPortNumber",
+    "localConnectionType",
+    "localUnixSocket",
+  ]) {
     const v = value[key];
     if (typeof v === "string") out[key] = v;
     else if (typeof v === "number") out[key] = String(v);

@@ -103,9 +103,9 @@ export class ReliableSender {
    * Resends overdue messages, oldest first. Returns "exhausted" when a message due for a resend already
    * had `maxAttempts` resends: the peer is gone and the session must end.
    */
-  tick(): TickResult {
+  tick(maxResends: number = MAX_RESENDS_PER_TICK): TickResult {
     const now = this.options.now();
-    let budget = MAX_RESENDS_PER_TICK;
+    let budget = maxResends;
     for (const entry of this.outgoing.values()) {
       if (now - entry.lastSent <= this.rto) {
         // Never-resent entries are in send order: once one is not overdue, none after it is.

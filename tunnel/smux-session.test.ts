@@ -55,7 +55,7 @@ describe("SmuxClientSession", () => {
   });
 
   test("frames split at arbitrary byte boundaries are reassembled; FIN ends the stream", () => {
-    const { session } = setup();
+    const { session, out } = setup();
     const a = recorder();
     const b = recorder();
     const sa = session.openStream(a.handler);
@@ -72,6 +72,11 @@ describe("SmuxClientSession", () => {
     expect(a.events).toEqual(["data hello", "fin"]);
     expect(b.events).toEqual(["data world"]);
     expect(session.streamCount).toBe(1);
+    // The agent's FIN is answered with ours (full close) and a later local close sends nothing more.
+    const fins = () => out.filter((f) => f.length === 8 && f[1] === SmuxCmd.Fin).length;
+    expect(fins()).toBe(1);
+    session.closeStream(sa);
+    expect(fins()).toBe(1);
   });
 
   test("a locally closed stream ignores later frames and sends FIN only once", () => {

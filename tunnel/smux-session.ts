@@ -87,8 +87,10 @@ export class SmuxClientSession {
       } else if (frame.cmd === SmuxCmd.Fin) {
         const handler = this.streams.get(frame.streamId);
         if (handler) {
+          // Full close (§10.3): the stream is done both ways; answer with our FIN as smux's Close does.
           this.streams.delete(frame.streamId);
           handler.onFin();
+          if (!this.closed) this.sendHeader(SmuxCmd.Fin, frame.streamId, 0);
         }
       }
       // SYN from the agent (never happens in SSM) and NOP need no action.

@@ -23,6 +23,27 @@ export interface OpenTunnelOptions {
   readonly reason?: string;
   /** Abort opening (and close the tunnel once open). */
   readonly signal?: AbortSignal;
+  /**
+   * Receives every event from the start, including those before `openTunnel` resolves
+   * (session-started, handshake-complete, listening). @default none
+   */
+  readonly onEvent?: (event: TunnelEvent) => void;
+}
+
+/** A session someone else started (the AWS CLI, for the session-manager-plugin entry). */
+export interface ExistingSession {
+  readonly SessionId: string;
+  readonly StreamUrl: string;
+  readonly TokenValue: string;
+}
+
+/** Options of `attachTunnel`: like OpenTunnelOptions, minus what StartSession already decided. */
+export interface AttachTunnelOptions
+  extends Omit<OpenTunnelOptions, "target" | "documentName" | "reason" | "host" | "port"> {
+  readonly session: ExistingSession;
+  /** Remote host/port, only used in connection-failed events. @default from the handshake properties */
+  readonly host?: string;
+  readonly port?: number;
 }
 
 /** Events a tunnel reports while it lives. Never carries tokens or payload bytes. */

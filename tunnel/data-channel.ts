@@ -1,0 +1,442 @@
+/**
+ * The Session Manager data channel (ssm-session-protocol.md §4-§7, §9.1): one WebSocket to StreamUrl,
+ * the OpenDataChannelInput text frame, binary AgentMessages with reliable delivery, an outbox that
+ * chunks tunnel bytes into ≤ 1024-byte input_stream_data messages under back-pressure, and transparent
+ * reconnects (ResumeSession → same StreamUrl → new OpenDataChannelInput, sequence state kept).
+ *
+ * Malformed frames are dropped and never acked; nothing a peer sends can throw out of this class.
+ */
+import { randomUUID } from "node:crypto";
+import { ByteQueue } from "./byte-queue.ts";
+import {
+  type AgentMessage,
+  DecodeError,
+  decodeAgentMessage,
+  encodeAcknowledge,
+  encodeAgentMessage,
+  encodeFlag,
+  MessageType,
+  PayloadType,
+  parseAcknowledge,
+  parseJsonPayload,
+} from "./codec.ts";
+import { ReliableReceiver } from "./reliable-receiver.ts";
+import { DEFAULT_WINDOW, RESEND_INTERVAL_MS, ReliableSender } from "./reliable-sender.ts";
+import { withRetry } from "./retry.ts";
+import type { TunnelCloseReason } from "./types.ts";
+import { CLIENT_VERSION } from "./version.ts";
+
+/** StreamDataPayloadSize: tunnel bytes per data message (§7.5). */
+export const MAX_PAYLOAD = 1024;
+/** Tunnel bytes queued before local sockets are paused. */
+export const OUTBOX_HIGH_WATER = 256 * 1024;
+/** WebSocket bytes buffered in the socket before we stop handing it more. */
+export const WS_HIGH_WATER = 8 * 1024 * 1024;
+/** The plugin pings every 5 minutes with this payload (§4.4). */
+const PING_INTERVAL_MS = 5 * 60 * 1000;
+
+export interface DataChannelEvents {
+  /** One in-order stream-data message of any payload type; return false when it cannot be taken yet. */
+  readonly onStreamMessage: (message: AgentMessage) => boolean;
+  /** MGS/agent ended the channel (`channel_closed`), with its Output text. */
+  readonly onChannelClosed: (output: string) => void;
+  /** The outbox has room again after `writable` was false. */
+  readonly onWritable: () => void;
+  readonly onReconnecting: (attempt: number, reason: string) => void;
+  readonly onReconnected: () => void;
+  /** The channel cannot go on (resume gave no token, reconnect failed, resends exhausted). */
+  readonly onFailed: (reason: TunnelCloseReason) => void;
+  /** A received frame was dropped (malformed); for diagnostics only. */
+  readonly onDropped?: (reason: string) => void;
+}
+
+export interface DataChannelOptions {
+  readonly streamUrl: string;
+  readonly tokenValue: string;
+  /** @default a random UUID (one per process in the plugin) */
+  readonly clientId?: string;
+  /** @default CLIENT_VERSION */
+  readonly clientVersion?: string;
+  /** One ResumeSession call: the new token, or undefined when the service gave none. */
+  readonly resumeSession: () => Promise<string | undefined>;
+  readonly events: DataChannelEvents;
+  /** @default DEFAULT_WINDOW */
+  readonly window?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+const utf8 = new TextEncoder();
+
+export class DataChannel {
+  private ws: WebSocket | undefined;
+  private token: string;
+  private readonly clientId: string;
+  private readonly sender: ReliableSender;
+  private readonly receiver: ReliableReceiver;
+  private readonly outbox = new ByteQueue();
+  private readonly ackWaiters = new Map<number, () => void>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private state: "new" | "open" | "reconnecting" | "closed" = "new";
+  private blocked = false;
+  private reconnects = 0;
+  /** Counters for tests and the benchmark. */
+  readonly stats = { framesIn: 0, framesDropped: 0, messagesOut: 0, acksOut: 0, reconnects: 0 };
+
+  constructor(private readonly options: DataChannelOptions) {
+    this.token = options.tokenValue;
+    this.clientId = options.clientId ?? randomUUID();
+    const now = options.now ?? Date.now;
+    this.sender = new ReliableSender({
+      now,
+      window: options.window ?? DEFAULT_WINDOW,
+      transmit: (bytes) => this.transmit(bytes),
+    });
+    this.receiver = new ReliableReceiver({
+      deliver: (message) => options.events.onStreamMessage(message),
+      ack: (message) => {
+        this.stats.acksOut++;
+        this.transmit(encodeAcknowledge(message));
+      },
+    });
+  }
+
+  /** A method, not a narrowed field read: the state changes across awaits. */
+  private isClosed(): boolean {
+    return this.state === "closed";
+  }
+
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  /** False while local producers should pause (outbox above its high-water mark). */
+  get writable(): boolean {
+    return this.outbox.length < OUTBOX_HIGH_WATER;
+  }
+
+  get unacked(): number {
+    return this.sender.unacked;
+  }
+
+  /** Opens the first WebSocket (retried like the plugin's initial open) and starts the resend timer. */
+  async open(): Promise<void> {
+    await withRetry(() => this.connect(), { stopped: () => this.state === "closed" });
+    if (this.state === "closed") throw new Error("data channel closed while opening");
+    this.state = "open";
+    this.timer = setInterval(() => this.onTick(), RESEND_INTERVAL_MS);
+    if (!this.ws) void this.reconnect("WebSocket closed right after opening");
+  }
+
+  /** Sends one sequenced input_stream_data message (handshake answers, flags). Returns its sequence number. */
+  sendStreamMessage(payloadType: number, payload: Uint8Array): number {
+    this.stats.messagesOut++;
+    return this.sender.send((seq) =>
+      encodeAgentMessage({
+        messageType: MessageType.InputStreamData,
+        sequenceNumber: seq,
+        payloadType,
+        payload,
+      }),
+    );
+  }
+
+  sendFlag(flag: number): number {
+    return this.sendStreamMessage(PayloadType.Flag, encodeFlag(flag));
+  }
+
+  /** Queues tunnel bytes (PayloadType Output); they leave in ≤ 1024-byte messages as the window allows. */
+  writeOutput(bytes: Uint8Array): void {
+    this.outbox.push(bytes);
+    this.pump();
+  }
+
+  /** Resolves true once `seq` is acked, false after `timeoutMs`. */
+  waitForAck(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.sender.isAcked(seq)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timeout = setTimeout(() => {
+        this.ackWaiters.delete(seq);
+        resolve(false);
+      }, timeoutMs);
+      this.ackWaiters.set(seq, () => {
+        clearTimeout(timeout);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Retry delivery of held messages (call when the session became ready again). */
+  resumeDelivery(): void {
+    this.receiver.drain();
+  }
+
+  /** Stops everything; no reconnect after this. */
+  close(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    if (this.timer) clearInterval(this.timer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.timer = undefined;
+    this.pingTimer = undefined;
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      ws.onerror = null;
+      try {
+        ws.close(1000);
+      } catch {
+        // already closed
+      }
+    }
+    for (const resolve of this.ackWaiters.values()) resolve();
+    this.ackWaiters.clear();
+    this.outbox.clear();
+  }
+
+  /** Feeds one received frame as if it came from the WebSocket (the socket handler and the fuzz tests). */
+  receiveFrame(frame: Uint8Array): void {
+    this.stats.framesIn++;
+    let message: AgentMessage;
+    try {
+      message = decodeAgentMessage(frame);
+    } catch (error) {
+      this.drop(error instanceof DecodeError ? error.message : "undecodable frame");
+      return;
+    }
+    try {
+      this.dispatch(message);
+    } catch (error) {
+      // A handler bug or a peer that broke the tunnel's framing: end the session, never throw into Bun.
+      if (error instanceof DecodeError) {
+        this.drop(error.message);
+        return;
+      }
+      this.fail({ kind: "error", message: `data channel: ${errorText(error)}` });
+    }
+  }
+
+  private dispatch(message: AgentMessage): void {
+    switch (message.messageType) {
+      case MessageType.OutputStreamData:
+        this.receiver.receive(message);
+        return;
+      case MessageType.Acknowledge: {
+        const ack = parseAcknowledge(message.payload);
+        const seq = ack.AcknowledgedMessageSequenceNumber;
+        if (this.sender.acknowledge(seq)) {
+          const waiter = this.ackWaiters.get(seq);
+          if (waiter) {
+            this.ackWaiters.delete(seq);
+            waiter();
+          }
+          this.pump();
+        }
+        return;
+      }
+      case MessageType.ChannelClosed: {
+        let output = "";
+        try {
+          const body = parseJsonPayload(message.payload);
+          if (typeof body.Output === "string") output = body.Output;
+        } catch {
+          // a channel_closed without a readable reason still closes the channel
+        }
+        this.close();
+        this.options.events.onChannelClosed(output);
+        return;
+      }
+      default:
+        // start_publication / pause_publication / input_stream_data / unknown types: ignored (§6.1).
+        return;
+    }
+  }
+
+  private pump(): void {
+    const ws = this.ws;
+    while (
+      this.outbox.length > 0 &&
+      this.state === "open" &&
+      !this.sender.windowFull &&
+      ws !== undefined &&
+      ws.bufferedAmount < WS_HIGH_WATER
+    ) {
+      this.sendStreamMessage(PayloadType.Output, this.outbox.take(MAX_PAYLOAD));
+    }
+    if (this.blocked && this.writable) {
+      this.blocked = false;
+      this.options.events.onWritable();
+    } else if (!this.writable) {
+      this.blocked = true;
+    }
+  }
+
+  private onTick(): void {
+    if (this.state !== "open") return;
+    if (this.sender.tick() === "exhausted") {
+      this.fail({
+        kind: "timed-out",
+        message: "the agent stopped acknowledging data (resend attempts exhausted)",
+      });
+      return;
+    }
+    this.pump(); // bufferedAmount may have drained since the last ack
+  }
+
+  private transmit(bytes: Uint8Array): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.state === "reconnecting") return false;
+    ws.send(bytes);
+    return true;
+  }
+
+  private drop(reason: string): void {
+    this.stats.framesDropped++;
+    this.options.events.onDropped?.(reason);
+  }
+
+  private fail(reason: TunnelCloseReason): void {
+    if (this.state === "closed") return;
+    this.close();
+    this.options.events.onFailed(reason);
+  }
+
+  /** Opens a WebSocket with the current token and sends OpenDataChannelInput; resolves once sent. */
+  private connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(this.options.streamUrl);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      ws.binaryType = "arraybuffer";
+      ws.onopen = () => {
+        const input = {
+          MessageSchemaVersion: "1.0",
+          RequestId: randomUUID(),
+          TokenValue: this.token,
+          ClientId: this.clientId,
+          ClientVersion: this.options.clientVersion ?? CLIENT_VERSION,
+        };
+        ws.send(JSON.stringify(input));
+        settled = true;
+        this.attach(ws);
+        resolve();
+      };
+      ws.onerror = () => {
+        if (!settled) {
+          settled = true;
+          reject(
+            new Error(`could not open the data channel WebSocket to ${redactUrl(this.options.streamUrl)}`),
+          );
+        }
+      };
+      ws.onclose = (event) => {
+        if (!settled) {
+          settled = true;
+          reject(new Error(`the data channel WebSocket closed while opening (code ${event.code})`));
+        }
+      };
+    });
+  }
+
+  private attach(ws: WebSocket): void {
+    this.ws = ws;
+    ws.onmessage = (event: MessageEvent) => {
+      const data = event.data;
+      const frame =
+        typeof data === "string"
+          ? utf8.encode(data)
+          : data instanceof ArrayBuffer
+            ? new Uint8Array(data)
+            : new Uint8Array(data as ArrayBufferLike);
+      this.receiveFrame(frame);
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      void this.reconnect(`WebSocket closed (code ${event.code})`);
+    };
+    ws.onerror = () => {
+      // onclose follows and starts the reconnect
+    };
+    const ping = (ws as { ping?: (data?: string) => void }).ping;
+    if (typeof ping === "function") {
+      const send = () => {
+        try {
+          ping.call(ws, "keepalive");
+        } catch {
+          // socket closing: the close handler deals with it
+        }
+      };
+      send();
+      if (this.pingTimer) clearInterval(this.pingTimer);
+      this.pingTimer = setInterval(send, PING_INTERVAL_MS);
+      this.pingTimer.unref?.();
+    }
+  }
+
+  /** ResumeSession for a new token, reopen the same StreamUrl, keep all sequence state (§9.1). */
+  private async reconnect(reason: string): Promise<void> {
+    if (this.state !== "open") return;
+    this.state = "reconnecting";
+    this.stats.reconnects++;
+    let attempt = 0;
+    let gaveNoToken = false;
+    try {
+      await withRetry(
+        async () => {
+          attempt++;
+          this.options.events.onReconnecting(attempt, reason);
+          const token = await this.options.resumeSession();
+          if (this.isClosed()) return;
+          if (!token) {
+            gaveNoToken = true;
+            return;
+          }
+          this.token = token;
+          await this.connect();
+        },
+        { stopped: () => this.state === "closed" },
+      );
+    } catch (error) {
+      this.state = "open"; // let fail() run its normal path
+      this.fail({
+        kind: "timed-out",
+        message: `could not reconnect the data channel after ${attempt} attempts: ${errorText(error)}`,
+      });
+      return;
+    }
+    if (this.isClosed()) return;
+    if (gaveNoToken) {
+      this.state = "open";
+      this.fail({ kind: "timed-out", message: "the session timed out: ResumeSession returned no token" });
+      return;
+    }
+    this.state = "open";
+    this.reconnects++;
+    // Everything unacked may have died with the old socket: resend it now instead of after an RTO.
+    this.sender.markAllDue();
+    this.sender.tick(Number.POSITIVE_INFINITY);
+    this.options.events.onReconnected();
+    this.pump();
+    // The new socket may already have died while we were finishing up: start over.
+    if (!this.ws) void this.reconnect("WebSocket closed right after reconnecting");
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The StreamUrl carries no secret in its path, but query strings might: never print them. */
+function redactUrl(url: string): string {
+  const q = url.indexOf("?");
+  return q < 0 ? url : url.slice(0, q);
+}
