@@ -26,11 +26,19 @@ const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
-console.log(`sandbox start-up, ${runs} run(s), ms (moto and postgres start in parallel; total is wall clock)`);
-console.log(`${"part".padEnd(13)}${rows.map((_, i) => `run${i + 1}`.padStart(8)).join("")}${"median".padStart(9)}`);
+console.log(
+  `sandbox start-up, ${runs} run(s), ms (moto and postgres start in parallel; total is wall clock)`,
+);
+console.log(
+  `${"part".padEnd(13)}${rows.map((_, i) => `run${i + 1}`.padStart(8)).join("")}${"median".padStart(9)}`,
+);
 for (const part of parts) {
   const values = rows.map((r) => r[part] ?? 0);
-  console.log(`${part.padEnd(13)}${values.map((v) => String(v).padStart(8)).join("")}${String(median(values)).padStart(9)}`);
+  console.log(
+    `${part.padEnd(13)}${values.map((v) => String(v).padStart(8)).join("")}${String(median(values)).padStart(9)}`,
+  );
 }
 const total = median(rows.map((r) => r.total ?? 0));
-console.log(`\nmedian total ${total} ms vs target ${TARGET_MS} ms: ratio ${(total / TARGET_MS).toFixed(2)} (≤ 1.00 meets the target)`);
+console.log(
+  `\nmedian total ${total} ms vs target ${TARGET_MS} ms: ratio ${(total / TARGET_MS).toFixed(2)} (≤ 1.00 meets the target)`,
+);

@@ -43,7 +43,7 @@ test("AWS calls through the gateway reach moto with the sandbox credentials, oth
   expect(identity.Account).toBe("123456789012");
   const stranger = { ...fromEnv(sandbox.env), credentials: generateSandboxCredentials() };
   await expect(new STSClient(stranger).send(new GetCallerIdentityCommand({}))).rejects.toThrow();
-});
+}, 30_000);
 
 test("a database created through the gateway resolves to the local PostgreSQL", async () => {
   const created = await new RDSClient(fromEnv(sandbox.env)).send(
@@ -62,11 +62,12 @@ test("a database created through the gateway resolves to the local PostgreSQL", 
     host: "127.0.0.1",
     port: sandbox.postgres.port,
   });
-});
+  // moto loads its RDS backend on first use: seconds on a loaded machine.
+}, 30_000);
 
 test("stop() closes the gateway and removes the directory", async () => {
   const ports = [sandbox.gateway.port, sandbox.postgres.port];
   await sandbox.stop();
   for (const port of ports) expect(await isListening(port)).toBe(false);
   expect(existsSync(sandbox.dir)).toBe(false);
-});
+}, 30_000);

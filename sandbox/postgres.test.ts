@@ -63,7 +63,6 @@ function token(user: string, host = endpoint, port = 5432): Promise<string> {
 
 beforeAll(async () => {
   core = await startSandboxCore({ region, log: (line) => logLines.push(line) });
-  console.log("timings", core.timings);
   const config = { endpoint: core.moto.url, region, credentials: core.credentials };
   const created = await new RDSClient(config).send(
     new CreateDBInstanceCommand({
@@ -92,9 +91,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  const t = performance.now();
   await core?.stop();
-  console.log("stop", performance.now() - t);
   if (otherCaDir) rmSync(otherCaDir, { recursive: true, force: true });
 });
 
@@ -104,7 +101,7 @@ describe("sandbox PostgreSQL mirroring an RDS instance in moto", () => {
       core.mirror.resolveDestination("nope.aaaaaaaaaa.eu-west-1.rds.amazonaws.com", 5432),
     ).rejects.toThrow("no database in this account answers at");
     await expect(core.mirror.resolveDestination(endpoint, 3306)).rejects.toThrow();
-  });
+  }, 30_000);
 
   test("resolving the endpoint creates the master role and database; the master logs in with the secret", async () => {
     const target = await core.mirror.resolveDestination(endpoint, 5432);
@@ -118,26 +115,26 @@ describe("sandbox PostgreSQL mirroring an RDS instance in moto", () => {
     });
     expect(result.err).toBe("");
     expect(result.out.split("\n").at(-1)).toBe("dbadmin");
-  });
+  }, 30_000);
 
   test("an IAM user connects with verify-full and a fresh rds-signer token", async () => {
     const result = await psql({ user: "alice", password: await token("alice") });
     expect(result.err).toBe("");
     expect(result.out).toBe("alice");
-  });
+  }, 30_000);
 
   test("a CA that did not sign the server certificate is refused", async () => {
     const other = await createSandboxCa({ dir: otherCaDir, region });
     const result = await psql({ user: "alice", password: await token("alice"), caPath: other.caCertPath });
     expect(result.code).not.toBe(0);
     expect(result.err).toContain("certificate verify failed");
-  });
+  }, 30_000);
 
   test("a host name the certificate does not carry is refused", async () => {
     const result = await psql({ host: "localhost", user: "alice", password: await token("alice") });
     expect(result.code).not.toBe(0);
     expect(result.err).toContain("does not match host name");
-  });
+  }, 30_000);
 
   test("a token for another user, an expired token and a token for the local port get an auth error", async () => {
     const cases: Array<[string, () => Promise<string>, string]> = [
@@ -165,7 +162,7 @@ describe("sandbox PostgreSQL mirroring an RDS instance in moto", () => {
       expect(logLines.join("\n"), name).toContain(reason);
       expect(logLines.join("\n"), name).not.toContain(password.slice(-64));
     }
-  });
+  }, 30_000);
 
   test("no plain-text connections: the server answers only TLS", async () => {
     const proc = Bun.spawn({
@@ -182,5 +179,5 @@ describe("sandbox PostgreSQL mirroring an RDS instance in moto", () => {
     const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
     expect(code).not.toBe(0);
     expect(err).toContain("no encryption");
-  });
+  }, 30_000);
 });
