@@ -28,6 +28,11 @@ export interface SgRule {
   readonly protocol: string;
   readonly fromPort: number | undefined;
   readonly toPort: number | undefined;
+  /**
+   * When both ports are the same reference (e.g. `${data.aws_db_instance.x.port}`): that address.attribute.
+   * Lets rules recognise "the database port" of a database the stack only looks up.
+   */
+  readonly portReference: string | undefined;
   /** IPv4 and IPv6 CIDRs, literal or expressions. */
   readonly cidrs: string[];
   /** Peer groups: addresses for references, literal ids otherwise. `self` adds the group itself. */
@@ -46,6 +51,13 @@ export function groupKey(v: unknown): string {
   )
     return ref.address;
   return asString(v) ?? "";
+}
+
+function portReference(from: unknown, to: unknown): string | undefined {
+  const a = exactReference(from);
+  const b = exactReference(to);
+  if (!a || !b || a.address !== b.address || a.attribute !== b.attribute) return undefined;
+  return `${a.address}.${a.attribute ?? ""}`;
 }
 
 function normProtocol(v: unknown): string {
@@ -67,6 +79,7 @@ function inlineRules(block: TfBlock): SgRule[] {
         protocol: normProtocol(r.protocol),
         fromPort: asNumber(r.from_port),
         toPort: asNumber(r.to_port),
+        portReference: portReference(r.from_port, r.to_port),
         cidrs: [...asStrings(r.cidr_blocks), ...asStrings(r.ipv6_cidr_blocks)],
         peerGroups: [...asArray(r.security_groups).map(groupKey), ...(isTrue(r.self) ? [block.address] : [])],
         prefixLists: asStrings(r.prefix_list_ids),
@@ -86,6 +99,7 @@ function legacyRule(block: TfBlock): SgRule {
     protocol: normProtocol(b.protocol),
     fromPort: asNumber(b.from_port),
     toPort: asNumber(b.to_port),
+    portReference: portReference(b.from_port, b.to_port),
     cidrs: [...asStrings(b.cidr_blocks), ...asStrings(b.ipv6_cidr_blocks)],
     peerGroups: [
       ...(b.source_security_group_id === undefined ? [] : [groupKey(b.source_security_group_id)]),
@@ -106,6 +120,7 @@ function vpcRule(block: TfBlock, direction: "ingress" | "egress"): SgRule {
     // With ip_protocol -1 AWS ignores ports; with a port-less protocol they are absent.
     fromPort: asNumber(b.from_port),
     toPort: asNumber(b.to_port),
+    portReference: portReference(b.from_port, b.to_port),
     cidrs: [asString(b.cidr_ipv4), asString(b.cidr_ipv6)].filter((x): x is string => x !== undefined),
     peerGroups:
       b.referenced_security_group_id === undefined ? [] : [groupKey(b.referenced_security_group_id)],
@@ -150,9 +165,11 @@ export function describeRule(r: SgRule): string {
   const ports =
     r.protocol === "-1"
       ? "all traffic"
-      : r.fromPort === r.toPort
-        ? `${r.protocol}/${r.fromPort}`
-        : `${r.protocol}/${r.fromPort}-${r.toPort}`;
+      : r.portReference !== undefined
+        ? `${r.protocol}/\${${r.portReference}}`
+        : r.fromPort === r.toPort
+          ? `${r.protocol}/${r.fromPort}`
+          : `${r.protocol}/${r.fromPort}-${r.toPort}`;
   const peers = [...r.cidrs, ...r.peerGroups, ...r.prefixLists];
   return `${r.direction} ${ports} ${r.direction === "ingress" ? "from" : "to"} ${peers.join(", ") || "nothing"}`;
 }

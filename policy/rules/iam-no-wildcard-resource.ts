@@ -5,7 +5,9 @@ import type { Finding } from "../types.ts";
 /**
  * Actions that have no resource-level permissions, so "*" is the only valid resource. Each is here because
  * a dbtunnel role needs it: the CLI finds the jump host and database (Describe*), the SSM agent talks to
- * its channels (ssmmessages/ec2messages), and an engineer checks the agent is online (GetConnectionStatus).
+ * its channels (ssmmessages/ec2messages), an engineer checks the agent is online (GetConnectionStatus), and
+ * an ECS jump host's execution role logs in to ECR (GetAuthorizationToken has no resource-level permission;
+ * CKV_AWS_286 still reports it as credential exposure).
  */
 export const RESOURCELESS_ACTIONS: readonly string[] = [
   "ec2:Describe*",
@@ -27,6 +29,7 @@ export const RESOURCELESS_ACTIONS: readonly string[] = [
   "ec2messages:GetMessages",
   "ec2messages:SendReply",
   "ecs:ListClusters",
+  "ecr:GetAuthorizationToken",
   "rds:DescribeDBInstances",
   "rds:DescribeDBClusters",
   "sts:GetCallerIdentity",

@@ -24,12 +24,18 @@ function isPrefixList(v: string): boolean {
   return /^pl-[0-9a-f]+$/.test(v);
 }
 
+/** `${data.aws_db_instance.x.port}` and friends: the port of a database the stack uses but does not create. */
+const DATABASE_PORT_REFERENCE = /^(data\.)?aws_(db_instance|rds_cluster)\.[^.]+\.port$/;
+
 function allowedEgress(r: SgRule, endpoints: Set<string>, dbPorts: Map<string, number>): boolean {
   if (r.cidrs.length > 0) return false;
   if (r.peerGroups.length === 0 && r.prefixLists.length === 0) return false;
   if (exactlyPort(r, 443))
     return r.peerGroups.every((g) => endpoints.has(g)) && r.prefixLists.every(isPrefixList);
   if (r.prefixLists.length > 0) return false;
+  // An existing database: its group is the user's (a literal id); the port must be that database's port.
+  if (r.protocol === "tcp" && r.portReference !== undefined && DATABASE_PORT_REFERENCE.test(r.portReference))
+    return r.peerGroups.every((g) => dbPorts.has(g) || /^sg-[0-9a-f]+$/.test(g));
   return r.peerGroups.every((g) => {
     const port = dbPorts.get(g);
     return port !== undefined && exactlyPort(r, port);

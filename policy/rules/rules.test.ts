@@ -534,6 +534,26 @@ const FAILING: Record<string, FailingCase[]> = {
       message: /tcp\/5432 to aws_security_group\.endpoints/,
     },
     {
+      name: "a literal group on a literal port (not the database's)",
+      change: (tf) => {
+        R(tf).aws_vpc_security_group_egress_rule.jumphost_to_database.referenced_security_group_id =
+          "sg-0123456789abcdef0";
+      },
+      resource: "aws_vpc_security_group_egress_rule.jumphost_to_database",
+      message: /tcp\/5432 to sg-0123456789abcdef0/,
+    },
+    {
+      name: "the looked-up database port towards the endpoint group",
+      change: (tf) => {
+        Object.assign(R(tf).aws_vpc_security_group_egress_rule.jumphost_to_endpoints, {
+          from_port: "${data.aws_db_instance.existing.port}",
+          to_port: "${data.aws_db_instance.existing.port}",
+        });
+      },
+      resource: "aws_vpc_security_group_egress_rule.jumphost_to_endpoints",
+      message: /tcp\/\$\{data\.aws_db_instance\.existing\.port\} to aws_security_group\.endpoints/,
+    },
+    {
       name: "another group with all egress to the internet (CKV_AWS_382)",
       change: (tf) => {
         R(tf).aws_security_group.database.egress = [
@@ -849,6 +869,13 @@ const FAILING: Record<string, FailingCase[]> = {
       message: /iam:PassRole on \* \(privilege escalation\)/,
     },
     {
+      name: "ecr:GetAuthorizationToken on * (credential exposure; ECS images in public registries do not need it)",
+      change: (tf) =>
+        jumpRolePolicy(tf, [{ Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" }]),
+      resource: "aws_iam_role.jumphost",
+      message: /credentials exposure/,
+    },
+    {
       name: "secretsmanager:* on *",
       change: (tf) => jumpRolePolicy(tf, [{ Effect: "Allow", Action: "secretsmanager:*", Resource: "*" }]),
       resource: "aws_iam_role.jumphost",
@@ -972,6 +999,13 @@ const FAILING: Record<string, FailingCase[]> = {
 
 /** Rules the secure stack cannot show as compliant on its own (noise rules, the ECS variant), and edge cases. */
 const COMPLIANT_VARIANTS: Record<string, CompliantVariant[]> = {
+  CKV_AWS_355: [
+    {
+      name: "ecr:GetAuthorizationToken has no resource-level permission",
+      change: (tf) =>
+        jumpRolePolicy(tf, [{ Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" }]),
+    },
+  ],
   "DBT-INGRESS-1": [{ name: "ECS jump host without ingress", change: ecsJumpHost }],
   "DBT-INGRESS-2": [
     {
@@ -1055,7 +1089,20 @@ const COMPLIANT_VARIANTS: Record<string, CompliantVariant[]> = {
     },
   ],
   CKV_AWS_334: [{ name: "hardened ECS task", change: ecsJumpHost }],
-  "DBT-HOST-2": [{ name: "ECS jump host with the same egress", change: ecsJumpHost }],
+  "DBT-HOST-2": [
+    { name: "ECS jump host with the same egress", change: ecsJumpHost },
+    {
+      name: "existing database: its group id and the looked-up port",
+      change: (tf) => {
+        tf.data.aws_db_instance = { existing: { db_instance_identifier: "prod-db" } };
+        Object.assign(R(tf).aws_vpc_security_group_egress_rule.jumphost_to_database, {
+          referenced_security_group_id: "sg-0123456789abcdef0",
+          from_port: "${data.aws_db_instance.existing.port}",
+          to_port: "${data.aws_db_instance.existing.port}",
+        });
+      },
+    },
+  ],
   "DBT-NET-1": [
     {
       name: "no kms/logs endpoints needed when preferences use neither",
