@@ -128,14 +128,15 @@ describe("StartSession", () => {
 
   test("bad parameters are a ValidationException", async () => {
     const base = portForward(tg.instanceId);
-    for (const Parameters of [
+    const cases: Record<string, string[]>[] = [
       { host: ["db"], portNumber: ["0"] },
       { host: ["db"], portNumber: ["65536"] },
       { host: ["db"], portNumber: ["http"] },
       { portNumber: ["5432"] },
       { host: ["db"], portNumber: ["5432"], command: ["id"] },
       { host: ["db", "other"], portNumber: ["5432"] },
-    ]) {
+    ];
+    for (const Parameters of cases) {
       const error = await startError({ ...base, Parameters });
       expect(error.name, JSON.stringify(Parameters)).toBe("ValidationException");
     }
