@@ -11,9 +11,14 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-test("up starts a daemon, a second up reports it, status checks every part, down removes it all", async () => {
-  const first = await sandboxUp({ home, region: "ap-south-1" });
-  expect(first.status).toBe("started");
+test("up starts one daemon even when run twice at once, a later up reports it, status checks every part, down removes it all", async () => {
+  const [a, b] = await Promise.all([
+    sandboxUp({ home, region: "ap-south-1" }),
+    sandboxUp({ home, region: "ap-south-1" }),
+  ]);
+  expect([a.status, b.status].sort()).toEqual(["already-running", "started"]);
+  expect(a.pid).toBe(b.pid);
+  const first = a.status === "started" ? a : b;
   expect(first.env.AWS_REGION).toBe("ap-south-1");
   expect(pidAlive(first.pid)).toBe(true);
   // The state holds credentials: private.

@@ -3,7 +3,7 @@
  * `up` runs the sandbox in a detached daemon (sandbox/daemon.ts) so it outlives the command; state lives
  * in `$DBTUNNEL_HOME/sandbox/` (default ~/.local/state/dbtunnel/sandbox/).
  */
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import postgres from "postgres";
@@ -110,12 +110,58 @@ function upResult(status: SandboxUpResult["status"], state: DaemonState, stateDi
   };
 }
 
+/**
+ * Takes `up.lock` (O_EXCL) so that two concurrent `up`s cannot start two daemons (one would be orphaned
+ * when the other overwrites daemon.json). Returns a release function, or undefined if a live `up` holds it.
+ */
+function tryLock(stateDir: string): (() => void) | undefined {
+  const lock = join(stateDir, "up.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, "wx", 0o600);
+      writeFileSync(fd, `${process.pid} ${processStartTime(process.pid) ?? ""}`);
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const [pid, startTime] = readFileSync(lock, "utf8").split(" ");
+      if (pid && pidAlive(Number(pid)) && processStartTime(Number(pid)) === startTime) return undefined;
+      rmSync(lock, { force: true }); // left by an `up` that died
+    }
+  }
+  return undefined;
+}
+
 /** Starts the sandbox daemon, or reports the running one; resolves once it is ready. */
 export async function sandboxUp(opts: SandboxUpOptions = {}): Promise<SandboxUpResult> {
   const stateDir = sandboxStateDir(opts.home);
   ensureStateDir(stateDir);
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const release = tryLock(stateDir);
+    if (release) {
+      try {
+        return await upLocked(opts, stateDir, timeoutMs);
+      } finally {
+        release();
+      }
+    }
+    // Another `up` is starting the daemon right now: wait for it, then report what it started.
+    if (Date.now() > deadline) {
+      throw new SandboxCommandError(
+        `another 'dbtunnel sandbox up' is still starting the sandbox (lock ${join(stateDir, "up.lock")})`,
+      );
+    }
+    await Bun.sleep(100);
+  }
+}
 
+async function upLocked(
+  opts: SandboxUpOptions,
+  stateDir: string,
+  timeoutMs: number,
+): Promise<SandboxUpResult> {
   const existing = readDaemonState(stateDir);
   if (existing && daemonAlive(existing)) {
     if (existing.state === "ready") return upResult("already-running", existing, stateDir);
