@@ -1,11 +1,13 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key/index.js";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group/index.js";
 import { type App, Aspects, TerraformStack, Testing } from "cdktf";
 import { SecurityPolicyAspect } from "./aspect.ts";
+import { auditFile } from "./audit-file.ts";
 import { PolicyError } from "./evaluate.ts";
 
 const apps: App[] = [];
@@ -85,6 +87,26 @@ describe("SecurityPolicyAspect", () => {
       ],
     });
     expect(() => stack(true, aspect).synth()).not.toThrow();
+  });
+
+  test("suppressions are recorded in cdk.tf.json so auditing the file agrees with synth", () => {
+    const suppressions = [
+      { ruleId: "CKV_AWS_7", reason: "test key" },
+      { ruleId: "CKV_AWS_24", reason: "test" },
+      { ruleId: "DBT-INGRESS-2", reason: "test" },
+    ];
+    const app = stack(true, new SecurityPolicyAspect({ suppressions }));
+    app.synth();
+    const file = join(app.outdir, "stacks", "policy-test", "cdk.tf.json");
+    expect(JSON.parse(readFileSync(file, "utf8"))["//"].dbtunnel_policy_suppressions).toEqual(suppressions);
+    const report = auditFile(file);
+    expect(report.violations).toEqual([]);
+    expect(
+      report.results
+        .filter((r) => r.status === "suppressed")
+        .map((r) => r.ruleId)
+        .sort(),
+    ).toEqual(["CKV_AWS_24", "CKV_AWS_7", "DBT-INGRESS-2"]);
   });
 
   test("a suppression without a reason fails when the aspect is created", () => {

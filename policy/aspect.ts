@@ -1,5 +1,6 @@
 import { type IAspect, TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
+import { recordSuppressions } from "./embedded-suppressions.ts";
 import { evaluatePolicy, validateSuppressions } from "./evaluate.ts";
 import type { RuleResult, RuleSuppression } from "./types.ts";
 
@@ -17,7 +18,8 @@ export function formatViolation(v: RuleResult): string {
 
 /**
  * Fails synth when the stack breaks a security rule. It checks the stack's final JSON (after every other
- * aspect and override), so it sees exactly what Terraform would apply, like `dbtunnel audit` does.
+ * aspect and override), so it sees exactly what Terraform would apply, like `dbtunnel audit` does. It also
+ * records its suppressions in that JSON (see embedded-suppressions.ts) so the audit of the file agrees.
  */
 export class SecurityPolicyAspect implements IAspect {
   private readonly suppressions: readonly RuleSuppression[];
@@ -33,6 +35,8 @@ export class SecurityPolicyAspect implements IAspect {
     if (!TerraformStack.isStack(node) || this.registered.has(node)) return;
     this.registered.add(node);
     const stack = node;
+    // The opt-outs ride along in cdk.tf.json so `dbtunnel audit` agrees with synth.
+    recordSuppressions(stack, this.suppressions);
     stack.node.addValidation({
       validate: () => {
         const report = evaluatePolicy(stack.toTerraform(), { suppressions: this.suppressions });

@@ -66,4 +66,26 @@ describe("auditFile", () => {
       /CKV_AWS_157 has no reason/,
     );
   });
+
+  test("suppressions recorded in the file apply together with the caller's", () => {
+    const tf = secureStack();
+    tf["//"] = { dbtunnel_policy_suppressions: [{ ruleId: "CKV_AWS_157", reason: "dev profile" }] };
+    const f = join(dir, "embedded.cdk.tf.json");
+    writeFileSync(f, JSON.stringify(tf));
+    expect(auditFile(f).violations.map((v) => v.ruleId)).toEqual(["CKV_AWS_18"]);
+    expect(
+      auditFile(f, { suppressions: [{ ruleId: "CKV_AWS_18", reason: "log bucket" }] }).violations,
+    ).toEqual([]);
+  });
+
+  test("a recorded suppression without a reason or in the wrong shape is an error", () => {
+    const tf = secureStack();
+    tf["//"] = { dbtunnel_policy_suppressions: [{ ruleId: "CKV_AWS_157" }] };
+    const f = join(dir, "embedded-bad.cdk.tf.json");
+    writeFileSync(f, JSON.stringify(tf));
+    expectOneLineError(() => auditFile(f), /CKV_AWS_157 has no reason/);
+    tf["//"] = { dbtunnel_policy_suppressions: "CKV_AWS_157" };
+    writeFileSync(f, JSON.stringify(tf));
+    expectOneLineError(() => auditFile(f), /must be a list of \{"ruleId", "reason"\}/);
+  });
 });

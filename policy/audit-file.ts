@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { embeddedSuppressions } from "./embedded-suppressions.ts";
 import { evaluatePolicy, PolicyError } from "./evaluate.ts";
 import { isObject } from "./tf-json.ts";
 import type { EvaluateOptions, PolicyReport } from "./types.ts";
@@ -8,6 +9,7 @@ const TERRAFORM_SECTIONS = ["resource", "data", "provider", "terraform"];
 
 /**
  * Audits a synthesized stack file (`cdktf.out/stacks/<name>/cdk.tf.json`); a stack directory works too.
+ * Suppressions recorded in the file by SecurityPolicyAspect apply together with `opts.suppressions`.
  * Throws PolicyError with a one-line message for a missing, unreadable or non-Terraform file.
  */
 export function auditFile(path: string, opts: EvaluateOptions = {}): PolicyReport {
@@ -34,5 +36,7 @@ export function auditFile(path: string, opts: EvaluateOptions = {}): PolicyRepor
       `${file} is not Terraform JSON (no resource/data/provider/terraform section); pass a synthesized cdk.tf.json`,
     );
   }
-  return evaluatePolicy(parsed, opts);
+  return evaluatePolicy(parsed, {
+    suppressions: [...embeddedSuppressions(parsed), ...(opts.suppressions ?? [])],
+  });
 }

@@ -1,9 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
-import { parseConfig } from "../stacks/config.ts";
+import { buildApp } from "../stacks/app.ts";
+import { loadConfig, parseConfig } from "../stacks/config.ts";
 import { builtInSuppressions, SecureDbAccessStack } from "../stacks/secure-db-access-stack.ts";
+import { auditFile } from "./audit-file.ts";
 import { renderAuditTable } from "./audit-table.ts";
 import { evaluatePolicy } from "./evaluate.ts";
 import type { PolicyReport } from "./types.ts";
@@ -54,6 +57,22 @@ function expectClean(report: PolicyReport): void {
 const SYNTH_TIMEOUT_MS = 60_000;
 
 describe("the synthesized default stack", () => {
+  test(
+    "cdktf synth of the app passes the aspect, and dbtunnel audit of its cdk.tf.json agrees",
+    () => {
+      const outdir = mkdtempSync(join(tmpdir(), "dbtunnel-synth-"));
+      try {
+        buildApp(loadConfig(join(ROOT, "dbtunnel.config.json")), { outdir }).synth();
+        const stacks = readdirSync(join(outdir, "stacks"));
+        expect(stacks.length).toBeGreaterThan(0);
+        for (const name of stacks) expectClean(auditFile(join(outdir, "stacks", name, "cdk.tf.json")));
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   test(
     "dbtunnel.config.json as shipped passes every rule",
     () => expectClean(audit(() => {})),
