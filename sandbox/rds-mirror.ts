@@ -42,6 +42,9 @@ export interface RdsMirror {
   listDatabases(): Promise<MotoDatabase[]>;
 }
 
+/** How long a successful endpoint lookup is reused. */
+export const LOOKUP_CACHE_MS = 2000;
+
 export class UnknownDestinationError extends Error {}
 
 const key = (host: string, port: number) => `${host.toLowerCase()}:${port}`;
@@ -116,14 +119,20 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
     return [...instanceList, ...clusterList];
   }
 
-  async function find(
-    host: string,
-    port: number,
-  ): Promise<{ db: MotoDatabase; all: MotoDatabase[] } | undefined> {
-    const all = await listDatabases();
+  // Each dial and each IAM login looks the endpoint up; two moto calls cost ~50 ms on a busy machine, so
+  // hits are served from a short-lived list. A miss always asks moto again (a database created a moment
+  // ago must resolve at once); a deleted database may still resolve for up to LOOKUP_CACHE_MS.
+  let cached: { at: number; all: MotoDatabase[] } | undefined;
+  async function find(host: string, port: number): Promise<MotoDatabase | undefined> {
     const wanted = key(host, port);
-    const db = all.find((d) => d.endpoints.includes(wanted));
-    return db ? { db, all } : undefined;
+    const match = (all: MotoDatabase[]) => all.find((d) => d.endpoints.includes(wanted));
+    if (cached && Date.now() - cached.at < LOOKUP_CACHE_MS) {
+      const hit = match(cached.all);
+      if (hit) return hit;
+    }
+    const all = await listDatabases();
+    cached = { at: Date.now(), all };
+    return match(all);
   }
 
   async function masterPassword(db: MotoDatabase): Promise<string | undefined> {
@@ -186,7 +195,7 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
       if (!found) {
         throw new UnknownDestinationError(`no database in this account answers at ${host}:${port}`);
       }
-      await ensurePrepared(found.db);
+      await ensurePrepared(found);
       return { host: "127.0.0.1", port: opts.postgresPort };
     },
   };
