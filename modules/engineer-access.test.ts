@@ -11,7 +11,6 @@ const base: EngineerAccessProps = {
   jumpHostKind: "ec2",
   sessionTargetArns: [INSTANCE],
   instanceArn: INSTANCE,
-  databaseEngine: "postgres",
   databaseResourceId: "db-ABCDEF",
   databaseUsers: ["alice", "bob"],
   kmsKeyArn: KEY,
@@ -68,9 +67,10 @@ describe("EngineerAccess", () => {
         ]);
       }
     }
-    expect(statement(doc, "CliDescribesTheDatabase").Resource).toBe(
+    expect(statement(doc, "CliDescribesTheDatabase").Resource).toEqual([
       "arn:aws:rds:us-east-1:123456789012:db:*",
-    );
+      "arn:aws:rds:us-east-1:123456789012:cluster:*",
+    ]);
   });
 
   test("no role or group unless asked", () => {
@@ -117,15 +117,6 @@ describe("EngineerAccess", () => {
     });
     expect(statement(ecsDoc, "DescribeJumpHostTasks").Resource).toBe(
       "arn:aws:ecs:us-east-1:123456789012:task/dev-jumphost/*",
-    );
-  });
-
-  test("Aurora: describe clusters too", () => {
-    const aurora = synthesize(
-      (s) => new EngineerAccess(s, "a", { ...base, databaseEngine: "aurora-postgresql" }),
-    );
-    expect(statement(policyOf(aurora.one("aws_iam_policy")), "CliDescribesTheDatabase").Action).toContain(
-      "rds:DescribeDBClusters",
     );
   });
 

@@ -3,7 +3,6 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
-import type { DatabaseEngine } from "./database-engine.ts";
 import { type PolicyStatement, policyDocument } from "./iam-document.ts";
 import { InvalidPropsError } from "./props-error.ts";
 
@@ -31,7 +30,6 @@ export interface EngineerAccessProps {
   readonly instanceArn?: string;
   /** ECS cluster name (for the task lookups). Required for kind "ecs". */
   readonly ecsClusterName?: string;
-  readonly databaseEngine: DatabaseEngine;
   /** DbiResourceId (cluster resource id for Aurora). */
   readonly databaseResourceId: string;
   /** Database users the engineers may log in as with an IAM token. */
@@ -154,16 +152,11 @@ export function engineerStatements(props: EngineerAccessProps): PolicyStatement[
       Resource: "*",
     },
     {
+      // Both calls even for a single instance: tag discovery (no outputs file) lists instances and clusters.
       Sid: "CliDescribesTheDatabase",
       Effect: "Allow",
-      Action:
-        props.databaseEngine === "aurora-postgresql"
-          ? ["rds:DescribeDBClusters", "rds:DescribeDBInstances"]
-          : "rds:DescribeDBInstances",
-      Resource:
-        props.databaseEngine === "aurora-postgresql"
-          ? [`arn:aws:rds:${region}:${accountId}:cluster:*`, `arn:aws:rds:${region}:${accountId}:db:*`]
-          : `arn:aws:rds:${region}:${accountId}:db:*`,
+      Action: ["rds:DescribeDBInstances", "rds:DescribeDBClusters"],
+      Resource: [`arn:aws:rds:${region}:${accountId}:db:*`, `arn:aws:rds:${region}:${accountId}:cluster:*`],
     },
     { Sid: "EncryptSessionData", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: props.kmsKeyArn },
   ];

@@ -170,7 +170,6 @@ export class SecureDbAccessStack extends TerraformStack {
       sessionTargetArns: this.jumpHost.sessionTargetArns,
       instanceArn: this.jumpHost.instanceArn || undefined,
       ecsClusterName: this.jumpHost.ecsClusterName || undefined,
-      databaseEngine: this.database.engine,
       databaseResourceId: this.database.resourceId,
       databaseUsers: db.iamUsers,
       kmsKeyArn: key.keyArn,
