@@ -83,7 +83,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   if (mode !== "exec" && rest.length > 0) {
     throw new UsageError(`arguments after '--' need --exec (got '${rest[0]}')`, "dbtunnel connect --help");
   }
-  return connect(
+  const code = await connect(
     {
       outputs: values.outputs,
       stack: values.stack,
@@ -100,6 +100,9 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
     },
     ctx,
   );
+  // Last event, after the session is closed and the hosts file restored.
+  ctx.ui.event({ type: "exit", code });
+  return code;
 }
 
 export interface ConnectOptions {
@@ -193,6 +196,13 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
       throw error;
     }
     opening.done(`${tunnel.sessionId}, 127.0.0.1:${tunnel.port}, ${tunnel.mode}`);
+    ui.event({
+      type: "session",
+      sessionId: tunnel.sessionId,
+      host: "127.0.0.1",
+      port: tunnel.port,
+      mode: tunnel.mode,
+    });
     const openTunnelRef = tunnel;
     tunnel.on((event) => reportTunnelEvent(ui, event));
 
@@ -242,7 +252,6 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
           })
         : undefined;
     if (failure) ui.error(failure.message, failure.code);
-    ui.event({ type: "exit", code: result.exitCode });
     return result.exitCode;
   } catch (error) {
     if (signal.aborted) {
@@ -287,10 +296,7 @@ async function holdOpen(
     signal.addEventListener("abort", () => resolve("signal"), { once: true });
   });
   const outcome = await Promise.race([aborted, tunnel.closed]);
-  if (outcome === "signal") {
-    ui.event({ type: "exit", code: 0 });
-    return 0;
-  }
+  if (outcome === "signal") return 0;
   if (outcome.kind === "local") return 0;
   throw new CliError(
     `The session ended (${outcome.kind}: ${outcome.message}): an idle or maximum session timeout may have passed; run connect again.`,

@@ -1,0 +1,185 @@
+/**
+ * `dbtunnel connect` modes end to end: the real CLI as a subprocess, the native tunnel through the sandbox's
+ * Session Manager emulator, real psql with verify-full TLS and an IAM token checked by the sandbox.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { BIN_DIR, expectNoSecrets, startCli, waitFor } from "./cli-test-helpers.ts";
+import {
+  type FixtureSandbox,
+  runCli,
+  type SeededStack,
+  seedStack,
+  startFixtureSandbox,
+} from "./test-fixtures.ts";
+
+let sandbox: FixtureSandbox;
+let stack: SeededStack;
+let stopped: SeededStack;
+
+beforeAll(async () => {
+  sandbox = await startFixtureSandbox();
+  [stack, stopped] = await Promise.all([
+    seedStack(sandbox),
+    seedStack(sandbox, { stopped: true, dbUser: "stopped_user" }),
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled([stack?.cleanup(), stopped?.cleanup()]);
+  await sandbox?.stop();
+});
+
+/** Runs a command without blocking the event loop (the sandbox lives in this process); returns stdout. */
+async function run(command: string[], env: Record<string, string>): Promise<string> {
+  const child = Bun.spawn(command, { env, stdout: "pipe", stderr: "inherit" });
+  const [stdout] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  return stdout;
+}
+
+const QUERY = "select current_user || '|' || ssl::text from pg_stat_ssl where pid = pg_backend_pid()";
+
+describe("dbtunnel connect", () => {
+  test("--exec runs psql through the tunnel with verify-full TLS and an IAM token, and leaves no session", async () => {
+    const run = await runCli(
+      ["connect", "--outputs", stack.outputsFile, "--exec", "--", "psql", "-tAc", QUERY],
+      sandbox.env,
+    );
+    expect(run.stderr).toContain("✓ opening session");
+    expect(run.stdout.trim()).toBe("app_user|true");
+    expect(run.exitCode).toBe(0);
+    expectNoSecrets(run.stdout + run.stderr, sandbox.env);
+    expect(await waitFor(() => sandbox.activeSessions().length === 0)).toBe(true);
+  }, 30_000);
+
+  test("--exec sets the libpq variables and exits with the command's exit code", async () => {
+    const script =
+      'echo "$PGHOST $PGHOSTADDR $PGUSER $PGDATABASE $PGSSLMODE $PGSSLROOTCERT ${#PGPASSWORD}"; exit 3';
+    const run = await runCli(
+      ["connect", "-o", stack.outputsFile, "--exec", "--", "sh", "-c", script],
+      sandbox.env,
+    );
+    expect(run.exitCode).toBe(3);
+    const [host, hostaddr, user, db, mode, ca, tokenLength] = run.stdout.trim().split(" ");
+    expect({ host, hostaddr, user, db, mode, ca }).toEqual({
+      host: stack.endpoint,
+      hostaddr: "127.0.0.1",
+      user: "app_user",
+      db: "appdb",
+      mode: "verify-full",
+      ca: sandbox.caBundlePath,
+    });
+    expect(Number(tokenLength)).toBeGreaterThan(500);
+  }, 30_000);
+
+  test("interactive mode runs psql itself (here fed from a pipe)", async () => {
+    const run = await runCli(["connect", "-o", stack.outputsFile], sandbox.env, {
+      stdin: "\\pset tuples_only on\nselect 40 + 2;\n",
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("42");
+  }, 30_000);
+
+  test("finds the stack by tags and starts a stopped jump host first", async () => {
+    const run = await runCli(
+      [
+        "connect",
+        "--stack",
+        stopped.stackName,
+        "--user",
+        "stopped_user",
+        "--exec",
+        "--",
+        "psql",
+        "-tAc",
+        "select current_user",
+      ],
+      sandbox.env,
+    );
+    expect(run.stderr).toContain(`✓ starting jump host ${stopped.instanceId} (started)`);
+    expect(run.stderr).toContain("✓ waiting for Session Manager (online)");
+    expect(run.stdout.trim()).toBe("stopped_user");
+    expect(run.exitCode).toBe(0);
+    const ec2 = new EC2Client({
+      region: sandbox.region,
+      endpoint: sandbox.env.AWS_ENDPOINT_URL,
+      credentials: {
+        accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
+        secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
+        sessionToken: sandbox.env.AWS_SESSION_TOKEN,
+      },
+    });
+    const state = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [stopped.instanceId] }));
+    ec2.destroy();
+    expect(state.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe("running");
+  }, 30_000);
+
+  test("--listen keeps the tunnel open for other tools, prints the connection string without the token, Ctrl-C closes it", async () => {
+    const live = startCli(["connect", "-o", stack.outputsFile, "--listen"], sandbox.env);
+    const stdout = await live.waitForStdout((out) => out.includes("\n"));
+    const connectionString = stdout.trim();
+    expect(connectionString).toMatch(
+      new RegExp(
+        `^host=${stack.endpoint} hostaddr=127.0.0.1 port=\\d+ user=app_user dbname=appdb sslmode=verify-full sslrootcert=`,
+      ),
+    );
+    const token = await runCli(["token", "-o", stack.outputsFile], sandbox.env);
+    expect(token.exitCode).toBe(0);
+    // Async spawn: the sandbox runs in this process, a blocking spawnSync would starve it.
+    const psql = await run(["psql", connectionString, "-tAc", QUERY], {
+      PATH: process.env.PATH ?? "",
+      PGPASSWORD: token.stdout.trim(),
+    });
+    expect(psql.trim()).toBe("app_user|true");
+    expect(sandbox.activeSessions().length).toBe(1);
+    live.kill("SIGINT");
+    expect(await live.exited).toBe(0);
+    expect(await waitFor(() => sandbox.activeSessions().length === 0)).toBe(true);
+    expectNoSecrets(live.stdout() + live.stderr(), sandbox.env);
+  }, 30_000);
+
+  test("--print-env prints export lines whose PGPASSWORD comes from 'dbtunnel token'", async () => {
+    const live = startCli(["connect", "-o", stack.outputsFile, "--print-env"], sandbox.env);
+    const lines = await live.waitForStdout((out) => out.includes("PGPASSWORD"));
+    expect(lines).toContain(`export PGHOST=${stack.endpoint}\n`);
+    expect(lines).toContain("export PGSSLMODE=verify-full\n");
+    expectNoSecrets(lines, sandbox.env);
+    const shell = await run(["sh", "-c", `${lines}\npsql -tAc "select current_user"`], {
+      ...sandbox.env,
+      PATH: `${BIN_DIR}:${process.env.PATH ?? ""}`,
+      NO_COLOR: "1",
+    });
+    expect(shell.trim()).toBe("app_user");
+    live.kill("SIGTERM");
+    expect(await live.exited).toBe(0);
+    expect(await waitFor(() => sandbox.activeSessions().length === 0)).toBe(true);
+  }, 30_000);
+
+  test("--json: only JSON event lines on stdout, the client's output goes to stderr", async () => {
+    const run = await runCli(
+      ["connect", "-o", stack.outputsFile, "--json", "--exec", "--", "psql", "-tAc", "select 'from-psql'"],
+      sandbox.env,
+    );
+    expect(run.exitCode).toBe(0);
+    const events = run.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.find((e) => e.type === "target")).toMatchObject({
+      stack: stack.stackName,
+      endpoint: stack.endpoint,
+    });
+    expect(events.some((e) => e.type === "step" && e.step === "open-session" && e.status === "done")).toBe(
+      true,
+    );
+    expect(events.find((e) => e.type === "session")).toMatchObject({
+      host: "127.0.0.1",
+      sessionId: expect.any(String),
+    });
+    expect(events.some((e) => e.type === "tunnel" && e.event === "connection-opened")).toBe(true);
+    expect(events.at(-1)).toEqual({ type: "exit", code: 0 });
+    expect(run.stdout).not.toContain("from-psql");
+    expect(run.stderr).toContain("from-psql");
+    expectNoSecrets(run.stdout + run.stderr, sandbox.env);
+  }, 30_000);
+});

@@ -1,0 +1,328 @@
+/**
+ * Test fixtures for the CLI, e2e and bench suites: a sandbox account and a dbtunnel stack seeded straight
+ * into its moto with the AWS SDK (a VPC and subnet, a running EC2 jump host and an RDS instance with IAM
+ * auth and a managed master password, tagged like the real stack), plus an outputs JSON file with the
+ * contract's output names. Seconds instead of the minutes a `cdktf deploy` takes.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import {
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import {
+  CreateDBInstanceCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import type postgres from "postgres";
+
+const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), "..");
+
+/** What the fixtures need from a sandbox (sandbox/index.ts `Sandbox` satisfies it). */
+export interface FixtureSandbox {
+  /** AWS_ENDPOINT_URL, credentials, AWS_REGION, DBTUNNEL_CA_BUNDLE, ... for SDK clients and the CLI. */
+  readonly env: Record<string, string>;
+  readonly region: string;
+  readonly caBundlePath: string;
+  /** Superuser SQL client for creating IAM login roles. */
+  admin(): postgres.Sql;
+  /** A second credential pair whose StartSession is denied, when the sandbox offers one. */
+  readonly restrictedEnv?: Record<string, string>;
+  /** Session Manager sessions not terminated yet (leftover check). */
+  activeSessions(): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a sandbox for tests: `startSandbox()` from sandbox/index.ts when it exists, otherwise the same
+ * parts composed here (sandbox core + SSM gateway), with a restricted credential pair for AccessDenied tests.
+ */
+export async function startFixtureSandbox(options: { region?: string } = {}): Promise<FixtureSandbox> {
+  const region = options.region ?? "us-east-1";
+  const { startSandboxCore } = (await import(
+    join(projectRoot, "sandbox/core.ts")
+  )) as typeof import("../sandbox/core.ts");
+  const { startGateway } = (await import(
+    join(projectRoot, "sandbox/gateway/index.ts")
+  )) as typeof import("../sandbox/gateway/index.ts");
+  const { generateSandboxCredentials } = (await import(
+    join(projectRoot, "sandbox/credentials.ts")
+  )) as typeof import("../sandbox/credentials.ts");
+  const core = await startSandboxCore({ region, log: () => {} });
+  const restricted = generateSandboxCredentials();
+  try {
+    const gateway = await startGateway({
+      motoUrl: core.moto.url,
+      region,
+      credentials: core.credentials,
+      restrictedCredentials: restricted,
+      resolveDestination: core.mirror.resolveDestination,
+    });
+    const base = {
+      AWS_ENDPOINT_URL: gateway.url,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_EC2_METADATA_DISABLED: "true",
+      DBTUNNEL_CA_BUNDLE: core.ca.caCertPath,
+    };
+    const clients: postgres.Sql[] = [];
+    return {
+      env: {
+        ...base,
+        AWS_ACCESS_KEY_ID: core.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: core.credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: core.credentials.sessionToken,
+      },
+      restrictedEnv: {
+        ...base,
+        AWS_ACCESS_KEY_ID: restricted.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: restricted.secretAccessKey,
+        AWS_SESSION_TOKEN: restricted.sessionToken,
+      },
+      region,
+      caBundlePath: core.ca.caCertPath,
+      activeSessions: () => gateway.activeSessions(),
+      admin() {
+        const sql = core.postgres.connect();
+        clients.push(sql);
+        return sql;
+      },
+      async stop() {
+        await Promise.all(clients.map((c) => c.end({ timeout: 1 })));
+        await gateway.stop();
+        await core.stop();
+      },
+    };
+  } catch (error) {
+    await core.stop();
+    throw error;
+  }
+}
+
+export interface SeedStackOptions {
+  /** @default `fx-<random>` */
+  readonly stackName?: string;
+  /** IAM login role created in PostgreSQL (GRANT rds_iam) and listed in db_iam_users. @default "app_user" */
+  readonly dbUser?: string;
+  /** Also create this role WITHOUT rds_iam (for the auth-failure test). */
+  readonly userWithoutRdsIam?: string;
+  /** @default "appdb" */
+  readonly dbName?: string;
+  /** Leave the jump host stopped (the idle auto-stop case). @default false */
+  readonly stopped?: boolean;
+  /** Directory for the outputs file. @default a new temp directory (removed by cleanup) */
+  readonly dir?: string;
+}
+
+export interface SeededStack {
+  readonly stackName: string;
+  readonly instanceId: string;
+  readonly dbIdentifier: string;
+  readonly endpoint: string;
+  readonly port: number;
+  readonly resourceId: string;
+  readonly dbUser: string;
+  readonly dbName: string;
+  /** The contract's outputs for this stack. */
+  readonly outputs: Record<string, unknown>;
+  /** `{ "<stackName>": outputs }` written as cdktf would. */
+  readonly outputsFile: string;
+  cleanup(): Promise<void>;
+}
+
+/** Seeds one dbtunnel stack into the sandbox's moto (and its IAM login role into PostgreSQL). */
+export async function seedStack(
+  sandbox: FixtureSandbox,
+  options: SeedStackOptions = {},
+): Promise<SeededStack> {
+  const stackName = options.stackName ?? `fx-${Math.random().toString(36).slice(2, 8)}`;
+  const dbUser = options.dbUser ?? "app_user";
+  const dbName = options.dbName ?? "appdb";
+  const dbIdentifier = `${stackName}-db`;
+  const clientConfig = {
+    region: sandbox.region,
+    endpoint: sandbox.env.AWS_ENDPOINT_URL,
+    credentials: {
+      accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
+      secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
+      sessionToken: sandbox.env.AWS_SESSION_TOKEN,
+    },
+  };
+  const ec2 = new EC2Client(clientConfig);
+  const rds = new RDSClient(clientConfig);
+  const tags = (role: string) => [
+    { Key: "dbtunnel:stack", Value: stackName },
+    { Key: "dbtunnel:role", Value: role },
+  ];
+  try {
+    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.42.0.0/16" }));
+    const subnet = await ec2.send(
+      new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: "10.42.1.0/24" }),
+    );
+    const images = await ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }));
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: images.Images?.[0]?.ImageId,
+        InstanceType: "t3.micro",
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: subnet.Subnet?.SubnetId,
+        TagSpecifications: [
+          {
+            ResourceType: "instance",
+            Tags: [...tags("jump-host"), { Key: "Name", Value: `${stackName}-jump-host` }],
+          },
+        ],
+      }),
+    );
+    const instanceId = run.Instances?.[0]?.InstanceId;
+    if (!instanceId) throw new Error("moto RunInstances returned no instance");
+    if (options.stopped) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: dbIdentifier,
+        Engine: "postgres",
+        EngineVersion: "15.5",
+        DBInstanceClass: "db.t3.micro",
+        AllocatedStorage: 20,
+        MasterUsername: "dbadmin",
+        ManageMasterUserPassword: true,
+        EnableIAMDatabaseAuthentication: true,
+        DBName: dbName,
+        StorageEncrypted: true,
+        PubliclyAccessible: false,
+        Tags: tags("database"),
+      }),
+    );
+    const described = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbIdentifier }));
+    const db = described.DBInstances?.[0];
+    const endpoint = db?.Endpoint?.Address;
+    if (!db || !endpoint) throw new Error(`moto returned no endpoint for ${dbIdentifier}`);
+    const port = db.Endpoint?.Port ?? 5432;
+
+    // The login role, as the stack's database bootstrap would create it (rds_iam may not exist before the
+    // first dial through the sandbox, so create it the same idempotent way the sandbox mirror does).
+    const sql = sandbox.admin();
+    await sql.unsafe(
+      "do $$ begin if not exists (select 1 from pg_roles where rolname = 'rds_iam') then create role rds_iam nologin; end if; end $$",
+    );
+    for (const role of [dbUser, options.userWithoutRdsIam].filter((r): r is string => !!r)) {
+      const [exists] = await sql`select 1 from pg_roles where rolname = ${role}`;
+      if (!exists) await sql`create role ${sql(role)} login`;
+    }
+    await sql`grant rds_iam to ${sql(dbUser)}`;
+
+    const outputs = {
+      stack_name: stackName,
+      region: sandbox.region,
+      jump_host_kind: "ec2",
+      jump_host_instance_id: instanceId,
+      ecs_cluster: "",
+      ecs_service: "",
+      db_engine: "postgres",
+      db_identifier: dbIdentifier,
+      db_endpoint: endpoint,
+      db_port: port,
+      db_resource_id: db.DbiResourceId ?? "",
+      db_name: dbName,
+      db_iam_users: [dbUser],
+      db_master_username: db.MasterUsername ?? "dbadmin",
+      db_master_secret_arn: db.MasterUserSecret?.SecretArn ?? "",
+      engineer_policy_arn: `arn:aws:iam::123456789012:policy/${stackName}-engineer`,
+    };
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), "dbtunnel-fixture-"));
+    const outputsFile = join(dir, `${stackName}.outputs.json`);
+    writeFileSync(outputsFile, `${JSON.stringify({ [stackName]: outputs }, null, 2)}\n`);
+
+    return {
+      stackName,
+      instanceId,
+      dbIdentifier,
+      endpoint,
+      port,
+      resourceId: db.DbiResourceId ?? "",
+      dbUser,
+      dbName,
+      outputs,
+      outputsFile,
+      async cleanup() {
+        const cleanupConfig = { ...clientConfig };
+        const ec2c = new EC2Client(cleanupConfig);
+        const rdsc = new RDSClient(cleanupConfig);
+        await Promise.allSettled([
+          ec2c.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })),
+          rdsc.send(
+            new DeleteDBInstanceCommand({ DBInstanceIdentifier: dbIdentifier, SkipFinalSnapshot: true }),
+          ),
+        ]);
+        ec2c.destroy();
+        rdsc.destroy();
+        if (!options.dir && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } finally {
+    ec2.destroy();
+    rds.destroy();
+  }
+}
+
+export interface CliRun {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the real CLI (`bun cli/main.ts ...`) as a subprocess with the given environment. */
+export async function runCli(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  options: { readonly timeoutMs?: number; readonly stdin?: string; readonly prefix?: readonly string[] } = {},
+): Promise<CliRun> {
+  const child = Bun.spawn(
+    [...(options.prefix ?? []), process.execPath, join(projectRoot, "cli/main.ts"), ...args],
+    {
+      env: cleanEnv(env),
+      stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
+      stdout: "pipe",
+      stderr: "pipe",
+      cwd: projectRoot,
+    },
+  );
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  try {
+    const [stdout, stderr, exitCode] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    return { exitCode, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The parent's environment minus any AWS/dbtunnel settings, plus `env` (undefined deletes). */
+export function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(AWS_|DBTUNNEL_|PG)/.test(k)) out[k] = v;
+  }
+  out.NO_COLOR = "1";
+  // Never read the developer's ~/.aws files in tests.
+  out.AWS_CONFIG_FILE = "/dev/null";
+  out.AWS_SHARED_CREDENTIALS_FILE = "/dev/null";
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
