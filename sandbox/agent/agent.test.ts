@@ -440,11 +440,14 @@ describe("basic port session", () => {
     client.flag(2, FlagValue.DisconnectToPort);
     await client.nextAck(2);
     await closed;
-    // Readiness gating: no live connection → dropped without ack (and a redial starts).
+    // Readiness gating: no live connection (the redial is refused) → dropped without ack.
+    tg.gateway.setFaults({ refuseDial: true }, sessionId);
     const frame = client.input(3, PayloadType.Output, utf8.encode("again"));
-    await expect(client.nextAck(3, 200)).rejects.toThrow("timed out");
+    await expect(client.nextAck(3, 300)).rejects.toThrow("timed out");
+    expect(stats(sessionId)).toMatchObject({ terminated: false, faults: { dialsRefused: 1 } });
     expect(stats(sessionId).notReadyDrops).toBeGreaterThanOrEqual(1);
-    client.sendRaw(frame); // the client's retransmission
+    tg.gateway.setFaults({}, sessionId);
+    client.sendRaw(frame); // the client's retransmission triggers the redial; acked once connected
     await client.nextAck(3);
     const echoed = await client.nextData(PayloadType.Output);
     expect(Buffer.from(echoed.payload).toString()).toBe("again");

@@ -14,6 +14,7 @@ export class BasicPortSession implements PortSession {
   private paused = false;
   private disposed = false;
   private everConnected = false;
+  private awaitingDrain = false;
 
   constructor(private readonly ctx: PortContext) {
     this.dial();
@@ -25,7 +26,16 @@ export class BasicPortSession implements PortSession {
       if (!this.dialing) this.dial(); // "reconnect needed": the next data redials
       return "not-ready";
     }
-    if (this.socket.writableLength > DESTINATION_HIGH_WATER) return "not-ready";
+    if (this.socket.writableLength > DESTINATION_HIGH_WATER) {
+      if (!this.awaitingDrain) {
+        this.awaitingDrain = true;
+        this.socket.once("drain", () => {
+          this.awaitingDrain = false;
+          this.ctx.onReady();
+        });
+      }
+      return "not-ready";
+    }
     this.ctx.stats.bytesIn += bytes.length;
     this.socket.write(bytes);
     return "handled";
@@ -52,6 +62,7 @@ export class BasicPortSession implements PortSession {
     this.socket = undefined;
     this.connected = false;
     this.paused = false;
+    this.awaitingDrain = false;
     socket?.destroy();
   }
 

@@ -24,6 +24,8 @@ export class MuxPortSession implements PortSession {
   private readonly streams = new Map<number, StreamState>();
   private readonly paused = new Set<Socket>();
   private disposed = false;
+  /** Client data was refused because destinations were not draining: report readiness on 'drain'. */
+  private congested = false;
 
   constructor(
     private readonly ctx: PortContext,
@@ -46,7 +48,10 @@ export class MuxPortSession implements PortSession {
 
   inbound(bytes: Uint8Array): Delivery {
     if (this.disposed || this.smux.isFailed) return "not-ready";
-    if (this.bufferedTowardDestinations() > DESTINATION_HIGH_WATER) return "not-ready";
+    if (this.bufferedTowardDestinations() > DESTINATION_HIGH_WATER) {
+      this.congested = true;
+      return "not-ready";
+    }
     this.ctx.stats.bytesIn += bytes.length;
     this.smux.push(bytes);
     return "handled";
@@ -106,6 +111,12 @@ export class MuxPortSession implements PortSession {
           if (!ctx.canSend()) {
             socket.pause();
             this.paused.add(socket);
+          }
+        });
+        socket.on("drain", () => {
+          if (this.congested && this.bufferedTowardDestinations() <= DESTINATION_HIGH_WATER) {
+            this.congested = false;
+            ctx.onReady();
           }
         });
         socket.once("error", (error) => {

@@ -76,6 +76,8 @@ export class ReliableChannel {
   private readonly timer: ReturnType<typeof setInterval>;
   /** A frame held back by the reorder fault; sent after the next one. */
   private held: Uint8Array | undefined;
+  /** The in-order client message last refused as not ready (not acked yet). */
+  private stalled: AgentMessage | undefined;
   private firstSends = 0;
   private closeFaultFired = false;
   private windowFull = false;
@@ -174,9 +176,11 @@ export class ReliableChannel {
     }
   }
 
-  /** Retries early arrivals that were stuck because the session was not ready (basic-mode redial done). */
+  /** The session is ready again (redial done, destination drained): retry what was refused. */
   retryPending(): void {
-    this.drain();
+    const stalled = this.stalled;
+    if (stalled && stalled.sequenceNumber === this.expected) this.deliverHead(stalled);
+    else this.drain();
   }
 
   /** Resolves once every outgoing message is acked, or after `timeoutMs`. */
@@ -196,15 +200,7 @@ export class ReliableChannel {
   private onStreamData(message: AgentMessage): void {
     const seq = message.sequenceNumber;
     if (seq === this.expected) {
-      if (this.opts.deliver(message) === "not-ready") {
-        // Readiness gating (§7.3/7.4): no ack, `expected` stays, the client retransmits.
-        this.opts.stats.notReadyDrops++;
-        return;
-      }
-      this.opts.stats.messagesIn++;
-      this.ack(message);
-      this.expected++;
-      this.drain();
+      this.deliverHead(message);
     } else if (seq > this.expected) {
       if (!this.early.has(seq)) {
         if (this.early.size >= INCOMING_CAPACITY) return; // full: drop silently, the client resends
@@ -216,6 +212,24 @@ export class ReliableChannel {
       this.opts.stats.duplicatesReacked++;
       this.ack(message);
     }
+  }
+
+  /**
+   * Delivers the in-order message. Not ready → readiness gating (§7.3/7.4): no ack, `expected` stays and
+   * the client retransmits. The message is remembered so that retryPending() can deliver (and then ack)
+   * it as soon as the session is ready again, instead of waiting for the client's next retransmission.
+   */
+  private deliverHead(message: AgentMessage): void {
+    if (this.opts.deliver(message) === "not-ready") {
+      this.opts.stats.notReadyDrops++;
+      this.stalled = message;
+      return;
+    }
+    this.stalled = undefined;
+    this.opts.stats.messagesIn++;
+    this.ack(message);
+    this.expected++;
+    this.drain();
   }
 
   /** Processes buffered early arrivals that are now in order (they were acked on arrival). */
