@@ -54,6 +54,7 @@ describe("dbtunnel connect", () => {
 
   test("--exec sets the libpq variables and exits with the command's exit code", async () => {
     const script =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a JS template
       'echo "$PGHOST $PGHOSTADDR $PGUSER $PGDATABASE $PGSSLMODE $PGSSLROOTCERT ${#PGPASSWORD}"; exit 3';
     const run = await runCli(
       ["connect", "-o", stack.outputsFile, "--exec", "--", "sh", "-c", script],

@@ -196,7 +196,13 @@ function lockIsStale(lock: string): boolean {
 
 function hostsError(path: string, error: unknown): CliError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+  if (code === "EROFS") {
+    return new CliError(
+      `${path} is on a read-only file system: drop --hosts-file to use the default mode (libpq hostaddr, no system change), or point DBTUNNEL_HOSTS_FILE at a writable hosts file.`,
+      { code: "HostsFilePermission", cause: error },
+    );
+  }
+  if (code === "EACCES" || code === "EPERM") {
     return new CliError(
       `No permission to write ${path}: rerun with sudo for --hosts-file, or drop --hosts-file to use the default mode (libpq hostaddr, no system change).`,
       { code: "HostsFilePermission", cause: error },
