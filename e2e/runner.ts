@@ -49,7 +49,7 @@ export interface PlannedStep {
 }
 
 /** A step body returns an optional short detail ("45 resources", "sha256 match"). */
-export type StepBody = (ctx: StepContext) => Promise<string | undefined | void>;
+export type StepBody = (ctx: StepContext) => Promise<string | undefined>;
 
 export class FlowError extends Error {
   override readonly name = "FlowError";
@@ -121,6 +121,12 @@ export class FlowRun {
         this.results.push({ ...planned, status: "skipped", ms: 0, detail: reason, cleanup: false });
       }
     }
+    // Report in plan order (skipped steps where they would have run), unplanned ones last.
+    const order = (name: string) => {
+      const i = this.plan.findIndex((p) => p.name === name);
+      return i === -1 ? this.plan.length : i;
+    };
+    this.results.sort((a, b) => order(a.name) - order(b.name));
     const failedCleanups = this.results.filter((r) => r.cleanup && r.status === "failed");
     const cleanedUp = this.results
       .filter((r) => r.cleanup)

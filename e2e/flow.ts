@@ -1,0 +1,708 @@
+/**
+ * The end-to-end flow, shared by the test suite (e2e/stack.e2e.test.ts) and `dbtunnel demo`:
+ * synth + policy audit → cdktf deploy → clean re-plan → Session Manager online → no ingress (live APIs)
+ * → tunnel → IAM user → verify-full logins (hostaddr and hosts file) → 16 MiB and 16 connections
+ * → refusals → close → cdktf destroy → no leftovers → sandbox stopped.
+ * Same code against the local sandbox and a real account; only where credentials and Terraform's
+ * providers come from differ.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
+import { ecsTargetString } from "../cli/jump-host.ts";
+import { readOutputsFile, targetFromOutputs } from "../cli/outputs.ts";
+import { registerSecret } from "../cli/redact.ts";
+import type { StackTarget } from "../cli/target.ts";
+import { loadConfig } from "../stacks/config.ts";
+import { applyEnvOverrides } from "../stacks/env-overrides.ts";
+import { terraformEnv } from "../stacks/terraform-env.ts";
+import type { Tunnel, TunnelEvent } from "../tunnel/types.ts";
+import { type AwsClients, type AwsCredentials, clientConfigFromEnv, makeClients } from "./aws-clients.ts";
+import { assertAccount } from "./aws-guard.ts";
+import { type DeployedResource, findLeftovers, resourcesFromShowJson } from "./checks/leftovers.ts";
+import { collectIngressSnapshot, evaluateIngress, renderFindings } from "./checks/no-ingress.ts";
+import {
+  bulkRoundTrip,
+  concurrentConnections,
+  type DbContext,
+  iamWithHostaddr,
+  iamWithHostsFile,
+  negativeChecks,
+  setupIamUser,
+  type TlsDetails,
+} from "./db-steps.ts";
+import { loadOpenTunnel, loadPolicy, loadStartSandbox, type SandboxHandle } from "./pieces.ts";
+import type { HostsOverride } from "./psql.ts";
+import { type FlowReporter, FlowRun, type PlannedStep, type StepContext, type StepResult } from "./runner.ts";
+import { ApplyProgress, CDKTF_BIN, failureSummary, PROJECT_ROOT, runLogged } from "./terraform.ts";
+
+export type E2eTarget = "sandbox" | "aws";
+/** suite: every check (CI); demo: the story for a human (no re-plan, no bulk/negative checks). */
+export type FlowProfile = "suite" | "demo";
+
+export interface FlowOptions {
+  readonly target: E2eTarget;
+  readonly profile: FlowProfile;
+  readonly reporter: FlowReporter;
+  /** Ctrl-C: stops the main line, then destroy and stop still run. */
+  readonly signal?: AbortSignal;
+  /** @default `<profile>-<time>-<random>`, unique per run */
+  readonly stackName?: string;
+  /** @default DBTUNNEL_CONFIG or <project>/dbtunnel.config.json */
+  readonly configPath?: string;
+  /** Required for the aws target: the only account the run may touch. */
+  readonly awsAccount?: string;
+  /** Leave stack, tunnel-less sandbox and work dir in place at the end (demo --keep). */
+  readonly keep?: boolean;
+  /** How the sandbox is started. @default startSandbox() from sandbox/index.ts (stops with this process) */
+  readonly startSandbox?: (region: string, signal: AbortSignal) => Promise<SandboxHandle>;
+  /** @default `<project>/.dbtunnel/runs/<stackName>` */
+  readonly workDir?: string;
+}
+
+export interface FlowOutcome {
+  readonly results: readonly StepResult[];
+  readonly stackName: string;
+  readonly region: string;
+  readonly workDir: string;
+  /** Present once the verify-full IAM login worked. */
+  readonly tls?: TlsDetails & {
+    readonly endpoint: string;
+    readonly localPort: number;
+    readonly sessionId: string;
+  };
+  /** Sandbox env (for `--keep`: how to reach the kept sandbox). Never contains real credentials. */
+  readonly sandboxEnv?: Readonly<Record<string, string>>;
+  readonly outputsFile?: string;
+  /** Present when the flow failed: the one-line FlowError message. */
+  readonly error?: string;
+}
+
+const STEPS: readonly (PlannedStep & {
+  readonly profiles: readonly FlowProfile[];
+  readonly targets?: E2eTarget[];
+})[] = [
+  { name: "preflight", title: "check tools and target account", profiles: ["suite", "demo"] },
+  {
+    name: "sandbox-up",
+    title: "start the sandbox account",
+    profiles: ["suite", "demo"],
+    targets: ["sandbox"],
+  },
+  { name: "synth", title: "synthesize the stack (cdktf synth)", profiles: ["suite", "demo"] },
+  { name: "policy-audit", title: "security policy audit of cdk.tf.json", profiles: ["suite", "demo"] },
+  { name: "deploy", title: "deploy (cdktf deploy)", profiles: ["suite", "demo"] },
+  {
+    name: "plan-clean",
+    title: "second plan is clean (terraform plan -detailed-exitcode)",
+    profiles: ["suite"],
+  },
+  { name: "ssm-online", title: "jump host online in Session Manager", profiles: ["suite", "demo"] },
+  { name: "no-ingress", title: "no ingress (live EC2/RDS APIs)", profiles: ["suite", "demo"] },
+  { name: "tunnel", title: "open the port-forwarding session", profiles: ["suite", "demo"] },
+  { name: "db-setup", title: "create the IAM database user as master", profiles: ["suite", "demo"] },
+  {
+    name: "iam-hostaddr",
+    title: "IAM token + verify-full via hostaddr, DDL/DML",
+    profiles: ["suite", "demo"],
+  },
+  { name: "iam-hosts-file", title: "IAM token + verify-full via hosts-file override", profiles: ["suite"] },
+  { name: "bulk-16mib", title: "16 MiB round trip checked by sha256", profiles: ["suite"] },
+  { name: "concurrent-16", title: "16 concurrent connections over one session", profiles: ["suite"] },
+  { name: "refusals", title: "wrong user, expired token, wrong CA are refused", profiles: ["suite"] },
+  { name: "tunnel-close", title: "close the session", profiles: ["suite", "demo"] },
+  { name: "destroy", title: "destroy (cdktf destroy)", profiles: ["suite", "demo"] },
+  { name: "leftovers", title: "nothing tagged with the stack is left", profiles: ["suite", "demo"] },
+  {
+    name: "sandbox-stop",
+    title: "stop the sandbox account",
+    profiles: ["suite", "demo"],
+    targets: ["sandbox"],
+  },
+];
+
+export function planFor(profile: FlowProfile, target: E2eTarget): PlannedStep[] {
+  return STEPS.filter((s) => s.profiles.includes(profile) && (!s.targets || s.targets.includes(target))).map(
+    ({ name, title }) => ({ name, title }),
+  );
+}
+
+/** Stack names must match stacks/env-overrides.ts: 3-40 chars, lowercase, digits, hyphens. */
+export function uniqueStackName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Mutable state the steps hand to each other. */
+interface State {
+  sandbox?: SandboxHandle;
+  awsEnv: Record<string, string>;
+  clients?: AwsClients;
+  region: string;
+  caBundlePath?: string;
+  childEnv: Record<string, string>;
+  synthesized: boolean;
+  resourceCount?: number;
+  deployAttempted: boolean;
+  target?: StackTarget;
+  rawOutputs?: Record<string, unknown>;
+  ssmTarget?: string;
+  tunnel?: Tunnel;
+  tunnelEvents: TunnelEvent[];
+  db?: DbContext;
+  tls?: FlowOutcome["tls"];
+  deployed: DeployedResource[];
+}
+
+export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
+  const stackName = o.stackName ?? uniqueStackName(o.profile === "demo" ? "demo" : "e2e");
+  const workDir = o.workDir ?? join(PROJECT_ROOT, ".dbtunnel", "runs", stackName);
+  const outDir = join(workDir, "cdktf.out");
+  const stackDir = join(outDir, "stacks", stackName);
+  const outputsFile = join(workDir, "outputs.json");
+  const logPath = join(workDir, "terraform.log");
+  const configPath =
+    o.configPath ?? process.env.DBTUNNEL_CONFIG ?? join(PROJECT_ROOT, "dbtunnel.config.json");
+  const signal = o.signal ?? new AbortController().signal;
+  const run = new FlowRun(planFor(o.profile, o.target), o.reporter, signal);
+  mkdirSync(workDir, { recursive: true });
+
+  // The config names the region and the IAM users; the overrides give the stack its unique name.
+  const overrides = { DBTUNNEL_STACK_NAME: stackName, DBTUNNEL_DELETION_PROTECTION: "false" };
+  const stackConfig = applyEnvOverrides(loadConfig(configPath), overrides).stacks[0];
+  if (!stackConfig) throw new Error(`${configPath} has no stack`);
+  const s: State = {
+    awsEnv: {},
+    region: stackConfig.region,
+    childEnv: {},
+    synthesized: false,
+    deployAttempted: false,
+    tunnelEvents: [],
+    deployed: [],
+  };
+  const cdktf = (args: string[], ctx: StepContext, onLine?: (line: string) => void) =>
+    runLogged({
+      cmd: ["node", CDKTF_BIN, ...args],
+      cwd: PROJECT_ROOT,
+      env: s.childEnv,
+      logPath,
+      onLine,
+      signal: ctx.signal,
+    });
+  const credentials = async (): Promise<AwsCredentials> => {
+    if (!s.clients) throw new Error("no AWS clients");
+    const c = await s.clients.sts.config.credentials();
+    return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
+  };
+
+  let error: string | undefined;
+  try {
+    await run.step("preflight", async () => {
+      const missing = ["node", "terraform", "psql", "openssl", "unshare", "setsid"].filter(
+        (t) => !Bun.which(t),
+      );
+      if (missing.length > 0) throw new Error(`missing tools on PATH: ${missing.join(", ")}`);
+      if (!existsSync(CDKTF_BIN)) throw new Error(`cdktf CLI not found at ${CDKTF_BIN}: run 'npm ci'`);
+      if (o.target === "aws") {
+        if (!o.awsAccount)
+          throw new Error("the aws target needs the expected account id (DBTUNNEL_E2E_ACCOUNT)");
+        s.clients = makeClients({ region: s.region });
+        const who = await assertAccount(s.clients.sts, o.awsAccount);
+        return `account ${o.awsAccount} confirmed (${who}), region ${s.region}`;
+      }
+      return `stack ${stackName}, region ${s.region}`;
+    });
+
+    if (o.target === "sandbox") {
+      await run.step("sandbox-up", async (ctx) => {
+        const start =
+          o.startSandbox ??
+          (async (region: string, sig: AbortSignal) =>
+            // Sandbox log lines (e.g. the refused tokens of the negative checks) belong in the report.
+            (await loadStartSandbox())({ region, signal: sig, log: (line) => ctx.note(`sandbox: ${line}`) }));
+        const started = performance.now();
+        // startSandbox stops the sandbox when its signal aborts at ANY time; Ctrl-C must only cancel the
+        // start-up, because destroy still needs the sandbox afterwards.
+        const startup = new AbortController();
+        const forward = () => startup.abort();
+        ctx.signal.addEventListener("abort", forward, { once: true });
+        try {
+          s.sandbox = await start(s.region, startup.signal);
+        } finally {
+          ctx.signal.removeEventListener("abort", forward);
+        }
+        if (s.sandbox.region && s.sandbox.region !== s.region) {
+          throw new Error(`the sandbox runs in ${s.sandbox.region} but the stack deploys to ${s.region}`);
+        }
+        s.awsEnv = { ...s.sandbox.env };
+        s.caBundlePath = s.sandbox.caBundlePath;
+        s.clients = makeClients(clientConfigFromEnv(s.awsEnv));
+        for (const secret of [s.awsEnv.AWS_SECRET_ACCESS_KEY, s.awsEnv.AWS_SESSION_TOKEN])
+          registerSecret(secret);
+        return `gateway ${s.awsEnv.AWS_ENDPOINT_URL} ready in ${Math.round(performance.now() - started)} ms`;
+      });
+    }
+    s.childEnv = childEnvironment(o.target, s.awsEnv, overrides, configPath);
+    if (o.target === "aws") s.caBundlePath = process.env.DBTUNNEL_CA_BUNDLE;
+
+    await run.step("synth", async (ctx) => {
+      rmSync(outDir, { recursive: true, force: true });
+      const r = await cdktf(["synth", "--output", outDir, "--no-color"], ctx);
+      if (r.interrupted) throw new Error("interrupted (Ctrl-C)");
+      if (r.code !== 0)
+        throw new Error(`cdktf synth exited ${r.code}: ${failureSummary(r.tail)} (log: ${logPath})`);
+      const file = join(stackDir, "cdk.tf.json");
+      if (!existsSync(file))
+        throw new Error(`synth wrote no ${file}: is ${stackName} the only stack in the config?`);
+      s.synthesized = true;
+      const tf = JSON.parse(readFileSync(file, "utf8")) as {
+        resource?: Record<string, Record<string, unknown>>;
+      };
+      s.resourceCount = Object.values(tf.resource ?? {}).reduce(
+        (n, byName) => n + Object.keys(byName).length,
+        0,
+      );
+      return `${s.resourceCount} resources in ${file.replace(`${PROJECT_ROOT}/`, "")}`;
+    });
+
+    await run.step("policy-audit", async (ctx) => {
+      const { auditFile, renderAuditTable } = await loadPolicy();
+      // auditFile adds the suppressions (with reasons) that the synth aspect recorded in the file.
+      const report = auditFile(join(stackDir, "cdk.tf.json"), {
+        suppressions: loadConfig(configPath).policy.suppressions,
+      });
+      if (o.profile === "suite") ctx.note(renderAuditTable(report));
+      const count = (status: string) => report.results.filter((r) => r.status === status).length;
+      if (report.violations.length > 0) {
+        const first = report.violations[0];
+        throw new Error(
+          `${report.violations.length} policy violations, first: ${first?.ruleId} on ${first?.resource ?? "?"}: ${first?.message} (fix: ${first?.fix})`,
+        );
+      }
+      return `${count("compliant")} compliant, ${count("suppressed")} suppressed, ${count("not-applicable")} not applicable, 0 violations`;
+    });
+
+    await run.step("deploy", async (ctx) => {
+      s.deployAttempted = true;
+      const progress = new ApplyProgress("created", s.resourceCount);
+      const r = await cdktf(
+        [
+          "deploy",
+          stackName,
+          "--auto-approve",
+          "--skip-synth",
+          "--skip-provider-lock",
+          "--output",
+          outDir,
+          "--outputs-file",
+          outputsFile,
+          "--no-color",
+        ],
+        ctx,
+        (line) => {
+          if (progress.feed(line)) ctx.progress(progress.text());
+        },
+      );
+      if (r.interrupted) throw new Error("interrupted (Ctrl-C) while Terraform was applying");
+      if (r.timedOut) throw new Error(`cdktf deploy timed out (log: ${logPath})`);
+      if (r.code !== 0)
+        throw new Error(`cdktf deploy exited ${r.code}: ${failureSummary(r.tail)} (log: ${logPath})`);
+      const file = readOutputsFile(outputsFile);
+      s.rawOutputs = file[stackName];
+      if (!s.rawOutputs) throw new Error(`${outputsFile} has no outputs for ${stackName}`);
+      s.target = targetFromOutputs(stackName, s.rawOutputs, outputsFile);
+      return `${progress.text().split(" · ")[0]}; ${describeTarget(s.target)}`;
+    });
+
+    if (o.profile === "suite") {
+      await run.step("plan-clean", async (ctx) => {
+        const r = await runLogged({
+          cmd: ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false"],
+          cwd: stackDir,
+          env: s.childEnv,
+          logPath,
+          signal: ctx.signal,
+        });
+        if (r.code === 0) return "no changes";
+        if (r.code === 2) {
+          const changes = r.tail
+            .filter((l) => /^\s*# \S+ (will|must) be/.test(l))
+            .map((l) => l.trim().slice(2));
+          throw new Error(
+            `second plan is not clean (perpetual diff; fix it in the infra code, see design.md moto deviations): ${changes.join("; ") || "see log"} (log: ${logPath})`,
+          );
+        }
+        throw new Error(`terraform plan exited ${r.code}: ${failureSummary(r.tail)}`);
+      });
+    }
+
+    await run.step("ssm-online", async (ctx) => {
+      const target = need(s.target, "stack outputs");
+      const clients = need(s.clients, "AWS clients");
+      s.ssmTarget = await waitForSessionManager(clients, target, ctx, o.target === "aws" ? 600_000 : 90_000);
+      return `${s.ssmTarget} is Online`;
+    });
+
+    await run.step("no-ingress", async (ctx) => {
+      const target = need(s.target, "stack outputs");
+      const clients = need(s.clients, "AWS clients");
+      const snapshot = await collectIngressSnapshot({
+        stackName,
+        jumpHost: target.jumpHost,
+        database: { engine: target.db.engine, identifier: target.db.identifier },
+        ec2: clients.ec2,
+        rds: clients.rds,
+        ecs: clients.ecs,
+      });
+      const findings = evaluateIngress(snapshot);
+      ctx.note(renderFindings(findings));
+      const bad = findings.filter((f) => !f.ok);
+      if (bad.length > 0)
+        throw new Error(`${bad.length} ingress findings: ${bad.map((f) => f.message).join("; ")}`);
+      return `${snapshot.securityGroups.length} security groups, jump host, database and gateways checked: no ingress`;
+    });
+
+    await run.step("tunnel", async (ctx) => {
+      const target = need(s.target, "stack outputs");
+      const openTunnel = await loadOpenTunnel();
+      s.tunnel = await openTunnel({
+        target: need(s.ssmTarget, "Session Manager target"),
+        host: target.db.endpoint,
+        port: target.db.port,
+        ssm: need(s.clients, "AWS clients").ssm,
+        reason: `dbtunnel ${o.profile} ${stackName}`,
+        signal: ctx.signal,
+      });
+      s.tunnel.on((event) => s.tunnelEvents.push(event));
+      s.db = {
+        endpoint: target.db.endpoint,
+        port: target.db.port,
+        localPort: s.tunnel.port,
+        dbname: target.db.name ?? "postgres",
+        region: target.region,
+        caBundlePath: need(s.caBundlePath, "a CA bundle (DBTUNNEL_CA_BUNDLE) for verify-full"),
+        iamUser: need(target.db.iamUsers[0], "an IAM database user in output db_iam_users"),
+        credentials,
+      };
+      return `session ${s.tunnel.sessionId} (${s.tunnel.mode}) listening on ${s.tunnel.host}:${s.tunnel.port} → ${target.db.endpoint}:${target.db.port}`;
+    });
+
+    await run.step("db-setup", async () => {
+      const db = need(s.db, "the tunnel");
+      const arn = s.rawOutputs?.db_master_secret_arn;
+      if (typeof arn !== "string" || arn === "") throw new Error("output db_master_secret_arn is empty");
+      const secret = await need(s.clients, "AWS clients").secrets.send(
+        new GetSecretValueCommand({ SecretId: arn }),
+      );
+      const parsed = JSON.parse(secret.SecretString ?? "{}") as { username?: string; password?: string };
+      if (!parsed.password) throw new Error(`secret ${arn} holds no password`);
+      registerSecret(parsed.password);
+      const user = parsed.username ?? need(s.target?.db.masterUsername, "the master user name");
+      return setupIamUser(db, { user, password: parsed.password });
+    });
+
+    await run.step("iam-hostaddr", async (ctx) => {
+      const db = need(s.db, "the tunnel");
+      const tls = await iamWithHostaddr(db);
+      s.tls = {
+        ...tls,
+        endpoint: db.endpoint,
+        localPort: db.localPort,
+        sessionId: need(s.tunnel, "tunnel").sessionId,
+      };
+      ctx.note(
+        [
+          `current_user   ${tls.user}`,
+          `ssl            ${tls.ssl}`,
+          `TLS version    ${tls.tlsVersion}`,
+          `cipher         ${tls.cipher} (${tls.bits} bits)`,
+          `server         PostgreSQL ${tls.serverVersion} at ${db.endpoint}:${db.port}`,
+          `verified by    sslmode=verify-full against ${db.caBundlePath}`,
+        ].join("\n"),
+      );
+      return `${tls.user} over ${tls.tlsVersion}; DDL + DML ok`;
+    });
+
+    if (o.profile === "suite") {
+      await run.step("iam-hosts-file", async () => {
+        const override: HostsOverride =
+          o.target === "sandbox" || process.env.DBTUNNEL_E2E_HOSTS !== "system"
+            ? { kind: "namespace", address: "127.0.0.1" }
+            : { kind: "system", address: "127.0.0.1" };
+        return iamWithHostsFile(need(s.db, "the tunnel"), override);
+      });
+      await run.step("bulk-16mib", async () => bulkRoundTrip(need(s.db, "the tunnel")));
+      await run.step("concurrent-16", async () => {
+        const tunnel = need(s.tunnel, "the tunnel");
+        const opened = () => s.tunnelEvents.filter((e) => e.type === "connection-opened").length;
+        const before = opened();
+        const { detail } = await concurrentConnections(need(s.db, "the tunnel"), 16);
+        const reconnects = s.tunnelEvents.filter((e) => e.type === "reconnecting").length;
+        if (opened() - before < 16)
+          throw new Error(`the tunnel saw ${opened() - before} connections, expected 16`);
+        const sessions = s.sandbox?.gateway?.activeSessions();
+        if (sessions && (sessions.length !== 1 || sessions[0] !== tunnel.sessionId)) {
+          throw new Error(
+            `expected exactly session ${tunnel.sessionId} at the gateway, saw ${sessions.join(", ")}`,
+          );
+        }
+        return `${detail}, all on session ${tunnel.sessionId}${reconnects ? ` (${reconnects} reconnects)` : ""}`;
+      });
+      await run.step("refusals", async (ctx) => {
+        const evidence = await negativeChecks(need(s.db, "the tunnel"));
+        ctx.note(evidence.join("\n"));
+        return `${evidence.length - 1} refusals for the right reason`;
+      });
+    }
+
+    if (!o.keep) {
+      await run.step("tunnel-close", async () => closeTunnel(s));
+    }
+  } catch {
+    // Recorded by the runner; cleanup follows.
+  } finally {
+    if (o.keep && !run.failed) {
+      for (const name of ["tunnel-close", "destroy", "leftovers", "sandbox-stop"])
+        run.skip(name, "kept (--keep)");
+    } else {
+      await cleanup(run, s, { stackName, stackDir, outDir, outputsFile, logPath, target: o.target });
+    }
+    try {
+      run.finish();
+      if (!o.keep) rmSync(workDir, { recursive: true, force: true });
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    if (!o.keep || error) s.clients?.destroy();
+  }
+  return {
+    results: run.results,
+    stackName,
+    region: s.region,
+    workDir,
+    tls: s.tls,
+    sandboxEnv: o.target === "sandbox" ? s.awsEnv : undefined,
+    outputsFile: o.keep ? outputsFile : undefined,
+    error,
+  };
+}
+
+async function cleanup(
+  run: FlowRun,
+  s: State,
+  p: {
+    stackName: string;
+    stackDir: string;
+    outDir: string;
+    outputsFile: string;
+    logPath: string;
+    target: E2eTarget;
+  },
+): Promise<void> {
+  if (s.tunnel && !run.results.some((r) => r.name === "tunnel-close")) {
+    await run.cleanup("tunnel-close", async () => closeTunnel(s));
+  }
+  if (!s.deployAttempted) {
+    run.skip("destroy", s.synthesized ? "nothing was deployed" : "nothing was synthesized");
+    run.skip("leftovers", "nothing was deployed");
+  } else {
+    await run.cleanup("destroy", async (ctx) => {
+      // What Terraform has, before it forgets it: the leftover check probes each of these afterwards.
+      const show = await runCapture(["terraform", "show", "-json"], p.stackDir, s.childEnv);
+      if (show) s.deployed = resourcesFromShowJson(JSON.parse(show));
+      let last = "";
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const progress = new ApplyProgress("destroyed", s.deployed.length || undefined);
+        const r = await runLogged({
+          cmd: [
+            "node",
+            CDKTF_BIN,
+            "destroy",
+            p.stackName,
+            "--auto-approve",
+            "--skip-synth",
+            "--output",
+            p.outDir,
+            "--no-color",
+          ],
+          cwd: PROJECT_ROOT,
+          env: s.childEnv,
+          logPath: p.logPath,
+          onLine: (line) => {
+            if (progress.feed(line)) ctx.progress(progress.text());
+          },
+        });
+        if (r.code === 0) return `${progress.text()}${attempt > 1 ? " (second attempt)" : ""}`;
+        last = failureSummary(r.tail);
+        ctx.progress(`destroy attempt ${attempt} failed: ${last}`);
+      }
+      throw new Error(
+        `cdktf destroy failed twice: ${last}; state kept in ${p.stackDir}, retry with 'node ${CDKTF_BIN} destroy ${p.stackName} --skip-synth --output ${p.outDir}' (log: ${p.logPath})`,
+      );
+    });
+    await run.cleanup("leftovers", async (ctx) => {
+      const clients = need(s.clients, "AWS clients");
+      const leftovers = await findLeftovers({ stackName: p.stackName, clients, deployed: s.deployed });
+      if (leftovers.length > 0) {
+        ctx.note(
+          `LEFTOVERS of ${p.stackName}:\n${leftovers.map((l) => `  ${l.resource}: ${l.reason}`).join("\n")}`,
+        );
+        throw new Error(
+          `${leftovers.length} resources of ${p.stackName} are left: ${leftovers.map((l) => l.resource).join(", ")}`,
+        );
+      }
+      return `${s.deployed.length} resources from state and the tag sweep: none left`;
+    });
+  }
+  if (p.target === "sandbox") {
+    if (s.sandbox) {
+      const sandbox = s.sandbox;
+      await run.cleanup("sandbox-stop", async () => {
+        await sandbox.stop();
+        return "moto, gateway and PostgreSQL stopped";
+      });
+    } else run.skip("sandbox-stop", "the sandbox never started");
+  }
+}
+
+async function closeTunnel(s: State): Promise<string> {
+  const tunnel = need(s.tunnel, "the tunnel");
+  await tunnel.close();
+  const reason = await tunnel.closed;
+  s.tunnel = undefined;
+  const gateway = s.sandbox?.gateway;
+  if (gateway) {
+    const deadline = Date.now() + 3000;
+    while (gateway.activeSessions().includes(tunnel.sessionId)) {
+      if (Date.now() > deadline)
+        throw new Error(`session ${tunnel.sessionId} is still active at the gateway`);
+      await Bun.sleep(50);
+    }
+  }
+  const bytes = s.tunnelEvents.reduce(
+    (sum, e) => (e.type === "connection-closed" ? sum + e.bytesIn + e.bytesOut : sum),
+    0,
+  );
+  return `closed (${reason.kind}); ${s.tunnelEvents.filter((e) => e.type === "connection-opened").length} connections, ${(bytes / 1048576).toFixed(1)} MiB carried`;
+}
+
+/** Polls DescribeInstanceInformation (EC2) or resolves the ECS Exec target; returns the StartSession target. */
+async function waitForSessionManager(
+  clients: AwsClients,
+  target: StackTarget,
+  ctx: StepContext,
+  timeoutMs: number,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  if (target.jumpHost.kind === "ecs") {
+    const { ListTasksCommand, DescribeTasksCommand } = await import("@aws-sdk/client-ecs");
+    const { cluster, service } = target.jumpHost;
+    for (;;) {
+      const { taskArns = [] } = await clients.ecs.send(
+        new ListTasksCommand({ cluster, serviceName: service, desiredStatus: "RUNNING" }),
+      );
+      const { tasks = [] } = taskArns.length
+        ? await clients.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns }))
+        : { tasks: [] };
+      for (const task of tasks) {
+        const container = task.containers?.find(
+          (c) =>
+            c.runtimeId &&
+            c.managedAgents?.some((a) => a.name === "ExecuteCommandAgent" && a.lastStatus === "RUNNING"),
+        );
+        const taskId = task.taskArn?.split("/").pop();
+        if (container?.runtimeId && taskId) return ecsTargetString(cluster, taskId, container.runtimeId);
+      }
+      if (Date.now() > deadline)
+        throw new Error(`no task of ${cluster}/${service} has a running ECS Exec agent`);
+      ctx.progress(`${tasks.length} tasks, waiting for the ExecuteCommandAgent`);
+      await sleep(3000, ctx.signal);
+    }
+  }
+  const instanceId = target.jumpHost.instanceId;
+  const started = Date.now();
+  for (;;) {
+    const info = await clients.ssm.send(
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
+    );
+    const status = info.InstanceInformationList?.[0]?.PingStatus ?? "not registered";
+    if (status === "Online") return instanceId;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${instanceId} is '${status}' in Session Manager after ${Math.round(timeoutMs / 1000)} s`,
+      );
+    }
+    ctx.progress(`${instanceId}: ${status} (${Math.round((Date.now() - started) / 1000)} s)`);
+    await sleep(2000, ctx.signal);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error("interrupted (Ctrl-C)"));
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(new Error("interrupted (Ctrl-C)"));
+      },
+      { once: true },
+    );
+  });
+}
+
+/**
+ * Environment for cdktf/terraform children. For the sandbox every inherited AWS_* variable is dropped
+ * first, so a developer's real profile can never leak into a sandbox deploy (or the reverse).
+ */
+export function childEnvironment(
+  target: E2eTarget,
+  awsEnv: Readonly<Record<string, string>>,
+  overrides: Readonly<Record<string, string>>,
+  configPath: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue;
+    if (target === "sandbox" && k.startsWith("AWS_")) continue;
+    env[k] = v;
+  }
+  if (target === "sandbox") env.AWS_EC2_METADATA_DISABLED = "true";
+  return {
+    ...env,
+    ...awsEnv,
+    ...terraformEnv(target === "aws" ? { providerMirror: null } : {}),
+    ...overrides,
+    DBTUNNEL_CONFIG: configPath,
+    // cdktf would otherwise try to phone home and prompt; neither belongs in a test run.
+    CHECKPOINT_DISABLE: "1",
+    CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1",
+    DISABLE_VERSION_CHECK: "1",
+    CI: env.CI ?? "1",
+  };
+}
+
+async function runCapture(
+  cmd: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<string | undefined> {
+  if (!existsSync(cwd)) return undefined;
+  const proc = Bun.spawn({ cmd, cwd, env, stdout: "pipe", stderr: "ignore" });
+  const [text, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  return code === 0 && text.trim() ? text : undefined;
+}
+
+function describeTarget(t: StackTarget): string {
+  const host =
+    t.jumpHost.kind === "ec2" ? t.jumpHost.instanceId : `${t.jumpHost.cluster}/${t.jumpHost.service}`;
+  return `jump host ${host}, database ${t.db.endpoint}:${t.db.port}`;
+}
+
+function need<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null || value === "")
+    throw new Error(`${what} is not available (an earlier step did not provide it)`);
+  return value;
+}

@@ -1,0 +1,71 @@
+/**
+ * The nightly proof, also run on every change: deploy the default stack, tunnel in, log in with an IAM
+ * token under sslmode=verify-full, prove there is no ingress, destroy, prove nothing is left.
+ * - sandbox target: always (local moto + SSM emulator + PostgreSQL; about 6 minutes, mostly Terraform's
+ *   own waits);
+ * - aws target: only with DBTUNNEL_E2E=aws and DBTUNNEL_E2E_ACCOUNT matching the credentials' account.
+ * Each target writes its steps to e2e/reports/junit.xml and the log to e2e/reports/<target>.log.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AWS_NOT_CONFIGURED, selectAwsTarget } from "./aws-guard.ts";
+import { ConsoleReporter } from "./console-reporter.ts";
+import { type E2eTarget, runFlow } from "./flow.ts";
+import { type JUnitSuite, writeJUnit } from "./junit.ts";
+import { formatMs } from "./runner.ts";
+import { PROJECT_ROOT } from "./terraform.ts";
+
+const REPORT_DIR = join(PROJECT_ROOT, "e2e", "reports");
+/** Terraform's waits make apply ≈ 3 min and destroy ≈ 1.5 min on moto; real AWS RDS takes far longer. */
+const SANDBOX_TIMEOUT_MS = 15 * 60_000;
+const AWS_TIMEOUT_MS = 60 * 60_000;
+
+const suites: JUnitSuite[] = [];
+
+afterAll(() => {
+  if (suites.length > 0) writeJUnit(join(REPORT_DIR, "junit.xml"), suites);
+});
+
+async function runTarget(target: E2eTarget, awsAccount?: string): Promise<void> {
+  const reporter = new ConsoleReporter(`e2e:${target}`);
+  const timestamp = new Date().toISOString();
+  const started = performance.now();
+  const outcome = await runFlow({ target, profile: "suite", reporter, awsAccount });
+  reporter.info(
+    `${outcome.error ? "FAILED" : "passed"} in ${formatMs(performance.now() - started)}: ${outcome.results.map((r) => `${r.name} ${formatMs(r.ms)}`).join(", ")}`,
+  );
+  suites.push({
+    name: `dbtunnel e2e (${target})`,
+    results: outcome.results,
+    timestamp,
+    properties: { target, stack: outcome.stackName, region: outcome.region },
+    log: reporter.lines.join("\n"),
+  });
+  writeFileSync(join(REPORT_DIR, `${target}.log`), `${reporter.lines.join("\n")}\n`);
+  // The one-line message names the failed step, the cause and what was cleaned up.
+  expect(outcome.error).toBeUndefined();
+  expect(outcome.results.every((r) => r.status === "passed")).toBe(true);
+}
+
+test(
+  "e2e target=sandbox: deploy → tunnel → IAM + verify-full → no ingress → destroy → nothing left",
+  async () => {
+    await runTarget("sandbox");
+  },
+  SANDBOX_TIMEOUT_MS,
+);
+
+const aws = selectAwsTarget(process.env);
+if (aws === undefined) {
+  test.skip(`e2e target=aws: ${AWS_NOT_CONFIGURED}`, () => {});
+} else {
+  test(
+    "e2e target=aws: deploy → tunnel → IAM + verify-full → no ingress → destroy → nothing left",
+    async () => {
+      if (aws.target === "aws-misconfigured") throw new Error(aws.problem);
+      await runTarget("aws", aws.account);
+    },
+    AWS_TIMEOUT_MS,
+  );
+}
