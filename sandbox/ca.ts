@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface SandboxCa {
@@ -7,8 +7,10 @@ export interface SandboxCa {
   /** PostgreSQL's server certificate and key, valid for the RDS endpoint names of `region`. */
   readonly serverCertPath: string;
   readonly serverKeyPath: string;
-  /** DNS names in the server certificate. */
+  /** DNS names in the server certificate as first issued (see issueServerCertificate for more). */
   readonly serverNames: readonly string[];
+  /** Sandbox directory holding the files. */
+  readonly dir: string;
 }
 
 export interface CreateCaOptions {
@@ -21,12 +23,19 @@ export interface CreateCaOptions {
 }
 
 /**
- * RDS endpoint names moto hands out (`<id>.aaaaaaaaaa.<region>.rds.amazonaws.com`, clusters
- * `<id>.cluster-aaaaaaaaaa...` and `<id>.cluster-ro-aaaaaaaaaa...`). Wildcards only, and deliberately not
- * localhost or 127.0.0.1: verify-full through the tunnel must check the RDS name, like real RDS.
+ * RDS instance endpoint names moto hands out (`<id>.aaaaaaaaaa.<region>.rds.amazonaws.com`). Wildcards
+ * only, and deliberately not localhost or 127.0.0.1: verify-full through the tunnel must check the RDS
+ * name, like real RDS. Aurora cluster endpoints carry a random part per cluster
+ * (`<id>.cluster-<random>.<region>...`): the RDS mirror adds those with issueServerCertificate.
  */
 export function rdsServerNames(region: string): string[] {
-  return ["", "cluster-", "cluster-ro-"].map((prefix) => `*.${prefix}aaaaaaaaaa.${region}.rds.amazonaws.com`);
+  return [`*.aaaaaaaaaa.${region}.rds.amazonaws.com`];
+}
+
+/** The wildcard name that covers `host` (libpq verify-full accepts a wildcard in the leftmost label). */
+export function wildcardFor(host: string): string {
+  const dot = host.indexOf(".");
+  return dot > 0 ? `*${host.slice(dot).toLowerCase()}` : host.toLowerCase();
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -35,35 +44,15 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   if (code !== 0) throw new Error(`openssl ${args[0]} failed: ${stderr.trim().split("\n")[0] ?? ""}`);
 }
 
+const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
 /**
- * A throwaway CA per sandbox (EC P-256: generating it takes milliseconds) and a server certificate signed
- * by it. The CA key never leaves the sandbox directory and dies with it.
+ * (Re-)issues the server certificate for `names`, signed by the sandbox CA, keeping the server key.
+ * The new certificate replaces server.pem atomically, so a PostgreSQL reload never reads half a file.
  */
-export async function createSandboxCa(opts: CreateCaOptions): Promise<SandboxCa> {
-  const { dir, region } = opts;
-  const days = String(opts.days ?? 7);
-  const names = rdsServerNames(region);
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl(
-    [
-      "req",
-      "-x509",
-      ...ec,
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-days",
-      days,
-      "-subj",
-      `/O=dbtunnel sandbox/CN=dbtunnel sandbox CA ${region}`,
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,keyCertSign,cRLSign",
-    ],
-    dir,
-  );
+export async function issueServerCertificate(dir: string, names: readonly string[], days = 7): Promise<void> {
+  const [first] = names;
+  if (!first) throw new Error("a server certificate needs at least one name");
   writeFileSync(
     join(dir, "server.ext"),
     [
@@ -74,10 +63,7 @@ export async function createSandboxCa(opts: CreateCaOptions): Promise<SandboxCa>
       "",
     ].join("\n"),
   );
-  await openssl(
-    ["req", "-new", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${names[0]}`],
-    dir,
-  );
+  await openssl(["req", "-new", "-key", "server.key", "-out", "server.csr", "-subj", `/CN=${first}`], dir);
   await openssl(
     [
       "x509",
@@ -90,24 +76,62 @@ export async function createSandboxCa(opts: CreateCaOptions): Promise<SandboxCa>
       "ca.key",
       "-CAcreateserial",
       "-days",
-      days,
+      String(days),
       "-extfile",
       "server.ext",
       "-out",
-      "server.pem",
+      "server.pem.new",
     ],
     dir,
   );
-  const serverKeyPath = join(dir, "server.key");
+  chmodSync(join(dir, "server.pem.new"), 0o644);
+  renameSync(join(dir, "server.pem.new"), join(dir, "server.pem"));
+}
+
+/**
+ * A throwaway CA per sandbox (EC P-256: generating it takes milliseconds) and a server certificate signed
+ * by it. The CA key never leaves the sandbox directory and dies with it.
+ */
+export async function createSandboxCa(opts: CreateCaOptions): Promise<SandboxCa> {
+  const { dir, region } = opts;
+  const days = opts.days ?? 7;
+  const names = rdsServerNames(region);
+  await openssl(
+    [
+      "req",
+      "-x509",
+      ...EC_KEY,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      String(days),
+      "-subj",
+      `/O=dbtunnel sandbox/CN=dbtunnel sandbox CA ${region}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
+    dir,
+  );
   chmodSync(join(dir, "ca.key"), 0o600);
-  chmodSync(serverKeyPath, 0o600);
-  if (opts.keyOwner) chownSync(serverKeyPath, opts.keyOwner.uid, opts.keyOwner.gid);
   chmodSync(join(dir, "ca.pem"), 0o644);
-  chmodSync(join(dir, "server.pem"), 0o644);
+  // The server key: made once, reused by every re-issue.
+  await openssl(
+    ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", "server.key"],
+    dir,
+  );
+  const serverKeyPath = join(dir, "server.key");
+  chmodSync(serverKeyPath, 0o600);
+  await issueServerCertificate(dir, names, days);
+  if (opts.keyOwner) chownSync(serverKeyPath, opts.keyOwner.uid, opts.keyOwner.gid);
   return {
     caCertPath: join(dir, "ca.pem"),
     serverCertPath: join(dir, "server.pem"),
     serverKeyPath,
     serverNames: names,
+    dir,
   };
 }

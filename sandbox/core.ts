@@ -7,6 +7,7 @@ import { type LdapVerifier, startLdapVerifier } from "./ldap-server.ts";
 import { type Moto, startMoto } from "./moto.ts";
 import { clusterAccount, type SandboxPostgres, startPostgres } from "./postgres.ts";
 import { createRdsMirror, type RdsMirror } from "./rds-mirror.ts";
+import { createServerNames } from "./server-names.ts";
 import {
   cleanupStaleSandboxes,
   createSandboxDir,
@@ -136,7 +137,19 @@ export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<S
     const [moto, ldap, ca, pg] = await Promise.all([motoPromise, ldapPromise, caPromise, pgPromise]);
     const admin = pg.connect();
     started.push({ stop: () => admin.end({ timeout: 1 }) });
-    mirror = createRdsMirror({ motoUrl: moto.url, region, credentials, admin, postgresPort: pg.port, log });
+    mirror = createRdsMirror({
+      motoUrl: moto.url,
+      region,
+      credentials,
+      admin,
+      postgresPort: pg.port,
+      log,
+      ensureCertificateCovers: createServerNames({
+        ca,
+        admin,
+        probe: (servername) => pg.connect("postgres", servername),
+      }),
+    });
 
     let stopping: Promise<void> | undefined;
     const core: SandboxCore = {

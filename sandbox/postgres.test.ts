@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, setSystemTime, test } from "bun:
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
+import { CreateDBClusterCommand, CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Signer } from "@aws-sdk/rds-signer";
 import { createSandboxCa } from "./ca.ts";
@@ -179,5 +179,32 @@ describe("sandbox PostgreSQL mirroring an RDS instance in moto", () => {
     const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
     expect(code).not.toBe(0);
     expect(err).toContain("no encryption");
+  }, 30_000);
+
+  test("an Aurora cluster endpoint resolves too, with a certificate valid for the cluster name", async () => {
+    const config = { endpoint: core.moto.url, region, credentials: core.credentials };
+    const created = await new RDSClient(config).send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: "auroradb",
+        Engine: "aurora-postgresql",
+        DatabaseName: "reports",
+        MasterUsername: "auroraadmin",
+        ManageMasterUserPassword: true,
+        EnableIAMDatabaseAuthentication: true,
+      }),
+    );
+    const clusterEndpoint = created.DBCluster?.Endpoint ?? "";
+    // moto gives each cluster a random label: the mirror re-issues the certificate to cover it.
+    expect(clusterEndpoint).toMatch(
+      new RegExp(`^auroradb\\.cluster-[a-z0-9]+\\.${region}\\.rds\\.amazonaws\\.com$`),
+    );
+    const secret = await new SecretsManagerClient(config).send(
+      new GetSecretValueCommand({ SecretId: created.DBCluster?.MasterUserSecret?.SecretArn ?? "" }),
+    );
+    const password = (JSON.parse(secret.SecretString ?? "{}") as { password: string }).password;
+    await core.mirror.resolveDestination(clusterEndpoint, created.DBCluster?.Port ?? 5432);
+    const result = await psql({ host: clusterEndpoint, user: "auroraadmin", password, database: "reports" });
+    expect(result.err).toBe("");
+    expect(result.out).toBe("auroraadmin");
   }, 30_000);
 });

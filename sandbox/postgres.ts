@@ -44,8 +44,11 @@ export interface SandboxPostgres {
   readonly port: number;
   readonly superuser: SuperuserConnection;
   readonly process: Supervised;
-  /** A `postgres` (porsager) client as superuser over verify-full TLS; the caller ends it. */
-  connect(database?: string): postgres.Sql;
+  /**
+   * A `postgres` (porsager) client as superuser over verify-full TLS; the caller ends it.
+   * @param servername the name to verify the certificate against @default superuser.tlsServerName
+   */
+  connect(database?: string, servername?: string): postgres.Sql;
   stop(): Promise<void>;
 }
 
@@ -195,7 +198,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<SandboxPostg
       port,
       superuser,
       process: proc,
-      connect: (database = "postgres") =>
+      connect: (database = "postgres", servername = tlsServerName) =>
         postgres({
           host: "127.0.0.1",
           port,
@@ -203,7 +206,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<SandboxPostg
           password,
           database,
           // verify-full against a name in the certificate while connecting to 127.0.0.1, like the CLI does.
-          ssl: { ca: caPem, servername: tlsServerName, rejectUnauthorized: true },
+          ssl: { ca: caPem, servername, rejectUnauthorized: true },
           max: 2,
           idle_timeout: 5,
           onnotice: () => {},

@@ -17,6 +17,11 @@ export interface RdsMirrorOptions {
   readonly admin: Sql;
   /** Where the local PostgreSQL listens. */
   readonly postgresPort: number;
+  /**
+   * Makes the server certificate valid for these endpoint hosts (Aurora cluster names in moto carry a
+   * random label). @default none: the certificate is left as it is
+   */
+  readonly ensureCertificateCovers?: (hosts: readonly string[]) => Promise<void>;
   /** Receives one line per noteworthy event (fallbacks). @default console.error */
   readonly log?: (line: string) => void;
 }
@@ -146,6 +151,7 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
 
   async function prepare(db: MotoDatabase): Promise<void> {
     const sql = opts.admin;
+    await opts.ensureCertificateCovers?.(db.endpoints.map((e) => e.slice(0, e.lastIndexOf(":"))));
     const password = await masterPassword(db);
     const master = db.masterUsername;
     await sql.begin(async (tx) => {
