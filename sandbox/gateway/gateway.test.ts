@@ -10,6 +10,19 @@ import {
   StopInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import {
+  CreateClusterCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+} from "@aws-sdk/client-ecs";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import {
   CreateSecretCommand,
   GetSecretValueCommand,
   SecretsManagerClient,
@@ -115,6 +128,33 @@ describe("StartSession", () => {
     expect(await startError(portForward("ecs:cluster_0123456789abcdef_0123456789abcdef-1"))).toMatchObject({
       name: "TargetNotConnected",
     });
+  });
+
+  test("a running ECS task is a valid target", async () => {
+    const ecs = new ECSClient(config());
+    await ecs.send(new CreateClusterCommand({ clusterName: "jump" }));
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: "jump",
+        containerDefinitions: [{ name: "c", image: "busybox", memory: 64 }],
+      }),
+    );
+    const run = await ecs.send(
+      new RunTaskCommand({
+        cluster: "jump",
+        taskDefinition: "jump",
+        launchType: "FARGATE",
+        networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-12345678"] } },
+      }),
+    );
+    const taskId = run.tasks?.[0]?.taskArn?.split("/").pop() as string;
+    const ssm = new SSMClient(config());
+    const target = `ecs:jump_${taskId}_${taskId}-1234567890`;
+    // Twice: describing the task must not move it out of RUNNING.
+    expect((await ssm.send(new StartSessionCommand(portForward(target)))).SessionId).toBeString();
+    expect((await ssm.send(new StartSessionCommand(portForward(target)))).SessionId).toBeString();
+    ssm.destroy();
+    ecs.destroy();
   });
 
   test("only the two port-forwarding documents are accepted", async () => {
@@ -231,6 +271,41 @@ describe("proxy to moto", () => {
     ec2.destroy();
     secrets.destroy();
     sts.destroy();
+  });
+
+  test("S3 (rest-xml): bodies, HEAD lengths and errors pass through", async () => {
+    const s3 = new S3Client({ ...config(), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: "proxied-bucket" }));
+    const body = "x".repeat(100_000);
+    await s3.send(
+      new PutObjectCommand({ Bucket: "proxied-bucket", Key: "k", Body: body, ContentType: "text/plain" }),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: "proxied-bucket", Key: "k" }));
+    expect(head.ContentLength).toBe(body.length);
+    const got = await s3.send(new GetObjectCommand({ Bucket: "proxied-bucket", Key: "k" }));
+    expect(got.ContentType).toBe("text/plain");
+    expect(await got.Body?.transformToString()).toBe(body);
+    await expect(
+      s3.send(new GetObjectCommand({ Bucket: "proxied-bucket", Key: "missing" })),
+    ).rejects.toMatchObject({
+      name: "NoSuchKey",
+    });
+    const stranger = new S3Client({
+      ...config({ ...tg.credentials, accessKeyId: "ASIAUNKNOWNKEY000000" }),
+      forcePathStyle: true,
+    });
+    await expect(
+      stranger.send(new HeadObjectCommand({ Bucket: "proxied-bucket", Key: "k" })),
+    ).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(
+      stranger.send(new GetObjectCommand({ Bucket: "proxied-bucket", Key: "k" })),
+    ).rejects.toMatchObject({
+      name: "InvalidAccessKeyId",
+    });
+    s3.destroy();
+    stranger.destroy();
   });
 
   test("keeps status and Content-Type of unsigned calls (moto-api)", async () => {

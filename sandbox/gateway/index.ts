@@ -44,6 +44,11 @@ export async function startGateway(
   let defaultFaults: FaultPlan = opts.defaultFaults ?? {};
   const log = opts.log ?? (() => {});
   const targets = new MotoTargets(opts.motoUrl, opts.region, opts.credentials);
+  await targets
+    .keepEcsTasksRunning(opts.motoUrl)
+    .catch((error: Error) =>
+      log(`cannot pin ECS task states in moto (ECS targets may look stopped): ${error.message}`),
+    );
   // Filled in once the server has its port.
   let api: SessionApiContext | undefined;
 

@@ -49,6 +49,23 @@ export class MotoTargets {
     if (!running) throw new ApiError("TargetNotConnected", `${raw} is not connected.`);
   }
 
+  /**
+   * moto moves an ECS task on from RUNNING (to DEACTIVATING, ... STOPPED) every time it is described,
+   * so a jump-host task would look gone after the first DescribeTasks. Real tasks keep running until
+   * stopped: make moto's task state progress manually (never, in practice). Best effort.
+   */
+  async keepEcsTasksRunning(motoUrl: string): Promise<void> {
+    const res = await fetch(`${motoUrl}/moto-api/state-manager/set-transition`, {
+      method: "POST",
+      body: JSON.stringify({
+        model_name: "ecs::task",
+        transition: { progression: "manual", times: 2 ** 31 },
+      }),
+    });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`moto state-manager answered HTTP ${res.status}`);
+  }
+
   /** Every EC2 instance moto knows (terminated ones included). */
   async instances(): Promise<Instance[]> {
     const out: Instance[] = [];
