@@ -131,6 +131,62 @@ describe("the synthesized default stack", () => {
     SYNTH_TIMEOUT_MS,
   );
 
+  const byoVpc = {
+    existingVpc: {
+      vpcId: "vpc-0123abcd",
+      subnetIds: ["subnet-0123abcd", "subnet-4567abcd"],
+      routeTableIds: ["rtb-0123abcd"],
+    },
+  };
+
+  test(
+    "a brought-in VPC passes",
+    () => {
+      expect(
+        audit((s) => {
+          s.network = byoVpc;
+        }).violations,
+      ).toEqual([]);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  test(
+    "a brought-in VPC and database pass",
+    () => {
+      const report = audit((s) => {
+        s.network = byoVpc;
+        s.database = {
+          engine: "postgres",
+          iamUsers: ["alice"],
+          existing: { identifier: "legacy", securityGroupId: "sg-0123abcd" },
+        };
+      });
+      expect(report.violations).toEqual([]);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  test(
+    "allowInternetEgress trips DBT-INGRESS-5 and nothing else (the opt-in must be a recorded suppression)",
+    () => {
+      const report = audit((s) => {
+        s.network = { ...(s.network as Record<string, unknown>), allowInternetEgress: true };
+      });
+      const flagged = report.results.filter((r) => r.status === "non-compliant" || r.status === "suppressed");
+      expect(new Set(flagged.map((r) => r.ruleId))).toEqual(
+        new Set(["DBT-INGRESS-5", "CKV_AWS_157", "CKV_AWS_18"]),
+      );
+      expect(
+        flagged
+          .filter((r) => r.ruleId === "DBT-INGRESS-5")
+          .map((r) => r.resource?.split(".")[0])
+          .sort(),
+      ).toEqual(["aws_eip", "aws_internet_gateway", "aws_nat_gateway", "aws_route", "aws_route"]);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   // Known finding, reported to the stacks owner: the ECS execution role grants ecr:GetAuthorizationToken on *
   // (CKV_AWS_286, credential exposure), which an image from public.ecr.aws does not need.
   test.todo("an ECS jump host passes", () => {

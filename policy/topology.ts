@@ -3,9 +3,11 @@ import {
   asArray,
   asNumber,
   asObject,
+  asObjects,
   asString,
   exactReference,
   hasRole,
+  isTrue,
   resources,
   type TfBlock,
 } from "./tf-json.ts";
@@ -97,4 +99,34 @@ export function subnetAddresses(v: unknown): string[] {
   return asArray(v)
     .map((x) => exactReference(x)?.address)
     .filter((a): a is string => a?.startsWith("aws_subnet.") === true);
+}
+
+/** `${aws_internet_gateway.x.id}` or a literal igw- id. */
+function isInternetGateway(v: unknown): boolean {
+  const ref = exactReference(v);
+  if (ref) return ref.address.startsWith("aws_internet_gateway.");
+  return /^igw-[0-9a-f]+$/.test(asString(v) ?? "");
+}
+
+/**
+ * Public subnets by AWS's definition: their route table routes to an internet gateway (or they hand out
+ * public IPs on launch). Everything else the stack creates is private.
+ */
+export function publicSubnets(tf: TerraformJson): Set<string> {
+  const internetTables = new Set<string>();
+  for (const r of resources(tf, "aws_route")) {
+    const table = exactReference(r.body.route_table_id)?.address;
+    if (table && isInternetGateway(r.body.gateway_id)) internetTables.add(table);
+  }
+  for (const t of resources(tf, "aws_route_table")) {
+    if (asObjects(t.body.route).some((r) => isInternetGateway(r.gateway_id))) internetTables.add(t.address);
+  }
+  const out = new Set<string>();
+  for (const a of resources(tf, "aws_route_table_association")) {
+    const subnet = exactReference(a.body.subnet_id)?.address;
+    const table = exactReference(a.body.route_table_id)?.address;
+    if (subnet && table && internetTables.has(table)) out.add(subnet);
+  }
+  for (const s of resources(tf, "aws_subnet")) if (isTrue(s.body.map_public_ip_on_launch)) out.add(s.address);
+  return out;
 }

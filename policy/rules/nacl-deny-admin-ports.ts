@@ -1,5 +1,6 @@
 import { defineRule, fail, ok } from "../define-rule.ts";
 import { asNumber, asObjects, asString, isTrue, mentions, resources, type TfObject } from "../tf-json.ts";
+import { publicSubnets } from "../topology.ts";
 import type { Finding } from "../types.ts";
 
 const ADMIN_PORTS = [22, 3389] as const;
@@ -42,7 +43,8 @@ export const naclDenyAdminPorts = defineRule({
   description: "Network ACLs on the private subnets deny inbound 22 and 3389.",
   fix: "Associate each private subnet with an aws_network_acl whose lowest-numbered ingress entries deny tcp 22 and 3389 from 0.0.0.0/0.",
   check: (tf) => {
-    const subnets = resources(tf, "aws_subnet").filter((s) => !isTrue(s.body.map_public_ip_on_launch));
+    const open = publicSubnets(tf);
+    const subnets = resources(tf, "aws_subnet").filter((s) => !open.has(s.address));
     const acls = resources(tf, "aws_network_acl", "aws_default_network_acl");
     const extra = resources(tf, "aws_network_acl_rule").filter((r) => !isTrue(r.body.egress));
     const associations = resources(tf, "aws_network_acl_association");

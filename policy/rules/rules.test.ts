@@ -23,6 +23,32 @@ interface CompliantVariant {
 
 const JUMP_SG = "${aws_security_group.jumphost.id}";
 const R = (tf: MutableTf) => tf.resource;
+/** Adds a public subnet routed to an internet gateway (what allowInternetEgress creates for the NAT). */
+function addPublicSubnet(tf: MutableTf): void {
+  R(tf).aws_subnet.public = { vpc_id: "${aws_vpc.vpc.id}", cidr_block: "10.0.100.0/24" };
+  R(tf).aws_internet_gateway = { igw: { vpc_id: "${aws_vpc.vpc.id}" } };
+  R(tf).aws_route_table.public = { vpc_id: "${aws_vpc.vpc.id}" };
+  R(tf).aws_route = {
+    public_default: {
+      route_table_id: "${aws_route_table.public.id}",
+      destination_cidr_block: "0.0.0.0/0",
+      gateway_id: "${aws_internet_gateway.igw.id}",
+    },
+  };
+  R(tf).aws_route_table_association = {
+    public: { subnet_id: "${aws_subnet.public.id}", route_table_id: "${aws_route_table.public.id}" },
+  };
+}
+
+/** A brought-in VPC: VPC and subnets given by id, the jump host and the endpoints in them. */
+function broughtInVpc(tf: MutableTf): void {
+  const ids = ["subnet-0123abcd", "subnet-4567abcd"];
+  R(tf).aws_instance.jumphost.subnet_id = ids[0];
+  for (const name of ["ssm", "ssmmessages", "ec2messages", "kms", "logs"]) {
+    Object.assign(R(tf).aws_vpc_endpoint[name], { vpc_id: "vpc-0123abcd", subnet_ids: ids });
+  }
+}
+
 const engineerPolicy = (tf: MutableTf) => JSON.parse(R(tf).aws_iam_policy.engineer.policy);
 const setEngineerPolicy = (tf: MutableTf, edit: (doc: MutableTf) => void) => {
   const doc = engineerPolicy(tf);
@@ -643,7 +669,16 @@ const FAILING: Record<string, FailingCase[]> = {
       message: /no interface endpoint for kms/,
     },
     {
-      name: "endpoint in a literal subnet",
+      name: "endpoint in a subnet routed to an internet gateway",
+      change: (tf) => {
+        addPublicSubnet(tf);
+        R(tf).aws_vpc_endpoint.ssm.subnet_ids = ["${aws_subnet.public.id}"];
+      },
+      resource: "aws_vpc_endpoint.ssm",
+      message: /\$\{aws_subnet\.public\.id\} are not private subnets/,
+    },
+    {
+      name: "endpoint in a subnet given by id inside the stack's own VPC",
       change: (tf) => {
         R(tf).aws_vpc_endpoint.ec2messages.subnet_ids = ["subnet-0123"];
       },
@@ -1007,6 +1042,12 @@ const COMPLIANT_VARIANTS: Record<string, CompliantVariant[]> = {
     },
   ],
   "DBT-INGRESS-1": [{ name: "ECS jump host without ingress", change: ecsJumpHost }],
+  "DBT-INGRESS-6": [
+    {
+      name: "a public subnet (routed to an internet gateway) needs no admin-port deny",
+      change: addPublicSubnet,
+    },
+  ],
   "DBT-INGRESS-2": [
     {
       name: "a CIDR inside the VPC",
@@ -1104,6 +1145,7 @@ const COMPLIANT_VARIANTS: Record<string, CompliantVariant[]> = {
     },
   ],
   "DBT-NET-1": [
+    { name: "a brought-in VPC: endpoints in subnets given by id", change: broughtInVpc },
     {
       name: "no kms/logs endpoints needed when preferences use neither",
       change: (tf) => {

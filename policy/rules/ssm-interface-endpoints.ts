@@ -1,7 +1,7 @@
 import { defineRule, fail, ok } from "../define-rule.ts";
 import { sessionDocuments } from "../session-document.ts";
-import { asArray, asString, blockAt, isTrue, resources } from "../tf-json.ts";
-import { endpointService, interfaceEndpoints, subnetAddresses } from "../topology.ts";
+import { asArray, asString, blockAt, isTrue, references, resources } from "../tf-json.ts";
+import { endpointService, interfaceEndpoints, publicSubnets, subnetAddresses } from "../topology.ts";
 import type { Finding, TerraformJson } from "../types.ts";
 
 const ALWAYS = ["ssm", "ssmmessages", "ec2messages"] as const;
@@ -24,6 +24,16 @@ export const ssmInterfaceEndpoints = defineRule({
   check: (tf) => {
     if (resources(tf, "aws_vpc", "aws_instance", "aws_vpc_endpoint").length === 0) return [];
     const endpoints = interfaceEndpoints(tf);
+    const open = publicSubnets(tf);
+    /**
+     * A stack subnet must not route to the internet. Subnets given by id can only be judged when the VPC is
+     * brought in (vpc_id given by id too): then they are the user's declared private subnets.
+     */
+    const isPrivate = (v: unknown, broughtInVpc: boolean): boolean => {
+      const address = subnetAddresses(v)[0];
+      if (address) return blockAt(tf, address) !== undefined && !open.has(address);
+      return broughtInVpc && /^subnet-[0-9a-f]+$/.test(asString(v) ?? "");
+    };
     const findings: Finding[] = [];
     for (const service of servicesInUse(tf)) {
       const ep = endpoints.find((e) => endpointService(e) === service);
@@ -33,11 +43,14 @@ export const ssmInterfaceEndpoints = defineRule({
       }
       const problems: string[] = [];
       if (!isTrue(ep.body.private_dns_enabled)) problems.push("private_dns_enabled is not true");
-      const subnets = subnetAddresses(ep.body.subnet_ids);
-      if (subnets.length === 0 || subnets.length !== asArray(ep.body.subnet_ids).length)
-        problems.push("subnet_ids must reference the stack's private subnets");
-      const publicOnes = subnets.filter((s) => isTrue(blockAt(tf, s)?.body.map_public_ip_on_launch));
-      if (publicOnes.length > 0) problems.push(`placed in public subnet(s) ${publicOnes.join(", ")}`);
+      const placed = asArray(ep.body.subnet_ids);
+      const broughtInVpc = !references(ep.body.vpc_id).some((r) => r.address.startsWith("aws_vpc."));
+      const outside = placed.filter((v) => !isPrivate(v, broughtInVpc));
+      if (placed.length === 0) problems.push("subnet_ids is empty");
+      if (outside.length > 0)
+        problems.push(
+          `subnet(s) ${outside.map(String).join(", ")} are not private subnets of the stack (or of a VPC brought in by id)`,
+        );
       findings.push(
         problems.length > 0
           ? fail(ep.address, `${service} endpoint: ${problems.join("; ")}`)
