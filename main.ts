@@ -12,6 +12,13 @@ import { applyEnvOverrides } from "./stacks/env-overrides.ts";
 const configPath = process.env.DBTUNNEL_CONFIG ?? "dbtunnel.config.json";
 try {
   const config = applyEnvOverrides(loadConfig(configPath), process.env);
+  for (const stack of config.stacks) {
+    if (stack.database.mode === "create" && !stack.database.deletionProtection) {
+      console.warn(
+        `dbtunnel: warning: ${stack.name}: database deletion protection is OFF (test stacks only)`,
+      );
+    }
+  }
   buildApp(config).synth();
 } catch (error) {
   // Config, props and policy errors are the user's to fix: print the message, not a stack trace.
