@@ -24,9 +24,16 @@ export function auditFile(path: string, opts: EvaluateOptions = {}): PolicyRepor
     if (!existsSync(file))
       throw new PolicyError(`${path} is a directory without cdk.tf.json; pass the stack's cdk.tf.json`);
   }
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    throw new PolicyError(`${file} cannot be read (${why}); check the path and its permissions`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    parsed = JSON.parse(text);
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     throw new PolicyError(`${file} is not valid JSON (${why}); pass a synthesized cdk.tf.json`);

@@ -73,15 +73,22 @@ export function isExpression(v: unknown): boolean {
   return typeof v === "string" && v.includes("${");
 }
 
+/**
+ * Terraform's JSON syntax lets any block level be an array of objects (`"resource": [{...}, {...}]`,
+ * `"x": [{...}]`); cdktf writes plain objects. Both are read.
+ */
 function blocksOf(tf: TerraformJson, mode: "resource" | "data", type: string): TfBlock[] {
-  const section = tf[mode];
-  if (!isObject(section)) return [];
-  const ofType = section[type];
-  if (!isObject(ofType)) return [];
   const prefix = mode === "data" ? "data." : "";
-  return Object.entries(ofType)
-    .filter((e): e is [string, TfObject] => isObject(e[1]))
-    .map(([name, body]) => ({ mode, type, name, address: `${prefix}${type}.${name}`, body }));
+  const out: TfBlock[] = [];
+  for (const section of asObjects(tf[mode])) {
+    for (const ofType of asObjects(section[type])) {
+      for (const [name, value] of Object.entries(ofType)) {
+        const body = asObject(value);
+        if (body) out.push({ mode, type, name, address: `${prefix}${type}.${name}`, body });
+      }
+    }
+  }
+  return out;
 }
 
 export function resources(tf: TerraformJson, ...types: string[]): TfBlock[] {
