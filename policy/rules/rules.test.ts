@@ -1315,3 +1315,11 @@ describe("rule catalogue", () => {
     }
   });
 });
+
+describe("policy/README.md", () => {
+  test("lists every rule with its file", async () => {
+    const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
+    const missing = ALL_RULES.filter((r) => !readme.includes(`| \`${r.id}\` |`)).map((r) => r.id);
+    expect(missing).toEqual([]);
+  });
+});
