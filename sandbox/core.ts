@@ -6,7 +6,7 @@ import { checkIamToken, loginUserFromDn } from "./iam-token.ts";
 import { type LdapVerifier, startLdapVerifier } from "./ldap-server.ts";
 import { type Moto, startMoto } from "./moto.ts";
 import { clusterAccount, type SandboxPostgres, startPostgres } from "./postgres.ts";
-import { createRdsMirror, type RdsMirror } from "./rds-mirror.ts";
+import { createRdsMirror, ensureRdsRoles, type RdsMirror } from "./rds-mirror.ts";
 import { createServerNames } from "./server-names.ts";
 import {
   cleanupStaleSandboxes,
@@ -137,6 +137,8 @@ export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<S
     const [moto, ldap, ca, pg] = await Promise.all([motoPromise, ldapPromise, caPromise, pgPromise]);
     const admin = pg.connect();
     started.push({ stop: () => admin.end({ timeout: 1 }) });
+    // Like RDS, rds_iam exists from the start: `GRANT rds_iam TO x` works before any tunnel was opened.
+    await ensureRdsRoles(admin);
     mirror = createRdsMirror({
       motoUrl: moto.url,
       region,

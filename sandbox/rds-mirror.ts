@@ -6,7 +6,8 @@ import {
   RDSClient,
 } from "@aws-sdk/client-rds";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { Sql } from "postgres";
+import type postgres from "postgres";
+
 import type { DestinationResolver, SandboxCredentials } from "./gateway/types.ts";
 
 export interface RdsMirrorOptions {
@@ -14,7 +15,7 @@ export interface RdsMirrorOptions {
   readonly region: string;
   readonly credentials: SandboxCredentials;
   /** Superuser client of the sandbox PostgreSQL. */
-  readonly admin: Sql;
+  readonly admin: postgres.Sql;
   /** Where the local PostgreSQL listens. */
   readonly postgresPort: number;
   /**
@@ -75,6 +76,17 @@ function fromCluster(db: DBCluster): MotoDatabase {
     dbName: db.DatabaseName,
     endpoints: [db.Endpoint, db.ReaderEndpoint].filter((h): h is string => !!h).map((h) => key(h, port)),
   };
+}
+
+/**
+ * The NOLOGIN roles every RDS PostgreSQL has: `rds_iam` (members log in with IAM tokens, see pg_hba) and
+ * `rds_superuser` (granted to the master user). Idempotent.
+ */
+export async function ensureRdsRoles(sql: postgres.Sql | postgres.TransactionSql): Promise<void> {
+  for (const role of ["rds_iam", "rds_superuser"]) {
+    const [exists] = await sql`select 1 from pg_roles where rolname = ${role}`;
+    if (!exists) await sql`create role ${sql(role)} nologin`;
+  }
 }
 
 /** Quotes a string literal for utility statements (ALTER ROLE ... PASSWORD) that take no bind parameters. */
@@ -155,10 +167,7 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
     const password = await masterPassword(db);
     const master = db.masterUsername;
     await sql.begin(async (tx) => {
-      for (const role of ["rds_iam", "rds_superuser"]) {
-        const [exists] = await tx`select 1 from pg_roles where rolname = ${role}`;
-        if (!exists) await tx`create role ${tx(role)} nologin`;
-      }
+      await ensureRdsRoles(tx);
       if (!master) return;
       const [exists] = await tx`select 1 from pg_roles where rolname = ${master}`;
       if (!exists) await tx`create role ${tx(master)} login createrole createdb`;
