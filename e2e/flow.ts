@@ -316,7 +316,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
     });
 
     if (o.profile === "suite") {
-      await run.step("plan-clean", async (ctx) => {
+      await run.check("plan-clean", async (ctx) => {
         const r = await runLogged({
           cmd: ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false"],
           cwd: stackDir,
@@ -344,7 +344,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
       return `${s.ssmTarget} is Online`;
     });
 
-    await run.step("no-ingress", async (ctx) => {
+    await run.check("no-ingress", async (ctx) => {
       const target = need(s.target, "stack outputs");
       const clients = need(s.clients, "AWS clients");
       const snapshot = await collectIngressSnapshot({
@@ -425,15 +425,15 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
     });
 
     if (o.profile === "suite") {
-      await run.step("iam-hosts-file", async () => {
+      await run.check("iam-hosts-file", async () => {
         const override: HostsOverride =
           o.target === "sandbox" || process.env.DBTUNNEL_E2E_HOSTS !== "system"
             ? { kind: "namespace", address: "127.0.0.1" }
             : { kind: "system", address: "127.0.0.1" };
         return iamWithHostsFile(need(s.db, "the tunnel"), override);
       });
-      await run.step("bulk-16mib", async () => bulkRoundTrip(need(s.db, "the tunnel")));
-      await run.step("concurrent-16", async () => {
+      await run.check("bulk-16mib", async () => bulkRoundTrip(need(s.db, "the tunnel")));
+      await run.check("concurrent-16", async () => {
         const tunnel = need(s.tunnel, "the tunnel");
         const opened = () => s.tunnelEvents.filter((e) => e.type === "connection-opened").length;
         const before = opened();
@@ -449,7 +449,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
         }
         return `${detail}, all on session ${tunnel.sessionId}${reconnects ? ` (${reconnects} reconnects)` : ""}`;
       });
-      await run.step("refusals", async (ctx) => {
+      await run.check("refusals", async (ctx) => {
         const evidence = await negativeChecks(need(s.db, "the tunnel"));
         ctx.note(evidence.join("\n"));
         return `${evidence.length - 1} refusals for the right reason`;
@@ -468,11 +468,20 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
     } else {
       await cleanup(run, s, { stackName, stackDir, outDir, outputsFile, logPath, target: o.target });
     }
+    const destroyed = run.results.some((r) => r.name === "leftovers" && r.status === "passed");
+    const nothingDeployed = !s.deployAttempted;
     try {
       run.finish();
       if (!o.keep) rmSync(workDir, { recursive: true, force: true });
     } catch (e) {
       error = (e as Error).message;
+      // Failed but torn down: keep only the log (and outputs) for the post-mortem.
+      if (destroyed || nothingDeployed) rmSync(outDir, { recursive: true, force: true });
+    }
+    // Terraform's local state (cdktf puts it in the project root) is only needed while something exists.
+    if (destroyed || (nothingDeployed && !o.keep)) {
+      for (const suffix of ["", ".backup"])
+        rmSync(join(PROJECT_ROOT, `terraform.${stackName}.tfstate${suffix}`), { force: true });
     }
     if (!o.keep || error) s.clients?.destroy();
   }

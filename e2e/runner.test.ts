@@ -83,6 +83,26 @@ describe("FlowRun", () => {
     expect(() => run.finish()).toThrow("cleanup failed: clean: 3 resources left");
   });
 
+  test("a failed check is recorded but the main line goes on; finish() names every failure", async () => {
+    const { reporter } = recorder();
+    const run = new FlowRun(plan, reporter);
+    await run.check("a", async () => Promise.reject(new Error("perpetual diff")));
+    await run.step("b", async () => "still runs");
+    await run.step("c", async () => Promise.reject(new Error("tunnel broke"))).catch(() => {});
+    await run.cleanup("clean", async () => "ok");
+    expect(() => run.finish()).toThrow(
+      "step 'a' failed: perpetual diff; also failed: c (tunnel broke); cleanup: clean ok",
+    );
+    expect(run.results.map((r) => r.status)).toEqual(["failed", "passed", "failed", "passed"]);
+  });
+
+  test("after a main step failed, neither steps nor checks run", async () => {
+    const { reporter } = recorder();
+    const run = new FlowRun(plan, reporter);
+    await run.step("a", async () => Promise.reject(new Error("deploy failed"))).catch(() => {});
+    await expect(run.check("b", async () => "no")).rejects.toThrow("called after a failed");
+  });
+
   test("an aborted signal fails the next step as interrupted", async () => {
     const { reporter } = recorder();
     const controller = new AbortController();

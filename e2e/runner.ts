@@ -73,6 +73,8 @@ export class InterruptedError extends Error {
 export class FlowRun {
   readonly results: StepResult[] = [];
   private failure: { step: string; error: unknown } | undefined;
+  /** True while every failure so far came from check(): the main line may go on. */
+  private onlyChecksFailed = true;
   private readonly never = new AbortController().signal;
 
   constructor(
@@ -88,15 +90,30 @@ export class FlowRun {
   /** Runs a main step. Throws (after recording) on failure, so the caller's `finally` starts cleaning up. */
   async step(name: string, body: StepBody): Promise<void> {
     const title = this.titleOf(name);
-    if (this.failure) throw new Error(`step ${name} called after ${this.failure.step} failed`);
+    if (this.failure && !this.onlyChecksFailed)
+      throw new Error(`step ${name} called after ${this.failure.step} failed`);
     if (this.signal.aborted) {
       this.failure = { step: name, error: new InterruptedError() };
       this.record({ name, title, status: "failed", ms: 0, error: "interrupted (Ctrl-C)", cleanup: false });
       throw new InterruptedError();
     }
     const ok = await this.execute(name, title, body, false, this.signal);
-    // Re-read through a method: TypeScript keeps the `if (this.failure)` narrowing across the await.
-    if (!ok) throw this.failureError();
+    if (!ok) {
+      this.onlyChecksFailed = false;
+      // Re-read through a method: TypeScript keeps the `if (this.failure)` narrowing across the await.
+      throw this.failureError();
+    }
+  }
+
+  /**
+   * Runs an independent assertion (a clean re-plan, no ingress): later steps do not depend on it, so a
+   * failure is recorded and fails the run at finish(), but the main line goes on and proves the rest.
+   */
+  async check(name: string, body: StepBody): Promise<void> {
+    if (this.failure && !this.onlyChecksFailed)
+      throw new Error(`check ${name} called after ${this.failure.step} failed`);
+    if (this.signal.aborted) return this.step(name, body);
+    await this.execute(name, this.titleOf(name), body, false, this.signal);
   }
 
   /** Runs a cleanup step; never throws. Returns whether it passed. */
@@ -134,8 +151,13 @@ export class FlowRun {
       .join(", ");
     if (this.failure) {
       const step = this.results.find((r) => r.name === this.failure?.step);
+      const others = this.results.filter(
+        (r) => !r.cleanup && r.status === "failed" && r.name !== this.failure?.step,
+      );
+      const also =
+        others.length > 0 ? `; also failed: ${others.map((r) => `${r.name} (${r.error})`).join(", ")}` : "";
       throw new FlowError(
-        `step '${this.failure.step}' failed: ${step?.error ?? describe(this.failure.error)}; cleanup: ${cleanedUp || "nothing to clean up"}`,
+        `step '${this.failure.step}' failed: ${step?.error ?? describe(this.failure.error)}${also}; cleanup: ${cleanedUp || "nothing to clean up"}`,
         this.results,
         { cause: this.failure.error },
       );
