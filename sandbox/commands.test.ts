@@ -57,11 +57,13 @@ test("a daemon that cannot start is reported in one line and leaves nothing", as
     );
     expect(failure).toContain("The sandbox could not start: initdb");
     expect(failure).not.toContain("\n");
+    expect(failure).toContain("daemon.log");
   } finally {
     if (saved === undefined) delete process.env.DBTUNNEL_PG_BIN;
     else process.env.DBTUNNEL_PG_BIN = saved;
   }
-  expect(readdirSync(join(home, "sandbox"))).toEqual([]);
+  // Only the log stays, for the user to read.
+  expect(readdirSync(join(home, "sandbox"))).toEqual(["daemon.log"]);
 }, 60_000);
 
 test("export lines survive any value when eval'd by a shell", async () => {

@@ -14,6 +14,7 @@ import {
   readDaemonState,
   removeDaemonFiles,
   sandboxStateDir,
+  statePath,
 } from "./daemon-state.ts";
 import type { SandboxEnv } from "./index.ts";
 import { isListening } from "./ports.ts";
@@ -219,9 +220,10 @@ async function awaitReady(
         : (await lastLogLine(stateDir)) || "the daemon exited";
   if (outcome === undefined) await stopDaemon(pid, stateDir);
   const log = logPath(stateDir);
-  removeDaemonFiles(stateDir);
+  // Keep the log for the user to read; the next `up` starts a new one.
+  rmSync(statePath(stateDir), { force: true });
   throw new SandboxCommandError(
-    `The sandbox could not start: ${reason}. Check that python3 has moto 5 and PostgreSQL 15 is installed ('dbtunnel doctor'); daemon log was ${log}.`,
+    `The sandbox could not start: ${reason}. Check that python3 has moto 5 and PostgreSQL 15 is installed ('dbtunnel doctor'); see ${log}.`,
   );
 }
 
