@@ -95,7 +95,7 @@ describe("dbtunnel connect", () => {
         "-tAc",
         "select current_user",
       ],
-      sandbox.env,
+      { ...sandbox.env, DBTUNNEL_POLL_MS: "200" },
     );
     expect(run.stderr).toContain(`✓ starting jump host ${stopped.instanceId} (started)`);
     expect(run.stderr).toContain("✓ waiting for Session Manager (online)");

@@ -22,7 +22,9 @@ import {
   DescribeDBInstancesCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type postgres from "postgres";
+import type { Sandbox } from "../sandbox/index.ts";
 
 const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), "..");
 
@@ -42,69 +44,59 @@ export interface FixtureSandbox {
 }
 
 /**
- * Starts a sandbox for tests: `startSandbox()` from sandbox/index.ts when it exists, otherwise the same
- * parts composed here (sandbox core + SSM gateway), with a restricted credential pair for AccessDenied tests.
+ * Starts a sandbox for tests (`startSandbox()` from sandbox/index.ts) with a second, restricted credential
+ * pair whose StartSession is denied, for the AccessDenied tests.
  */
 export async function startFixtureSandbox(options: { region?: string } = {}): Promise<FixtureSandbox> {
-  const region = options.region ?? "us-east-1";
-  const { startSandboxCore } = (await import(
-    join(projectRoot, "sandbox/core.ts")
-  )) as typeof import("../sandbox/core.ts");
-  const { startGateway } = (await import(
-    join(projectRoot, "sandbox/gateway/index.ts")
-  )) as typeof import("../sandbox/gateway/index.ts");
+  const { startSandbox } = (await import(
+    join(projectRoot, "sandbox/index.ts")
+  )) as typeof import("../sandbox/index.ts");
   const { generateSandboxCredentials } = (await import(
     join(projectRoot, "sandbox/credentials.ts")
   )) as typeof import("../sandbox/credentials.ts");
-  const core = await startSandboxCore({ region, log: () => {} });
   const restricted = generateSandboxCredentials();
-  try {
-    const gateway = await startGateway({
-      motoUrl: core.moto.url,
-      region,
-      credentials: core.credentials,
-      restrictedCredentials: restricted,
-      resolveDestination: core.mirror.resolveDestination,
-    });
-    const base = {
-      AWS_ENDPOINT_URL: gateway.url,
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_EC2_METADATA_DISABLED: "true",
-      DBTUNNEL_CA_BUNDLE: core.ca.caCertPath,
-    };
-    const clients: postgres.Sql[] = [];
-    return {
-      env: {
-        ...base,
-        AWS_ACCESS_KEY_ID: core.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: core.credentials.secretAccessKey,
-        AWS_SESSION_TOKEN: core.credentials.sessionToken,
-      },
-      restrictedEnv: {
-        ...base,
-        AWS_ACCESS_KEY_ID: restricted.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: restricted.secretAccessKey,
-        AWS_SESSION_TOKEN: restricted.sessionToken,
-      },
-      region,
-      caBundlePath: core.ca.caCertPath,
-      activeSessions: () => gateway.activeSessions(),
-      admin() {
-        const sql = core.postgres.connect();
-        clients.push(sql);
-        return sql;
-      },
-      async stop() {
-        await Promise.all(clients.map((c) => c.end({ timeout: 1 })));
-        await gateway.stop();
-        await core.stop();
-      },
-    };
-  } catch (error) {
-    await core.stop();
-    throw error;
-  }
+  const sandbox = await startSandbox({
+    region: options.region ?? "us-east-1",
+    restrictedCredentials: restricted,
+    log: () => {},
+  });
+  return fixtureFromSandbox(sandbox, restricted);
+}
+
+/** Adapts a running sandbox (e.g. the e2e suite's own) to what the fixtures need. */
+export function fixtureFromSandbox(
+  sandbox: Sandbox,
+  restricted?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  },
+): FixtureSandbox {
+  const env: Record<string, string> = { ...sandbox.env };
+  const clients: postgres.Sql[] = [];
+  return {
+    env,
+    restrictedEnv: restricted
+      ? {
+          ...env,
+          AWS_ACCESS_KEY_ID: restricted.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: restricted.secretAccessKey,
+          AWS_SESSION_TOKEN: restricted.sessionToken ?? "",
+        }
+      : undefined,
+    region: sandbox.region,
+    caBundlePath: sandbox.caBundlePath,
+    activeSessions: () => sandbox.gateway.activeSessions(),
+    admin() {
+      const sql = sandbox.postgres.connect();
+      clients.push(sql);
+      return sql;
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.end({ timeout: 1 })));
+      await sandbox.stop();
+    },
+  };
 }
 
 export interface SeedStackOptions {
@@ -158,6 +150,7 @@ export async function seedStack(
   };
   const ec2 = new EC2Client(clientConfig);
   const rds = new RDSClient(clientConfig);
+  const ssm = new SSMClient(clientConfig);
   const tags = (role: string) => [
     { Key: "dbtunnel:stack", Value: stackName },
     { Key: "dbtunnel:role", Value: role },
@@ -167,10 +160,9 @@ export async function seedStack(
     const subnet = await ec2.send(
       new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: "10.42.1.0/24" }),
     );
-    const images = await ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }));
     const run = await ec2.send(
       new RunInstancesCommand({
-        ImageId: images.Images?.[0]?.ImageId,
+        ImageId: await amazonLinuxImage(ssm, ec2),
         InstanceType: "t3.micro",
         MinCount: 1,
         MaxCount: 1,
@@ -272,7 +264,29 @@ export async function seedStack(
   } finally {
     ec2.destroy();
     rds.destroy();
+    ssm.destroy();
   }
+}
+
+/**
+ * The AMI the stack itself uses (public SSM parameter, which moto resolves). Listing every Amazon image
+ * instead returns over a thousand and costs seconds.
+ */
+async function amazonLinuxImage(ssm: SSMClient, ec2: EC2Client): Promise<string> {
+  try {
+    const parameter = await ssm.send(
+      new GetParameterCommand({
+        Name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+      }),
+    );
+    if (parameter.Parameter?.Value) return parameter.Parameter.Value;
+  } catch {}
+  const images = await ec2.send(
+    new DescribeImagesCommand({ Owners: ["amazon"], Filters: [{ Name: "name", Values: ["al2023-ami-*"] }] }),
+  );
+  const imageId = images.Images?.[0]?.ImageId;
+  if (!imageId) throw new Error("moto lists no Amazon Linux image to start the jump host from");
+  return imageId;
 }
 
 export interface CliRun {
