@@ -970,6 +970,16 @@ const FAILING: Record<string, FailingCase[]> = {
       message: /AWS-StartInteractiveCommand/,
     },
     {
+      name: "the tasks of every ECS cluster",
+      change: (tf) =>
+        setEngineerPolicy(
+          tf,
+          (d) => (d.Statement[0].Resource[0] = "arn:aws:ecs:eu-west-1:123456789012:task/*/*"),
+        ),
+      resource: "aws_iam_policy.engineer",
+      message: /task\/\*\/\*/,
+    },
+    {
       name: "ssm:* on *",
       change: (tf) => jumpRolePolicy(tf, [{ Effect: "Allow", Action: "ssm:*", Resource: "*" }]),
       resource: "aws_iam_role.jumphost",
@@ -1209,6 +1219,14 @@ const COMPLIANT_VARIANTS: Record<string, CompliantVariant[]> = {
   ],
   "DBT-IAM-1": [
     {
+      name: "ECS jump host: the tasks of a cluster named literally",
+      change: (tf) =>
+        setEngineerPolicy(
+          tf,
+          (d) => (d.Statement[0].Resource[0] = "arn:aws:ecs:eu-west-1:123456789012:task/dbtunnel/*"),
+        ),
+    },
+    {
       name: "aws_iam_policy_document form",
       change: (tf) => {
         tf.data.aws_iam_policy_document.engineer = {
@@ -1226,6 +1244,15 @@ const COMPLIANT_VARIANTS: Record<string, CompliantVariant[]> = {
           ],
         };
         R(tf).aws_iam_policy.engineer.policy = "${data.aws_iam_policy_document.engineer.json}";
+      },
+    },
+  ],
+  CKV_AWS_46: [
+    {
+      name: "secrets fetched at run time",
+      change: (tf) => {
+        R(tf).aws_instance.jumphost.user_data =
+          "#!/bin/bash\nTOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token)\nPASSWORD=`aws secretsmanager get-secret-value`\n";
       },
     },
   ],

@@ -17,16 +17,21 @@ function hasDocumentAccessCheck(s: Statement): boolean {
   );
 }
 
-/** An ARN naming the jump host: it references a tagged jump-host resource, or is a literal instance id. */
+/**
+ * An ARN naming the jump host: it references a tagged jump-host resource, is a literal instance id, or (ECS,
+ * whose tasks are created at run time) names the tasks of one cluster.
+ */
+const ECS_CLUSTER_TASKS = /^arn:aws[\w-]*:ecs:[^:]*:[^:]*:task\/[^*/]+\/\*$/;
+
 function isJumpHostTarget(resource: string, jumpAddresses: Set<string>): boolean {
-  if (resource.includes("*") && !/^arn:aws[\w-]*:ecs:[^:]*:[^:]*:task\/[^*/]+\/\*$/.test(resource))
-    return false;
+  const ecsTasks = ECS_CLUSTER_TASKS.test(resource);
+  if (resource.includes("*") && !ecsTasks) return false;
   const refs = references(resource);
   if (refs.length > 0) {
     // ECS tasks are created at run time: the task ARN can only pin the cluster.
     return refs.some((r) => jumpAddresses.has(r.address) || r.address.startsWith("aws_ecs_cluster."));
   }
-  return /^arn:aws[\w-]*:ec2:[^:]+:\d{12}:instance\/i-[0-9a-f]+$/.test(resource);
+  return ecsTasks || /^arn:aws[\w-]*:ec2:[^:]+:\d{12}:instance\/i-[0-9a-f]+$/.test(resource);
 }
 
 function problemsOf(s: Statement, jumpAddresses: Set<string>): string[] {

@@ -1,13 +1,17 @@
 import { defineRule, fail, ok } from "../define-rule.ts";
 import { asString, resources } from "../tf-json.ts";
 
-/** Patterns of credentials that must never sit in user data (readable by anyone who can describe the instance). */
+/**
+ * Patterns of credentials that must never sit in user data (readable by anyone who can describe the
+ * instance). Assignments from commands (`TOKEN=$(curl ...)`, backticks) are how secrets are fetched at run
+ * time, which is the fix, so they do not match.
+ */
 const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/, "an AWS access key id"],
   [/aws_secret_access_key|AWS_SECRET_ACCESS_KEY\s*=/, "an AWS secret access key"],
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
   [
-    /\b(PGPASSWORD|MYSQL_PWD|DB_PASSWORD|password|passwd|secret|token)\s*[=:]\s*['"]?[^\s'"$]{4,}/i,
+    /\b(PGPASSWORD|MYSQL_PWD|DB_PASSWORD|password|passwd|secret|token)\s*[=:]\s*['"]?[^\s'"$`(]{4,}/i,
     "a password or token assignment",
   ],
 ];
