@@ -13,6 +13,7 @@ import {
   createSandboxDir,
   defaultSandboxRoot,
   destroySandboxDir,
+  destroySandboxDirDetached,
   recordChild,
 } from "./state.ts";
 
@@ -56,9 +57,10 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Children also die through their watchdogs when we exit; this removes the files and does it at once.
+  // The children stop through their watchdogs when we exit (our pipe ends close); a detached cleaner
+  // removes the files once they are gone. No SIGKILL here: it would leak PostgreSQL's shared memory.
   process.on("exit", () => {
-    for (const dir of live) destroySandboxDir(dir);
+    for (const dir of live) destroySandboxDirDetached(dir);
   });
 }
 

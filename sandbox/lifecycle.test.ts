@@ -70,3 +70,18 @@ test("kill -9 of the owner: children die by themselves, the next start removes t
   expect(cleanupStaleSandboxes(root)).toEqual([dir]);
   expect(existsSync(dir)).toBe(false);
 }, 60_000);
+
+test("an owner that exits without stop(): children stop cleanly and the directory goes, no next start needed", async () => {
+  const script = `
+    import { startSandboxCore } from ${JSON.stringify(join(import.meta.dir, "core.ts"))};
+    const core = await startSandboxCore({ root: ${JSON.stringify(root)} });
+    console.log(JSON.stringify({ dir: core.dir, ports: [core.moto.port, core.postgres.port] }));
+    process.exit(0);
+  `;
+  const owner = Bun.spawn({ cmd: [process.execPath, "-e", script], stdout: "pipe", stderr: "inherit" });
+  const text = await new Response(owner.stdout).text();
+  const { dir, ports } = JSON.parse(text) as { dir: string; ports: number[] };
+  expect(await owner.exited).toBe(0);
+  expect(await waitFor(() => !existsSync(dir), 15_000)).toBe(true);
+  expect(await anyListening(ports)).toBe(false);
+}, 60_000);

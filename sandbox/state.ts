@@ -96,12 +96,39 @@ function groupBelongsTo(pgid: number, dir: string): boolean {
   });
 }
 
-/** Kills the children of a sandbox and removes its directory. */
-export function destroySandboxDir(dir: string, owner = readOwner(dir)): void {
-  for (const pgid of owner?.pgids ?? []) {
-    if (groupAlive(pgid) && groupBelongsTo(pgid, dir)) killGroup(pgid);
-  }
+/**
+ * Kills the children of a sandbox and removes its directory. Children still in their watchdog's grace
+ * period get up to `graceMs` to finish a clean shutdown first: a SIGKILLed postmaster leaves its shared
+ * memory segment behind.
+ */
+export function destroySandboxDir(dir: string, owner = readOwner(dir), graceMs = 3000): void {
+  const groups = (owner?.pgids ?? []).filter((pgid) => groupAlive(pgid) && groupBelongsTo(pgid, dir));
+  const deadline = Date.now() + graceMs;
+  while (groups.some(groupAlive) && Date.now() < deadline) Bun.sleepSync(50);
+  for (const pgid of groups) killGroup(pgid);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * For a process that is exiting and cannot wait: a detached `sh` removes the directory once the children
+ * (which the watchdogs are stopping gracefully right now, as our pipes close) are gone, at most 15 s later.
+ */
+export function destroySandboxDirDetached(dir: string): void {
+  const pgids = (readOwner(dir)?.pgids ?? []).map(String);
+  const script = `dir=$1; shift
+i=0
+while [ $i -lt 150 ]; do
+  alive=0
+  for g in "$@"; do kill -0 -"$g" 2>/dev/null && alive=1; done
+  [ $alive = 0 ] && break
+  sleep 0.1; i=$((i+1))
+done
+rm -rf -- "$dir"`;
+  const proc = Bun.spawn({
+    cmd: ["setsid", "sh", "-c", script, "sandbox-cleaner", dir, ...pgids],
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  proc.unref();
 }
 
 /**
