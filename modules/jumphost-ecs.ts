@@ -88,14 +88,24 @@ export class EcsJumpHost extends Construct {
       name: "pull-image-write-logs",
       role: this.executionRole.id,
       policy: policyDocument([
-        // GetAuthorizationToken has no resource type in IAM: "*" is the only possible resource.
-        { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-        {
-          Sid: "PullFromThisAccountsRepositories",
-          Effect: "Allow",
-          Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-          Resource: `arn:aws:ecr:${props.region}:${props.accountId}:repository/*`,
-        },
+        // Only an image in the account's private ECR needs registry credentials; an image pulled from a
+        // public registry must not get them (CKV_AWS_286: credential exposure).
+        ...(isPrivateEcrImage(props.containerImage)
+          ? [
+              // GetAuthorizationToken has no resource type in IAM: "*" is the only possible resource.
+              { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+              {
+                Sid: "PullFromThisAccountsRepositories",
+                Effect: "Allow",
+                Action: [
+                  "ecr:BatchGetImage",
+                  "ecr:GetDownloadUrlForLayer",
+                  "ecr:BatchCheckLayerAvailability",
+                ],
+                Resource: `arn:aws:ecr:${props.region}:${props.accountId}:repository/*`,
+              },
+            ]
+          : []),
         {
           Sid: "WriteContainerLogs",
           Effect: "Allow",
@@ -177,4 +187,9 @@ export class EcsJumpHost extends Construct {
       tags: { Name: name, ...props.tags },
     });
   }
+}
+
+/** `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/repo:tag`: an image in a private ECR registry. */
+export function isPrivateEcrImage(image: string): boolean {
+  return /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//.test(image);
 }

@@ -9,6 +9,7 @@ import { Endpoints } from "../modules/endpoints.ts";
 import { EngineerAccess } from "../modules/engineer-access.ts";
 import { ExistingDatabase } from "../modules/existing-database.ts";
 import { JumpHost } from "../modules/jumphost.ts";
+import { isPrivateEcrImage } from "../modules/jumphost-ecs.ts";
 import { Network } from "../modules/network.ts";
 import { SessionPreferences } from "../modules/session-preferences.ts";
 import type { RuleSuppression, StackConfig } from "./config.ts";
@@ -224,6 +225,20 @@ export function builtInSuppressions(config: StackConfig, testStack: boolean): Ru
     suppressions.push({
       ruleId: "CKV_AWS_157",
       reason: `profile "${config.profile}": Multi-AZ, enhanced monitoring and Performance Insights are turned on by the production profile only`,
+    });
+  }
+  if (config.jumpHost.kind === "ecs" && isPrivateEcrImage(config.jumpHost.containerImage)) {
+    suppressions.push({
+      ruleId: "CKV_AWS_286",
+      reason:
+        "the ECS execution role needs ecr:GetAuthorizationToken, which IAM cannot scope to a resource, to pull the jump host image from the account's private ECR",
+    });
+  }
+  if (config.network.mode === "create" && config.network.allowInternetEgress) {
+    suppressions.push({
+      ruleId: "DBT-INGRESS-5",
+      reason:
+        "network.allowInternetEgress is true: the internet gateway, NAT gateway, Elastic IP and default routes were opted into explicitly",
     });
   }
   if (testStack) {
