@@ -7,7 +7,7 @@
  *   48 SequenceNumber(8) | 56 Flags(8) | 64 MessageId(16, halves swapped) | 80 PayloadDigest(32, raw SHA-256)
  *   112 PayloadType(4) | 116 PayloadLength(4) | 120 Payload
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readWireUuid, writeWireUuid } from "./uuid.ts";
 
 export const HEADER_LENGTH = 116;
@@ -101,15 +101,59 @@ export function encodeAgentMessage(input: EncodeInput): Uint8Array {
   out.fill(0x20, 4, 4 + MESSAGE_TYPE_LENGTH);
   out.set(type, 4);
   view.setUint32(36, input.schemaVersion ?? 1);
-  view.setBigUint64(40, BigInt(input.createdDate ?? Date.now()));
-  view.setBigInt64(48, BigInt(input.sequenceNumber));
+  writeUint64(view, 40, input.createdDate ?? Date.now());
+  writeInt64(view, 48, input.sequenceNumber);
   view.setBigUint64(56, input.flags ?? 0n);
-  writeWireUuid(input.messageId ?? randomUUID(), out, 64);
+  if (input.messageId === undefined) writeRandomWireUuid(out, 64);
+  else writeWireUuid(input.messageId, out, 64);
   out.set(sha256(payload), 80);
   view.setUint32(112, input.payloadType);
   view.setUint32(116, payload.length);
   out.set(payload, PAYLOAD_OFFSET);
   return out;
+}
+
+const TWO_32 = 2 ** 32;
+
+/** Writes a non-negative integer as uint64 BE without a BigInt for the common (safe integer) case. */
+function writeUint64(view: DataView, offset: number, value: number): void {
+  if (Number.isSafeInteger(value) && value >= 0) {
+    view.setUint32(offset, Math.floor(value / TWO_32));
+    view.setUint32(offset + 4, value >>> 0);
+  } else {
+    view.setBigUint64(offset, BigInt(value));
+  }
+}
+
+function writeInt64(view: DataView, offset: number, value: number): void {
+  if (Number.isSafeInteger(value) && value >= 0) writeUint64(view, offset, value);
+  else view.setBigInt64(offset, BigInt(value));
+}
+
+/** Same value as Number(view.getBigUint64()) (one rounding), without allocating a BigInt. */
+function readUint64(view: DataView, offset: number): number {
+  return view.getUint32(offset) * TWO_32 + view.getUint32(offset + 4);
+}
+
+function readInt64(view: DataView, offset: number): number {
+  return view.getInt32(offset) * TWO_32 + view.getUint32(offset + 4);
+}
+
+/** Random bytes drawn in bulk: one getRandomValues per 256 message ids instead of one randomUUID each. */
+const randomPool = new Uint8Array(4096);
+let randomOffset = randomPool.length;
+
+/** A random v4 UUID written straight into Session Manager's wire order (halves swapped, §5.3). */
+function writeRandomWireUuid(out: Uint8Array, offset: number): void {
+  if (randomOffset + 16 > randomPool.length) {
+    crypto.getRandomValues(randomPool);
+    randomOffset = 0;
+  }
+  out.set(randomPool.subarray(randomOffset, randomOffset + 16), offset);
+  randomOffset += 16;
+  // Canonical byte 6 (version) is wire byte 14, canonical byte 8 (variant) is wire byte 0.
+  out[offset + 14] = ((out[offset + 14] as number) & 0x0f) | 0x40;
+  out[offset] = ((out[offset] as number) & 0x3f) | 0x80;
 }
 
 export class DecodeError extends Error {
@@ -133,8 +177,10 @@ function trimMessageType(raw: Uint8Array): string {
   const isPad = (b: number | undefined) => b === 0x00 || b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
   while (start < end && isPad(raw[start])) start++;
   while (end > start && isPad(raw[end - 1])) end--;
-  return new TextDecoder("latin1").decode(raw.subarray(start, end));
+  return latin1.decode(raw.subarray(start, end));
 }
+
+const latin1 = new TextDecoder("latin1");
 
 /**
  * Parses and validates one frame. Throws DecodeError (never anything else) for a frame that must be
@@ -148,8 +194,8 @@ export function decodeAgentMessage(frame: Uint8Array, options: DecodeOptions = {
   const headerLength = view.getUint32(0);
   const messageType = trimMessageType(frame.subarray(4, 4 + MESSAGE_TYPE_LENGTH));
   const schemaVersion = view.getUint32(36);
-  const createdDate = Number(view.getBigUint64(40));
-  const sequenceNumber = Number(view.getBigInt64(48));
+  const createdDate = readUint64(view, 40);
+  const sequenceNumber = readInt64(view, 48);
   const flags = view.getBigUint64(56);
   const messageId = readWireUuid(frame, 64);
   const payloadType = view.getUint32(112);
@@ -180,8 +226,9 @@ export function decodeAgentMessage(frame: Uint8Array, options: DecodeOptions = {
   const payload = frame.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + payloadLength);
   if (options.verifyDigest !== false && payloadLength !== 0) {
     const digest = sha256(payload);
-    const wire = frame.subarray(80, 112);
-    if (!digest.every((b, i) => b === wire[i])) throw new DecodeError("payload digest mismatch");
+    for (let i = 0; i < 32; i++) {
+      if (digest[i] !== frame[80 + i]) throw new DecodeError("payload digest mismatch");
+    }
   }
   return { messageType, schemaVersion, createdDate, sequenceNumber, flags, messageId, payloadType, payload };
 }

@@ -80,7 +80,6 @@ export class DataChannel {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private state: "new" | "open" | "reconnecting" | "closed" = "new";
   private blocked = false;
-  private reconnects = 0;
   /** Counters for tests and the benchmark. */
   readonly stats = { framesIn: 0, framesDropped: 0, messagesOut: 0, acksOut: 0, reconnects: 0 };
 
@@ -420,7 +419,6 @@ export class DataChannel {
       return;
     }
     this.state = "open";
-    this.reconnects++;
     // Everything unacked may have died with the old socket: resend it now instead of after an RTO.
     this.sender.markAllDue();
     this.sender.tick(Number.POSITIVE_INFINITY);

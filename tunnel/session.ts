@@ -81,7 +81,10 @@ class TunnelSession implements Tunnel {
       resumeSession: () => options.control.resume(this.sessionId),
       events: {
         onStreamMessage: (message) => this.onStreamMessage(message),
-        onChannelClosed: (output) => this.finish({ kind: "channel-closed", message: output }),
+        onChannelClosed: (output) => {
+          // During our own close() the agent's channel_closed is the expected answer: shutdown() finishes.
+          if (!this.closing) this.finish({ kind: "channel-closed", message: output });
+        },
         onWritable: () => this.forwarder?.onWritable(),
         onReconnecting: (attempt, reason) => this.emit({ type: "reconnecting", attempt, reason }),
         onReconnected: () => this.emit({ type: "reconnected" }),

@@ -48,32 +48,34 @@ export function encodeSmuxFrame(
  * (≤ 8 + 65535 bytes) buffered, so memory stays bounded whatever the peer sends.
  */
 export class SmuxFrameDecoder {
-  private pending: Uint8Array = new Uint8Array(0);
+  /**
+   * Bytes not yet consumed, as a list of chunks. A 32 KiB frame arrives in ~32 data-channel payloads;
+   * keeping the chunks (instead of concatenating on every push) makes that linear instead of quadratic.
+   */
+  private chunks: Uint8Array[] = [];
+  private total = 0;
   private failed: SmuxProtocolError | undefined;
 
   constructor(private readonly version: number = SMUX_VERSION) {}
 
   /** Number of bytes held waiting for the rest of a frame. */
   get bufferedBytes(): number {
-    return this.pending.length;
+    return this.total;
   }
 
   /** Feeds bytes; returns every frame completed by them. Throws SmuxProtocolError, after which the session is unusable. */
   push(chunk: Uint8Array): SmuxFrame[] {
     if (this.failed) throw this.failed;
-    let buf: Uint8Array;
-    if (this.pending.length === 0) {
-      buf = chunk;
-    } else {
-      buf = new Uint8Array(this.pending.length + chunk.length);
-      buf.set(this.pending, 0);
-      buf.set(chunk, this.pending.length);
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.total += chunk.length;
     }
     const frames: SmuxFrame[] = [];
-    let offset = 0;
-    while (buf.length - offset >= SMUX_HEADER_LENGTH) {
-      const version = buf[offset];
-      const cmd = buf[offset + 1] as number;
+    const header = new Uint8Array(SMUX_HEADER_LENGTH);
+    while (this.total >= SMUX_HEADER_LENGTH) {
+      this.peek(header, SMUX_HEADER_LENGTH);
+      const version = header[0];
+      const cmd = header[1] as number;
       if (version !== this.version) {
         this.failed = new SmuxProtocolError(`smux version ${version}, expected ${this.version}`);
         throw this.failed;
@@ -82,19 +84,61 @@ export class SmuxFrameDecoder {
         this.failed = new SmuxProtocolError(`unknown smux command ${cmd}`);
         throw this.failed;
       }
-      const view = new DataView(buf.buffer, buf.byteOffset + offset, SMUX_HEADER_LENGTH);
+      const view = new DataView(header.buffer);
       const length = view.getUint16(2, true);
       const streamId = view.getUint32(4, true);
       // Receiver rules (§11.1): SYN/FIN/NOP read no data whatever the length says; UPD reads exactly 8.
       const dataLength = cmd === SmuxCmd.Psh ? length : cmd === SmuxCmd.Upd ? 8 : 0;
-      if (buf.length - offset < SMUX_HEADER_LENGTH + dataLength) break;
-      const start = offset + SMUX_HEADER_LENGTH;
-      // Copy PSH data out so callers may keep it after the chunk's buffer is reused.
-      const data = dataLength === 0 ? new Uint8Array(0) : buf.slice(start, start + dataLength);
+      if (this.total < SMUX_HEADER_LENGTH + dataLength) break;
+      this.skip(SMUX_HEADER_LENGTH);
+      // A fresh copy, so callers may keep it after the pushed chunk's buffer is reused.
+      const data = new Uint8Array(dataLength);
+      if (dataLength > 0) this.take(data);
       frames.push({ cmd: cmd as SmuxCmd, streamId, data });
-      offset = start + dataLength;
     }
-    this.pending = offset === buf.length ? new Uint8Array(0) : buf.slice(offset);
+    // Whatever is left of this call's chunk is copied: the caller may reuse its buffer after we return.
+    const last = this.chunks.length - 1;
+    const tail = this.chunks[last];
+    if (tail && tail.buffer === chunk.buffer) this.chunks[last] = tail.slice();
     return frames;
+  }
+
+  /** Copies the first out.length buffered bytes into `out` without consuming them. */
+  private peek(out: Uint8Array, n: number): void {
+    let filled = 0;
+    for (const chunk of this.chunks) {
+      const part = Math.min(n - filled, chunk.length);
+      out.set(part === chunk.length ? chunk : chunk.subarray(0, part), filled);
+      filled += part;
+      if (filled === n) return;
+    }
+  }
+
+  private skip(n: number): void {
+    this.consume(n, undefined);
+  }
+
+  private take(out: Uint8Array): void {
+    this.consume(out.length, out);
+  }
+
+  private consume(n: number, out: Uint8Array | undefined): void {
+    let done = 0;
+    let drop = 0;
+    for (const chunk of this.chunks) {
+      const part = Math.min(n - done, chunk.length);
+      if (out) out.set(part === chunk.length ? chunk : chunk.subarray(0, part), done);
+      done += part;
+      if (part === chunk.length) {
+        drop++;
+      } else {
+        // Keep only a view of the rest: the caller's chunk is not copied.
+        this.chunks[drop] = chunk.subarray(part);
+        break;
+      }
+      if (done === n) break;
+    }
+    if (drop > 0) this.chunks.splice(0, drop);
+    this.total -= n;
   }
 }

@@ -25,10 +25,11 @@ export function writeWireUuid(uuid: string, out: Uint8Array, offset: number): vo
   out.set(canonical.subarray(0, 8), offset + 8);
 }
 
-/** Reads a UUID written in Session Manager's wire order. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Reads a UUID written in Session Manager's wire order (on every received frame: no intermediate buffers). */
 export function readWireUuid(wire: Uint8Array, offset: number): string {
-  const canonical = new Uint8Array(16);
-  canonical.set(wire.subarray(offset + 8, offset + 16), 0);
-  canonical.set(wire.subarray(offset, offset + 8), 8);
-  return bytesToUuid(canonical);
+  const h = (i: number) => HEX[wire[offset + i] as number] as string;
+  // Canonical bytes 0-7 are wire bytes 8-15, canonical 8-15 are wire 0-7.
+  return `${h(8)}${h(9)}${h(10)}${h(11)}-${h(12)}${h(13)}-${h(14)}${h(15)}-${h(0)}${h(1)}-${h(2)}${h(3)}${h(4)}${h(5)}${h(6)}${h(7)}`;
 }

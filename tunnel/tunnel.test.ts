@@ -1,0 +1,357 @@
+/**
+ * The tunnel against the SSM gateway + agent emulator (sandbox/testing.ts): real moto, real WebSocket,
+ * real TCP on both ends. One gateway for the whole file keeps the runtime down; faults and agent
+ * versions are set per session or as defaults for the next session.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { connect, createServer, type Socket } from "node:net";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { startTestGateway, type TestGateway } from "../sandbox/testing.ts";
+import { openTunnel } from "./index.ts";
+import { type Destination, patternBytes, patternSha256, startDestination } from "./test-destination.ts";
+import { type Tunnel, TunnelError, type TunnelEvent } from "./types.ts";
+
+let dest: Destination;
+let gw: TestGateway;
+let ssm: SSMClient;
+
+beforeAll(async () => {
+  dest = await startDestination();
+  gw = await startTestGateway({ destination: dest, restricted: true });
+  ssm = new SSMClient({ endpoint: gw.gateway.url, region: gw.region, credentials: gw.credentials });
+}, 60_000);
+
+afterAll(async () => {
+  ssm?.destroy();
+  await gw?.stop();
+  await dest?.stop();
+});
+
+async function open(events: TunnelEvent[] = []): Promise<Tunnel> {
+  return openTunnel({
+    target: gw.instanceId,
+    host: "db.internal",
+    port: 5432,
+    ssm,
+    onEvent: (e) => events.push(e),
+  });
+}
+
+function dial(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+function header(mode: "D" | "U", n: number): Buffer {
+  const b = Buffer.alloc(5);
+  b.write(mode, 0);
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+/** Reads until the socket ends; returns the SHA-256 hex and length of everything received. */
+function drainHash(socket: Socket): Promise<{ sha: string; length: number }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    let length = 0;
+    socket.on("data", (d: Buffer) => {
+      hash.update(d);
+      length += d.length;
+    });
+    socket.once("end", () => resolve({ sha: hash.digest("hex"), length }));
+    socket.once("error", reject);
+  });
+}
+
+async function download(port: number, n: number): Promise<{ sha: string; length: number }> {
+  const socket = await dial(port);
+  const done = drainHash(socket);
+  socket.write(header("D", n));
+  const result = await done;
+  socket.destroy();
+  return result;
+}
+
+async function upload(port: number, n: number): Promise<string> {
+  const socket = await dial(port);
+  // Resolve on the 32-byte digest, not on EOF: basic mode has no way to tell us the destination closed.
+  const reply = new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    socket.on("data", (d: Buffer) => {
+      parts.push(d);
+      const all = Buffer.concat(parts);
+      if (all.length >= 32) resolve(all);
+    });
+    socket.once("end", () => resolve(Buffer.concat(parts)));
+    socket.once("error", reject);
+  });
+  socket.write(header("U", n));
+  const chunk = 256 * 1024;
+  for (let offset = 0; offset < n; offset += chunk) {
+    if (!socket.write(patternBytes(offset, Math.min(chunk, n - offset)))) {
+      await new Promise((r) => socket.once("drain", r));
+    }
+  }
+  const digest = await reply;
+  socket.destroy();
+  return digest.toString("hex");
+}
+
+async function echo(port: number, payload: Buffer): Promise<Buffer> {
+  const socket = await dial(port);
+  const parts: Buffer[] = [];
+  let got = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    socket.on("data", (d: Buffer) => {
+      parts.push(d);
+      got += d.length;
+      if (got >= payload.length) resolve();
+    });
+    socket.once("error", reject);
+    socket.once("close", () => resolve());
+  });
+  socket.write(Buffer.concat([Buffer.from("E"), payload]));
+  await done;
+  socket.destroy();
+  return Buffer.concat(parts);
+}
+
+function stats(tunnel: Tunnel) {
+  const s = gw.gateway.sessionStats(tunnel.sessionId);
+  if (!s) throw new Error("no stats");
+  return s;
+}
+
+const MB = 1024 * 1024;
+
+describe("mux mode against the agent emulator", () => {
+  test("32 MB each way arrive byte-exact (sha256)", async () => {
+    const events: TunnelEvent[] = [];
+    const tunnel = await open(events);
+    expect(tunnel.mode).toBe("mux");
+    expect(events.map((e) => e.type).slice(0, 3)).toEqual([
+      "session-started",
+      "handshake-complete",
+      "listening",
+    ]);
+    const n = 32 * MB;
+    const expected = patternSha256(n);
+    const t0 = performance.now();
+    expect(await upload(tunnel.port, n)).toBe(expected);
+    const t1 = performance.now();
+    expect(await download(tunnel.port, n)).toEqual({ sha: expected, length: n });
+    const t2 = performance.now();
+    console.log(
+      `upload ${(n / MB / ((t1 - t0) / 1000)).toFixed(1)} MB/s, download ${(n / MB / ((t2 - t1) / 1000)).toFixed(1)} MB/s`,
+    );
+    const s = stats(tunnel);
+    expect(s.clientVersion).toBe("1.2.677.0");
+    expect(s.keepalive).toBe(false);
+    expect(s.digestFailures).toBe(0);
+    expect(s.malformedFrames).toBe(0);
+    await tunnel.close();
+  }, 60_000);
+
+  test("32 concurrent connections over one session each get their own bytes back", async () => {
+    const tunnel = await open();
+    const payloads = Array.from({ length: 32 }, (_, i) => Buffer.from(patternBytes(i * 7919, 64 * 1024 + i)));
+    const replies = await Promise.all(payloads.map((p) => echo(tunnel.port, p)));
+    for (let i = 0; i < payloads.length; i++) expect(replies[i]?.equals(payloads[i] as Buffer)).toBe(true);
+    expect(stats(tunnel).streamsOpened).toBe(32);
+    await tunnel.close();
+  }, 30_000);
+
+  test("loss, duplication, reordering, delay, lost acks and corrupted digests: still byte-exact", async () => {
+    const tunnel = await open();
+    gw.gateway.setFaults(
+      {
+        // The agent resends only its oldest unacked message per 100 ms tick (§7.2), so every lost
+        // agent message costs up to a tick: rates and size keep this test at a few seconds.
+        dropRate: 0.02,
+        duplicateRate: 0.05,
+        reorderRate: 0.05,
+        delayMs: 1,
+        dropAckRate: 0.05,
+        corruptDigestRate: 0.01,
+      },
+      tunnel.sessionId,
+    );
+    const n = 1 * MB;
+    const expected = patternSha256(n);
+    const [up, down] = await Promise.all([upload(tunnel.port, n), download(tunnel.port, n)]);
+    expect(up).toBe(expected);
+    expect(down).toEqual({ sha: expected, length: n });
+    const s = stats(tunnel);
+    expect(s.faults.dropped).toBeGreaterThan(0);
+    expect(s.faults.duplicated).toBeGreaterThan(0);
+    expect(s.faults.reordered).toBeGreaterThan(0);
+    expect(s.faults.acksDropped).toBeGreaterThan(0);
+    expect(s.faults.digestsCorrupted).toBeGreaterThan(0);
+    expect(s.duplicatesReacked).toBeGreaterThan(0); // our resends after lost acks were re-acked
+    await tunnel.close();
+  }, 30_000);
+
+  test("a WebSocket drop mid-transfer resumes the session without losing a byte", async () => {
+    const events: TunnelEvent[] = [];
+    const tunnel = await open(events);
+    gw.gateway.setFaults({ closeWebSocketAfter: 2000 }, tunnel.sessionId);
+    const n = 8 * MB;
+    const expected = patternSha256(n);
+    const [up, down] = await Promise.all([upload(tunnel.port, n), download(tunnel.port, n)]);
+    expect(down).toEqual({ sha: expected, length: n });
+    expect(up).toBe(expected);
+    expect(events.some((e) => e.type === "reconnecting")).toBe(true);
+    expect(events.some((e) => e.type === "reconnected")).toBe(true);
+    expect(stats(tunnel).webSocketConnections).toBe(2);
+    await tunnel.close();
+  }, 30_000);
+
+  test("ResumeSession without a token closes the tunnel as timed out", async () => {
+    const tunnel = await open();
+    gw.gateway.setFaults({ resumeWithoutToken: true, closeWebSocketAfter: 1 }, tunnel.sessionId);
+    void download(tunnel.port, 64 * 1024).catch(() => {});
+    const reason = await tunnel.closed;
+    expect(reason.kind).toBe("timed-out");
+    await expect(dial(tunnel.port)).rejects.toThrow(); // listener closed
+  }, 30_000);
+
+  test("ConnectToPortError is reported per connection with host and port; the session survives", async () => {
+    const events: TunnelEvent[] = [];
+    const tunnel = await open(events);
+    gw.gateway.setFaults({ refuseDial: true }, tunnel.sessionId);
+    const socket = await dial(tunnel.port);
+    await new Promise((r) => socket.once("close", r));
+    const deadline = Date.now() + 3000;
+    while (!events.some((e) => e.type === "connection-failed") && Date.now() < deadline) await Bun.sleep(20);
+    const failed = events.find((e) => e.type === "connection-failed");
+    expect(failed).toMatchObject({ type: "connection-failed", id: 3, host: "db.internal", port: 5432 });
+    gw.gateway.setFaults({}, tunnel.sessionId);
+    const reply = await echo(tunnel.port, Buffer.from("still alive"));
+    expect(reply.toString()).toBe("still alive");
+    await tunnel.close();
+  }, 30_000);
+
+  test("close() sends the TerminateSession flag, calls the API and closes the listener", async () => {
+    const events: TunnelEvent[] = [];
+    const tunnel = await open(events);
+    const socket = await dial(tunnel.port);
+    const closedSocket = new Promise((r) => socket.once("close", r));
+    await tunnel.close();
+    await tunnel.close(); // idempotent
+    expect(await tunnel.closed).toEqual({ kind: "local" });
+    const s = stats(tunnel);
+    expect(s.terminateFlagReceived).toBe(true);
+    expect(s.terminated).toBe(true);
+    expect(gw.gateway.activeSessions()).not.toContain(tunnel.sessionId);
+    await closedSocket;
+    await expect(dial(tunnel.port)).rejects.toThrow();
+    expect(events.at(-1)).toEqual({ type: "closed", reason: { kind: "local" } });
+  }, 30_000);
+});
+
+describe("agent versions", () => {
+  test("basic mode (agent 3.0.0.0): raw bytes, one connection after the other", async () => {
+    gw.gateway.setFaults({ agentVersion: "3.0.0.0" });
+    try {
+      const tunnel = await open();
+      expect(tunnel.mode).toBe("basic");
+      expect(stats(tunnel).mode).toBe("basic");
+      const n = 1 * MB;
+      expect(await upload(tunnel.port, n)).toBe(patternSha256(n));
+      expect((await echo(tunnel.port, Buffer.from("second connection"))).toString()).toBe(
+        "second connection",
+      );
+      await tunnel.close();
+    } finally {
+      gw.gateway.setFaults({});
+    }
+  }, 30_000);
+
+  test("agent 3.1.0.0: mux with smux keepalive on both sides", async () => {
+    gw.gateway.setFaults({ agentVersion: "3.1.0.0" });
+    try {
+      const tunnel = await open();
+      expect(tunnel.mode).toBe("mux");
+      expect((await echo(tunnel.port, Buffer.from("ka"))).toString()).toBe("ka");
+      await tunnel.close();
+    } finally {
+      gw.gateway.setFaults({});
+    }
+  }, 30_000);
+});
+
+describe("errors", () => {
+  test("AccessDeniedException → AccessDenied naming ssm:StartSession", async () => {
+    const restricted = new SSMClient({
+      endpoint: gw.gateway.url,
+      region: gw.region,
+      credentials: gw.restrictedCredentials as NonNullable<TestGateway["restrictedCredentials"]>,
+    });
+    try {
+      const error = await openTunnel({
+        target: gw.instanceId,
+        host: "db",
+        port: 5432,
+        ssm: restricted,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TunnelError);
+      expect((error as TunnelError).code).toBe("AccessDenied");
+      expect((error as TunnelError).message).toContain("ssm:StartSession");
+      expect((error as TunnelError).message).not.toContain("\n");
+    } finally {
+      restricted.destroy();
+    }
+  });
+
+  test("an instance that does not run → TargetNotConnected; a malformed id → InvalidTarget", async () => {
+    const notRunning = await openTunnel({ target: "i-0123456789abcdef0", host: "db", port: 5432, ssm }).catch(
+      (e: unknown) => e,
+    );
+    expect((notRunning as TunnelError).code).toBe("TargetNotConnected");
+    const malformed = await openTunnel({ target: "jump-host", host: "db", port: 5432, ssm }).catch(
+      (e: unknown) => e,
+    );
+    expect((malformed as TunnelError).code).toBe("InvalidTarget");
+  });
+
+  test("a busy local port → LocalPortInUse naming the port and --local-port; no session is left behind", async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const error = await openTunnel({
+        target: gw.instanceId,
+        host: "db",
+        port: 5432,
+        localPort: port,
+        ssm,
+      }).catch((e: unknown) => e);
+      expect((error as TunnelError).code).toBe("LocalPortInUse");
+      expect((error as TunnelError).message).toContain(String(port));
+      expect((error as TunnelError).message).toContain("--local-port");
+      const last = gw.gateway.sessions().at(-1);
+      expect(last?.terminated).toBe(true);
+    } finally {
+      blocker.close();
+    }
+  }, 30_000);
+
+  test("the default client honours AWS_ENDPOINT_URL and the standard credential chain", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, gw.env);
+    try {
+      const tunnel = await openTunnel({ target: gw.instanceId, host: "db", port: 5432 });
+      expect((await echo(tunnel.port, Buffer.from("env"))).toString()).toBe("env");
+      await tunnel.close();
+    } finally {
+      for (const key of Object.keys(gw.env)) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  }, 30_000);
+});
