@@ -207,6 +207,12 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
       if (o.target === "aws") {
         if (!o.awsAccount)
           throw new Error("the aws target needs the expected account id (DBTUNNEL_E2E_ACCOUNT)");
+        const bundle = process.env.DBTUNNEL_CA_BUNDLE;
+        if (!bundle || !existsSync(bundle)) {
+          throw new Error(
+            "the aws target needs DBTUNNEL_CA_BUNDLE = a downloaded RDS global bundle (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)",
+          );
+        }
         s.clients = makeClients({ region: s.region });
         const who = await assertAccount(s.clients.sts, o.awsAccount);
         return `account ${o.awsAccount} confirmed (${who}), region ${s.region}`;

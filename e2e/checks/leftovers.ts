@@ -291,19 +291,18 @@ export interface LeftoverOptions {
 }
 
 export async function findLeftovers(o: LeftoverOptions): Promise<Leftover[]> {
+  // Keyed by the resource's own id, so one group found by state, tag sweep and describe is reported once.
   const found = new Map<string, Leftover>();
-  const note = (resource: string, reason: string) => {
-    if (!found.has(resource)) found.set(resource, { resource, reason });
+  const note = (resource: string, reason: string, id = resource) => {
+    if (!found.has(id)) found.set(id, { resource, reason });
   };
   const probe = async (p: Probe, r: DeployedResource, label: string) => {
     try {
       const still = await p(o.clients, r);
-      if (still) note(label, still);
+      if (still) note(label, still, r.id || label);
     } catch (error) {
-      note(
-        label,
-        `could not verify it is gone: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`,
-      );
+      const why = `could not verify it is gone: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`;
+      note(label, why, r.id || label);
     }
   };
 
