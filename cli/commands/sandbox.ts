@@ -3,12 +3,13 @@
  * PostgreSQL with IAM-token auth). The logic lives in sandbox/commands.ts; this wires it to the CLI.
  */
 import { parseCommandArgs } from "../args.ts";
-import { exportLines } from "../client-env.ts";
 import type { CommandContext } from "../command.ts";
-import { UsageError } from "../errors.ts";
+import { CliError, UsageError } from "../errors.ts";
 import { importProjectModule } from "../optional-module.ts";
 
-export const help = `Usage: dbtunnel sandbox <up|down|status> [--json]
+type SandboxCommands = typeof import("../../sandbox/commands.ts");
+
+export const help = `Usage: dbtunnel sandbox <up|down|status> [--region <region>] [--json]
 
 A local "AWS account" on this machine: moto for the AWS APIs, a Session Manager gateway and agent emulator,
 and a real PostgreSQL that verifies RDS IAM tokens, with its own CA. No AWS account needed.
@@ -16,24 +17,23 @@ and a real PostgreSQL that verifies RDS IAM tokens, with its own CA. No AWS acco
   up       start it in the background (or report the running one) and print its environment as
            'export' lines: AWS_ENDPOINT_URL, sandbox credentials, AWS_REGION, DBTUNNEL_CA_BUNDLE
   down     stop it and remove its files
-  status   health of each part
+  status   health of each part (exit 1 unless all are healthy)
 
 Options:
-      --json   one JSON object per line instead of text
+      --region <region>  region of a new sandbox (default us-east-1)
+      --json             one JSON object instead of text
+
+State lives under $DBTUNNEL_HOME (default ~/.local/state/dbtunnel)/sandbox.
 
 Examples:
   eval "$(dbtunnel sandbox up)"
   dbtunnel sandbox status
   dbtunnel sandbox down`;
 
-interface SandboxCommands {
-  sandboxUp(options?: Record<string, unknown>): Promise<unknown>;
-  sandboxDown(options?: Record<string, unknown>): Promise<unknown>;
-  sandboxStatus(options?: Record<string, unknown>): Promise<unknown>;
-}
+const OPTIONS = { region: { type: "string" } } as const;
 
 export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
-  const { positionals } = parseCommandArgs(argv, {}, "dbtunnel sandbox", true);
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS, "dbtunnel sandbox", true);
   const [action, extra] = positionals;
   if (!action) throw new UsageError("sandbox needs an action: up, down or status", "dbtunnel sandbox --help");
   if (extra) throw new UsageError(`unexpected argument '${extra}'`, "dbtunnel sandbox --help");
@@ -45,49 +45,34 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   }
   const sandbox = await importProjectModule<SandboxCommands>("sandbox/commands.ts", "The sandbox");
   const { ui } = ctx;
-  if (action === "up") {
-    const result = await sandbox.sandboxUp({});
-    const env = envOf(result);
-    ui.event({ type: "sandbox", action, ...(asRecord(result) ?? {}), env });
-    ui.result(exportLines(env));
-    ui.info('Sandbox is up. Use it in this shell with: eval "$(dbtunnel sandbox up)"');
-    return 0;
+  try {
+    if (action === "up") {
+      const result = await sandbox.sandboxUp(values.region ? { region: values.region } : {});
+      ui.event({ type: "sandbox", action, ...result });
+      ui.result(sandbox.formatEnvExports(result.env));
+      ui.info(
+        result.status === "already-running"
+          ? `Sandbox already running (pid ${result.pid}). Use it with: eval "$(dbtunnel sandbox up)"`
+          : `Sandbox started (pid ${result.pid}). Use it with: eval "$(dbtunnel sandbox up)"`,
+      );
+      return 0;
+    }
+    if (action === "down") {
+      const result = await sandbox.sandboxDown();
+      ui.event({ type: "sandbox", action, ...result });
+      ui.info(
+        result.status === "stopped" ? `Sandbox stopped (pid ${result.pid}).` : "No sandbox was running.",
+      );
+      return 0;
+    }
+    const status = await sandbox.sandboxStatus();
+    ui.event({ type: "sandbox", action, ...status });
+    ui.result(sandbox.formatSandboxStatus(status));
+    return status.running && status.healthy ? 0 : 1;
+  } catch (error) {
+    if (error instanceof sandbox.SandboxCommandError) {
+      throw new CliError(error.message, { code: "Sandbox", cause: error });
+    }
+    throw error;
   }
-  if (action === "down") {
-    const result = await sandbox.sandboxDown({});
-    ui.event({ type: "sandbox", action, ...(asRecord(result) ?? {}) });
-    ui.info("Sandbox stopped.");
-    return 0;
-  }
-  const status = await sandbox.sandboxStatus({});
-  ui.event({ type: "sandbox", action, ...(asRecord(status) ?? { status }) });
-  const record = asRecord(status);
-  ui.result(renderStatus(record));
-  const running = record?.running ?? record?.healthy ?? record?.ok;
-  return running === false ? 1 : 0;
-}
-
-function envOf(result: unknown): Record<string, string> {
-  const record = asRecord(result);
-  const env = asRecord(record?.env) ?? record ?? {};
-  return Object.fromEntries(
-    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string"),
-  );
-}
-
-function renderStatus(status: Record<string, unknown> | undefined): string {
-  if (!status) return "No sandbox is running.";
-  return Object.entries(status)
-    .filter(([key]) => key !== "env")
-    .map(
-      ([key, value]) =>
-        `${key.padEnd(12)} ${typeof value === "object" ? JSON.stringify(value) : String(value)}`,
-    )
-    .join("\n");
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }
