@@ -424,6 +424,51 @@ describe("mux port session", () => {
   });
 });
 
+describe("back-pressure", () => {
+  test("unacked output pauses the destination instead of buffering without bound; nothing is lost", async () => {
+    const { client, sessionId } = await open();
+    await client.handshake();
+    client.input(1, PayloadType.Output, encodeSmuxFrame(SmuxCmd.Syn, 3));
+    await client.nextAck(1);
+    // 12 MiB through the echo destination while the client acks none of the agent's output: the output
+    // window fills, the echo server's writes block, it stops reading, and the agent's writes back up too.
+    const chunk = Buffer.alloc(1016);
+    const total = 12 * 1024 * 1024;
+    let seq = 2;
+    for (let sent = 0; sent < total; sent += chunk.length) {
+      chunk.fill(seq & 0xff);
+      client.input(seq++, PayloadType.Output, encodeSmuxFrame(SmuxCmd.Psh, 3, chunk));
+    }
+    await Bun.sleep(1500);
+    const stalled = stats(sessionId);
+    // The agent stops reading the destination once 4096 messages are unacked; one destination read
+    // already in hand (Bun reads up to several hundred KiB at once) may still go out.
+    expect(stalled.messagesOut).toBeLessThan(4096 + 1024);
+    expect(stalled.bytesOut).toBeLessThan(total);
+    // Now ack: everything arrives, in order, intact.
+    client.discard((m) => m.messageType === MessageType.Acknowledge);
+    const target = Math.ceil(total / 1016) * 1016;
+    let received = 0;
+    let counted = 0;
+    const frames = await readSmux(
+      client,
+      (f) => {
+        for (; counted < f.length; counted++) received += f[counted]?.data.length ?? 0;
+        return received >= target;
+      },
+      30_000,
+    );
+    const echoed = Buffer.concat(frames.filter((f) => f.cmd === SmuxCmd.Psh).map((f) => f.data));
+    let expectedSeq = 2;
+    for (let offset = 0; offset < echoed.length; offset += 1016, expectedSeq++) {
+      if (echoed[offset] !== (expectedSeq & 0xff) || echoed[offset + 1015] !== (expectedSeq & 0xff)) {
+        throw new Error(`echo corrupted at byte ${offset}`);
+      }
+    }
+    expect(echoed.length).toBe(target);
+  }, 40_000);
+});
+
 describe("basic port session", () => {
   test("raw bytes are echoed; DisconnectToPort closes, and data is not acked until the redial is up", async () => {
     const { client, sessionId } = await open({ agentVersion: "3.0.0.0" });

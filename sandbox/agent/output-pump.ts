@@ -16,15 +16,22 @@ export class OutputPump {
     if (bytes.length === 0) return;
     this.queue.push(bytes);
     this.queued += bytes.length;
+    // A full payload's worth goes out now, so the sender's window check right after a write is exact.
+    if (this.queued >= STREAM_DATA_PAYLOAD_SIZE) {
+      this.flush();
+      return;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => this.flush());
+      queueMicrotask(() => {
+        this.scheduled = false;
+        this.flush();
+      });
     }
   }
 
   /** Emits everything queued now (callers flush before sending a flag so the order is kept). */
   flush(): void {
-    this.scheduled = false;
     if (this.queued === 0) return;
     const all =
       this.queue.length === 1 ? (this.queue[0] as Uint8Array) : Buffer.concat(this.queue, this.queued);

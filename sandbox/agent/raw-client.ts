@@ -133,6 +133,18 @@ export class RawClient {
     return this.closedWith;
   }
 
+  /** Drops pending frames matching `match` (e.g. thousands of acks a bulk test does not inspect). */
+  discard(match: (m: AgentMessage) => boolean): number {
+    let dropped = 0;
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      if (match(this.frames[i] as AgentMessage)) {
+        this.frames.splice(i, 1);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   /** Pending (not yet taken) frames. */
   pending(): AgentMessage[] {
     return [...this.frames];
