@@ -91,7 +91,7 @@ export class EcsJumpHost extends Construct {
         // Only an image in the account's private ECR needs registry credentials; an image pulled from a
         // public registry must not get them (CKV_AWS_286: credential exposure).
         ...(isPrivateEcrImage(props.containerImage)
-          ? [
+          ? ([
               // GetAuthorizationToken has no resource type in IAM: "*" is the only possible resource.
               { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
               {
@@ -104,7 +104,7 @@ export class EcsJumpHost extends Construct {
                 ],
                 Resource: `arn:aws:ecr:${props.region}:${props.accountId}:repository/*`,
               },
-            ]
+            ] satisfies PolicyStatement[])
           : []),
         {
           Sid: "WriteContainerLogs",
