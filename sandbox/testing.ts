@@ -24,6 +24,8 @@ export interface TestGatewayOptions {
   readonly restricted?: boolean;
   /** Emulator timings (short handshake / keepalive timeouts for tests). */
   readonly timings?: GatewayTestOptions["timings"];
+  /** Sessions without a WebSocket for this long are terminated. @default 20 min */
+  readonly idleSessionTimeoutMs?: number;
   /** Gateway log lines (digest failures, faults, dial errors). @default silent */
   readonly log?: (line: string) => void;
 }
@@ -94,6 +96,9 @@ export async function startTestGateway(opts: TestGatewayOptions): Promise<TestGa
         resolveDestination: async () => ({ host: destination.host, port: destination.port }),
         ...(opts.faults ? { defaultFaults: opts.faults } : {}),
         ...(opts.log ? { log: opts.log } : {}),
+        ...(opts.idleSessionTimeoutMs !== undefined
+          ? { idleSessionTimeoutMs: opts.idleSessionTimeoutMs }
+          : {}),
       },
       opts.timings ? { timings: opts.timings } : {},
     );

@@ -81,6 +81,8 @@ export class AgentSession {
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private terminating = false;
   private readonly closedWaiters: (() => void)[] = [];
+  /** When the session last had no WebSocket attached (creation counts). */
+  private detachedSince: number | undefined = Date.now();
 
   constructor(private readonly opts: AgentSessionOptions) {
     this.id = opts.sessionId;
@@ -135,6 +137,7 @@ export class AgentSession {
     this.socket = socket;
     if (previous && previous !== socket) previous.close(1000, "replaced by a newer connection");
     this.stats.webSocketConnections++;
+    this.detachedSince = undefined;
     this.channel.attach((frame) => {
       this.socket?.send(frame);
     });
@@ -145,7 +148,13 @@ export class AgentSession {
   detach(socket: AgentSocket): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
+    this.detachedSince = Date.now();
     this.channel.detach();
+  }
+
+  /** Milliseconds without an attached WebSocket (0 while one is attached). */
+  idleFor(now = Date.now()): number {
+    return this.detachedSince === undefined ? 0 : now - this.detachedSince;
   }
 
   /** A binary frame from the attached WebSocket. */

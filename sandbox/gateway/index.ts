@@ -170,6 +170,18 @@ export async function startGateway(
     log,
   };
 
+  const idleTimeoutMs = opts.idleSessionTimeoutMs ?? 20 * 60_000;
+  const sweeper = setInterval(
+    () => {
+      const now = Date.now();
+      for (const session of sessions.values()) {
+        if (!session.terminated && session.idleFor(now) > idleTimeoutMs) session.terminate("idle timeout");
+      }
+    },
+    Math.min(30_000, Math.max(50, idleTimeoutMs / 4)),
+  );
+  sweeper.unref();
+
   let stopped: Promise<void> | undefined;
   return {
     url,
@@ -180,6 +192,7 @@ export async function startGateway(
     sessionStats: (id) => sessions.get(id)?.snapshot(),
     stop() {
       stopped ??= (async () => {
+        clearInterval(sweeper);
         for (const session of sessions.values()) session.terminate("gateway stopped");
         await server.stop(true);
         targets.close();

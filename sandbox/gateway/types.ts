@@ -64,6 +64,11 @@ export interface GatewayOptions {
    * dropped unacked). The real agent skips this check; a test oracle is stricter. @default true
    */
   readonly verifyClientDigests?: boolean;
+  /**
+   * A session with no WebSocket attached for this long is terminated, like Session Manager's idle
+   * session timeout, so clients that vanish without TerminateSession do not leak timers. @default 1 200 000 (20 min)
+   */
+  readonly idleSessionTimeoutMs?: number;
   /** Called with one line per notable emulator event (digest failures, faults fired, dial errors). @default silent */
   readonly log?: (line: string) => void;
 }
