@@ -38,6 +38,8 @@ export interface FixtureSandbox {
   admin(): postgres.Sql;
   /** A second credential pair whose StartSession is denied, when the sandbox offers one. */
   readonly restrictedEnv?: Record<string, string>;
+  /** Loopback port of the sandbox PostgreSQL (the "RDS" behind every endpoint), for baselines. */
+  readonly postgresPort: number;
   /** Session Manager sessions not terminated yet (leftover check). */
   activeSessions(): string[];
   stop(): Promise<void>;
@@ -86,6 +88,7 @@ export function fixtureFromSandbox(
       : undefined,
     region: sandbox.region,
     caBundlePath: sandbox.caBundlePath,
+    postgresPort: sandbox.postgres.port,
     activeSessions: () => sandbox.gateway.activeSessions(),
     admin() {
       const sql = sandbox.postgres.connect();

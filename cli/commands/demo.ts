@@ -147,7 +147,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
  * time keeps moving while Terraform is silent; without a terminal the Reporter prints a progress line at
  * most every 10 s; with --json only real progress events, at most every 5 s.
  */
-class DemoReporter {
+export class DemoReporter {
   private readonly steps = new Map<
     string,
     { step: Step; started: number; detail: string; lastJson: number }

@@ -1,0 +1,76 @@
+/**
+ * The demo's flow is the e2e flow (proven once, by e2e/stack.e2e.test.ts, so the suite applies only once);
+ * here: its argument handling and how it presents steps.
+ */
+import { expect, test } from "bun:test";
+import { UsageError } from "../errors.ts";
+import { Reporter } from "../ui.ts";
+import { DemoReporter, help, run } from "./demo.ts";
+
+function capture(json: boolean) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ui = new Reporter({
+    json,
+    tty: false,
+    color: false,
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+  });
+  return { ui, out, err };
+}
+
+test("unknown options are a usage error naming the option", async () => {
+  const { ui } = capture(false);
+  const ctx = { ui, signal: new AbortController().signal };
+  await expect(run(["--bogus"], ctx)).rejects.toBeInstanceOf(UsageError);
+  await expect(run(["--bogus"], ctx)).rejects.toThrow("unknown option '--bogus' for 'dbtunnel demo'");
+});
+
+test("help documents --keep and Ctrl-C behaviour", () => {
+  expect(help).toContain("--keep");
+  expect(help).toContain("Ctrl-C");
+});
+
+test("human mode: one line per step with its duration and evidence indented", () => {
+  const { ui, err, out } = capture(false);
+  const r = new DemoReporter(ui);
+  r.started("deploy", "deploy (cdktf deploy)");
+  r.progress("deploy", "12/45 created");
+  r.note("✓ jump host has no public IP");
+  r.finished({
+    name: "deploy",
+    title: "deploy (cdktf deploy)",
+    status: "passed",
+    detail: "45/45 created",
+    ms: 183_000,
+  });
+  r.finished({
+    name: "leftovers",
+    title: "leftovers",
+    status: "skipped",
+    detail: "nothing was deployed",
+    ms: 0,
+  });
+  const text = err.join("");
+  expect(text).toContain("› deploy (cdktf deploy)…");
+  expect(text).toContain("    ✓ jump host has no public IP");
+  expect(text).toContain("✓ deploy (cdktf deploy) (45/45 created; 183.0 s)");
+  expect(text).not.toContain("leftovers");
+  expect(out).toEqual([]);
+});
+
+test("json mode: step events on stdout, progress throttled, nothing on stderr", () => {
+  const { ui, out, err } = capture(true);
+  const r = new DemoReporter(ui);
+  r.started("deploy", "deploy");
+  r.progress("deploy", "1/45 created");
+  r.progress("deploy", "2/45 created"); // within 5 s of the first: dropped
+  r.finished({ name: "deploy", title: "deploy", status: "failed", error: "cdktf deploy exited 1", ms: 1000 });
+  const events = out.map((line) => JSON.parse(line) as { status: string; detail?: string });
+  expect(events.map((e) => e.status)).toEqual(["started", "progress", "failed"]);
+  expect(events[1]?.detail).toBe("1/45 created");
+  expect(events[2]?.detail).toBe("cdktf deploy exited 1; 1.0 s");
+  expect(err).toEqual([]);
+  r.stopSpinner();
+});
