@@ -270,6 +270,17 @@ describe("OpenDataChannelInput", () => {
     expect((await bad.waitClosed()).code).toBe(1008);
   });
 
+  test("WebSocket pings (the plugin's keepalive) are answered", async () => {
+    const { client } = await open();
+    const ws = client.ws as WebSocket & { ping(data: string): void };
+    const pong = new Promise<string>((resolve) => {
+      ws.addEventListener("pong" as "message", () => resolve("pong"));
+      setTimeout(() => resolve("no pong"), 2000);
+    });
+    ws.ping("keepalive");
+    expect(await pong).toBe("pong");
+  });
+
   test("an unknown session id is refused at the upgrade", async () => {
     const url = `${tg.gateway.url.replace("http", "ws")}/v1/data-channel/nobody-0123456789abcdef0?role=publish_subscribe`;
     await expect(RawClient.connect(url, "x")).rejects.toThrow();
