@@ -102,8 +102,9 @@ export async function startGateway(
       const url = new URL(req.url);
       const channel = DATA_CHANNEL_PATH.exec(url.pathname);
       if (channel) {
-        const sessionId = decodeURIComponent(channel[1] ?? "");
-        if (!sessions.has(sessionId)) return new Response(`unknown session ${sessionId}\n`, { status: 404 });
+        const sessionId = safeDecode(channel[1] ?? "");
+        if (sessionId === undefined || !sessions.has(sessionId))
+          return new Response(`unknown session ${sessionId}\n`, { status: 404 });
         const data: SocketData = { sessionId, session: undefined, firstFrameTimer: undefined };
         if (srv.upgrade(req, { data })) return undefined;
         return new Response("WebSocket upgrade required\n", { status: 426 });
@@ -217,4 +218,13 @@ function readToken(text: string): string | undefined {
     // not JSON
   }
   return undefined;
+}
+
+/** decodeURIComponent that answers undefined for malformed escapes instead of throwing. */
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
