@@ -404,7 +404,11 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
       const parsed = JSON.parse(secret.SecretString ?? "{}") as { username?: string; password?: string };
       if (!parsed.password) throw new Error(`secret ${arn} holds no password`);
       registerSecret(parsed.password);
-      const user = parsed.username ?? need(s.target?.db.masterUsername, "the master user name");
+      // The login is the instance's MasterUsername (output db_master_username); the secret only supplies
+      // the password (moto's generated secret names a different user, RDS's names the same one).
+      const user = s.target?.db.masterUsername || parsed.username;
+      if (!user)
+        throw new Error("neither output db_master_username nor the master secret names the master user");
       return setupIamUser(db, { user, password: parsed.password });
     });
 

@@ -153,7 +153,7 @@ export async function psqlRefused(
   override?: HostsOverride,
 ): Promise<string> {
   const r = await runPsql(c, "SELECT 1;", override);
-  const message = firstLine(r.stderr.replace(/^psql: /, ""));
+  const message = firstLine(r.stderr);
   if (r.code === 0) throw new Error(`connection as ${c.user} was accepted but must be refused`);
   if (!expected.test(r.stderr)) {
     throw new Error(

@@ -142,6 +142,13 @@ describe("evaluateIngress", () => {
     ]);
   });
 
+  test("a jump host without security group is reported once, not as foreign sources on every group", () => {
+    const s: IngressSnapshot = clean.jumpHost
+      ? { ...clean, jumpHost: { ...clean.jumpHost, securityGroupIds: [] } }
+      : clean;
+    expect(failing(s).map((f) => f.check)).toEqual(["jump-host-sg-found", "ingress-only-from-jump-host"]);
+  });
+
   test("finding nothing is a failure, not a pass", () => {
     const s: IngressSnapshot = { ...clean, securityGroups: [], jumpHost: undefined, databases: [] };
     expect(failing(s).map((f) => f.check)).toEqual(["stack-sgs-found", "jump-host-found", "database-found"]);

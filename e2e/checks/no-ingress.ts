@@ -117,7 +117,8 @@ export function evaluateIngress(s: IngressSnapshot): Finding[] {
         ? `${label(group)} admits no CIDR or prefix list`
         : `${label(group)} admits address ranges: ${cidrRules.map(describeRule).join("; ")}`,
     );
-    if (jumpGroups.has(group.GroupId ?? "") || !tagged.includes(group)) continue;
+    // Without the jump host's group the sources cannot be judged; that is reported once, below.
+    if (jumpGroups.size === 0 || jumpGroups.has(group.GroupId ?? "") || !tagged.includes(group)) continue;
     const foreign = (group.IpPermissions ?? []).flatMap((rule) =>
       (rule.UserIdGroupPairs ?? [])
         .filter((pair) => !jumpGroups.has(pair.GroupId ?? ""))
@@ -130,6 +131,14 @@ export function evaluateIngress(s: IngressSnapshot): Finding[] {
       foreign.length === 0
         ? `${label(group)} admits ${sources.length === 0 ? "nothing" : `only the jump host group (${sources.join("; ")})`}`
         : `${label(group)} admits groups other than the jump host's: ${foreign.join("; ")}`,
+    );
+  }
+
+  if (jump && jumpGroups.size === 0) {
+    add(
+      false,
+      "ingress-only-from-jump-host",
+      "which groups the database and endpoint groups admit cannot be checked: the jump host reports no security group",
     );
   }
 
