@@ -78,7 +78,7 @@ export async function startGateway(
     if (typeof caller !== "string") return awsError(protocol, caller.status, caller.code, caller.message);
     const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
     const operation = ssmOperations[req.headers.get("x-amz-target") ?? ""];
-    if (!operation) return proxyToMoto(req, url, opts.motoUrl, body);
+    if (!operation) return proxyToMoto(req, url, opts.motoUrl, body, identity.service);
     try {
       let input: unknown = {};
       if (body && body.byteLength > 0) input = JSON.parse(new TextDecoder().decode(body));

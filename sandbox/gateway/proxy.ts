@@ -3,6 +3,8 @@
  * headers, body — and streams moto's answer back with its status and headers (Content-Type included).
  */
 
+import { needsResponseRewrite, rewriteRequestBody, rewriteResponseText } from "./moto-compat.ts";
+
 /** Hop-by-hop headers that belong to one connection, not to the request. */
 const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te"];
 
@@ -10,9 +12,13 @@ export async function proxyToMoto(
   req: Request,
   url: URL,
   motoUrl: string,
-  body: ArrayBuffer | undefined,
+  originalBody: ArrayBuffer | undefined,
+  service = "",
 ): Promise<Response> {
+  const body = rewriteRequestBody(service, originalBody);
   const headers = new Headers(req.headers);
+  // A rewritten body has another length; let fetch compute it.
+  if (body !== originalBody) headers.delete("content-length");
   for (const name of HOP_BY_HOP) headers.delete(name);
   // An uncompressed answer can be streamed through without re-encoding.
   headers.delete("accept-encoding");
@@ -25,6 +31,15 @@ export async function proxyToMoto(
   const responseHeaders = new Headers(upstream.headers);
   for (const name of HOP_BY_HOP) responseHeaders.delete(name);
   responseHeaders.delete("content-encoding");
+  if (upstream.ok && needsResponseRewrite(service, originalBody)) {
+    responseHeaders.delete("content-length");
+    const text = rewriteResponseText(await upstream.text());
+    return new Response(text, {
+      status: upstream.status,
+      statusText: upstream.statusText,
+      headers: responseHeaders,
+    });
+  }
   return new Response(req.method === "HEAD" ? null : upstream.body, {
     status: upstream.status,
     statusText: upstream.statusText,
