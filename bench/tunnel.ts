@@ -1,0 +1,372 @@
+/**
+ * Tunnel benchmark: bulk upload/download MB/s, `SELECT 1` round trip p50/p99 (porsager `postgres`) and
+ * pgbench select-only TPS (1 and 16 clients, sslmode=verify-full) through one Session Manager tunnel,
+ * each next to the same figure over a direct loopback connection, printed as ratios. Asserts nothing.
+ *
+ *   bun bench/tunnel.ts [--mb 64] [--seconds 5] [--in-process]
+ *
+ * The sandbox (moto + gateway/agent emulator + PostgreSQL) runs in a child process by default: on AWS
+ * the agent is another machine, and sharing one JS thread with it would halve what the client gets.
+ * Targets: ≥ 25 MB/s each way, ≤ 1 ms added p50, 16-client pgbench with zero errors. CPU time per MB
+ * of this (client) process is printed too: it does not depend on what else runs on the machine.
+ */
+import { createHash } from "node:crypto";
+import { connect, type Socket } from "node:net";
+import { loadavg } from "node:os";
+import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import postgres from "postgres";
+import { startGateway } from "../sandbox/gateway/index.ts";
+import { startSandbox } from "../sandbox/index.ts";
+import { runTestInstance } from "../sandbox/testing.ts";
+import { openTunnel } from "../tunnel/index.ts";
+import { patternBytes, patternSha256, startDestination } from "../tunnel/test-destination.ts";
+import type { Tunnel } from "../tunnel/types.ts";
+
+interface World {
+  /** Gateway to the PostgreSQL mirror (the real sandbox). */
+  readonly pgGatewayUrl: string;
+  /** Second gateway on the same moto whose every destination is the bulk-transfer server. */
+  readonly bulkGatewayUrl: string;
+  readonly bulk: { host: string; port: number };
+  readonly region: string;
+  readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  readonly jumpHost: string;
+  readonly endpoint: string;
+  readonly masterUser: string;
+  readonly masterPassword: string;
+  readonly pgPort: number;
+  readonly caBundlePath: string;
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+
+/** Starts everything the benchmark talks to; returns the description and a stop function. */
+async function startWorld(): Promise<{ world: World; stop: () => Promise<void> }> {
+  const sandbox = await startSandbox({ region: "us-east-1" });
+  const dest = await startDestination();
+  const config = {
+    endpoint: sandbox.env.AWS_ENDPOINT_URL,
+    region: sandbox.region,
+    credentials: sandbox.credentials,
+  };
+  const bulkGateway = await startGateway({
+    motoUrl: sandbox.motoUrl,
+    region: sandbox.region,
+    credentials: sandbox.credentials,
+    resolveDestination: async () => ({ host: dest.host, port: dest.port }),
+  });
+  const jumpHost = await runTestInstance(sandbox.motoUrl, sandbox.region, sandbox.credentials);
+  const rds = new RDSClient(config);
+  const created = await rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: "benchdb",
+      Engine: "postgres",
+      DBInstanceClass: "db.t3.micro",
+      AllocatedStorage: 20,
+      MasterUsername: "dbadmin",
+      DBName: "bench",
+      ManageMasterUserPassword: true,
+    }),
+  );
+  rds.destroy();
+  const secrets = new SecretsManagerClient(config);
+  const secret = await secrets.send(
+    new GetSecretValueCommand({ SecretId: created.DBInstance?.MasterUserSecret?.SecretArn ?? "" }),
+  );
+  secrets.destroy();
+  const world: World = {
+    pgGatewayUrl: sandbox.env.AWS_ENDPOINT_URL,
+    bulkGatewayUrl: bulkGateway.url,
+    bulk: { host: dest.host, port: dest.port },
+    region: sandbox.region,
+    credentials: sandbox.credentials,
+    jumpHost,
+    endpoint: created.DBInstance?.Endpoint?.Address ?? "",
+    masterUser: "dbadmin",
+    masterPassword: (JSON.parse(secret.SecretString ?? "{}") as { password: string }).password,
+    pgPort: sandbox.postgres.port,
+    caBundlePath: sandbox.caBundlePath,
+  };
+  return {
+    world,
+    stop: async () => {
+      await bulkGateway.stop();
+      await dest.stop();
+      await sandbox.stop();
+    },
+  };
+}
+
+/** Child mode: start the world, print it as one JSON line, stop when stdin closes. */
+if (args.includes("--serve")) {
+  const { world, stop } = await startWorld();
+  process.stdout.write(`${JSON.stringify(world)}\n`);
+  for await (const _ of process.stdin) {
+    // wait for EOF
+  }
+  await stop();
+  process.exit(0);
+}
+
+async function worldInChild(): Promise<{ world: World; stop: () => Promise<void> }> {
+  const child = Bun.spawn([process.execPath, import.meta.path, "--serve"], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the sandbox child exited before it was ready");
+    text += new TextDecoder().decode(value);
+  }
+  return {
+    world: JSON.parse(text) as World,
+    stop: async () => {
+      child.stdin.end();
+      await child.exited;
+    },
+  };
+}
+
+const MB = 1024 * 1024;
+
+function dial(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.setNoDelay(true);
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+function modeHeader(mode: "U" | "D", n: number): Buffer {
+  const b = Buffer.alloc(5);
+  b.write(mode, 0);
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+/** Sends n bytes; the server answers with their SHA-256. Returns MB/s. */
+async function uploadMBps(port: number, n: number, expected: string): Promise<number> {
+  const socket = await dial(port);
+  const digest = new Promise<string>((resolve) => {
+    const parts: Buffer[] = [];
+    socket.on("data", (d: Buffer) => {
+      parts.push(d);
+      const all = Buffer.concat(parts);
+      if (all.length >= 32) resolve(all.subarray(0, 32).toString("hex"));
+    });
+  });
+  const start = performance.now();
+  socket.write(modeHeader("U", n));
+  const chunk = 256 * 1024;
+  for (let offset = 0; offset < n; offset += chunk) {
+    if (!socket.write(patternBytes(offset, Math.min(chunk, n - offset)))) {
+      await new Promise((r) => socket.once("drain", r));
+    }
+  }
+  const got = await digest;
+  const seconds = (performance.now() - start) / 1000;
+  socket.destroy();
+  if (got !== expected) throw new Error("upload corrupted: SHA-256 mismatch");
+  return n / MB / seconds;
+}
+
+async function downloadMBps(port: number, n: number, expected: string): Promise<number> {
+  const socket = await dial(port);
+  const hash = createHash("sha256");
+  let length = 0;
+  const start = performance.now();
+  const done = new Promise<void>((resolve) => {
+    socket.on("data", (d: Buffer) => {
+      hash.update(d);
+      length += d.length;
+    });
+    socket.once("end", () => resolve());
+  });
+  socket.write(modeHeader("D", n));
+  await done;
+  const seconds = (performance.now() - start) / 1000;
+  socket.destroy();
+  if (length !== n || hash.digest("hex") !== expected)
+    throw new Error("download corrupted: SHA-256 mismatch");
+  return n / MB / seconds;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Sequential `select 1` round trips over one connection (porsager, TLS verify-full). */
+async function selectOneLatency(
+  world: World,
+  port: number,
+  rounds: number,
+): Promise<{ p50: number; p99: number }> {
+  const sql = postgres({
+    host: "127.0.0.1",
+    port,
+    user: world.masterUser,
+    password: world.masterPassword,
+    database: "bench",
+    ssl: {
+      ca: await Bun.file(world.caBundlePath).text(),
+      servername: world.endpoint,
+      rejectUnauthorized: true,
+    },
+    max: 1,
+    prepare: true,
+    onnotice: () => {},
+  });
+  try {
+    for (let i = 0; i < 50; i++) await sql`select 1`; // warm up: TLS, prepared statement
+    const samples: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const start = performance.now();
+      await sql`select 1`;
+      samples.push(performance.now() - start);
+    }
+    samples.sort((a, b) => a - b);
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+function pgEnv(world: World, port: number): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    PGHOST: world.endpoint,
+    PGHOSTADDR: "127.0.0.1",
+    PGPORT: String(port),
+    PGUSER: world.masterUser,
+    PGPASSWORD: world.masterPassword,
+    PGDATABASE: "bench",
+    PGSSLMODE: "verify-full",
+    PGSSLROOTCERT: world.caBundlePath,
+  };
+}
+
+async function run(cmd: string[], env: Record<string, string>): Promise<string> {
+  const child = Bun.spawn(cmd, { env, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  if (code !== 0) throw new Error(`${cmd[0]} exited ${code}: ${err.trim().split("\n").at(-1)}`);
+  return out;
+}
+
+async function pgbench(
+  world: World,
+  port: number,
+  clients: number,
+  seconds: number,
+): Promise<{ tps: number; failed: number }> {
+  const out = await run(
+    ["pgbench", "-n", "-S", "-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", String(seconds)],
+    pgEnv(world, port),
+  );
+  const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+  const failed = Number(/number of failed transactions: (\d+)/.exec(out)?.[1] ?? 0);
+  return { tps, failed };
+}
+
+function row(name: string, direct: number, tunnel: number, unit: string, digits = 1): string {
+  const ratio = tunnel / direct;
+  return `${name.padEnd(34)} ${direct.toFixed(digits).padStart(10)} ${tunnel.toFixed(digits).padStart(10)}  ${unit.padEnd(6)} ${ratio.toFixed(2).padStart(6)}`;
+}
+
+async function main(): Promise<void> {
+  const mb = flag("--mb", 64);
+  const seconds = flag("--seconds", 5);
+  const inProcess = args.includes("--in-process");
+  console.log(`starting the sandbox (${inProcess ? "in this process" : "in a child process"}) ...`);
+  const { world, stop } = inProcess ? await startWorld() : await worldInChild();
+  const tunnels: Tunnel[] = [];
+  const ssmFor = (url: string) =>
+    new SSMClient({ endpoint: url, region: world.region, credentials: world.credentials });
+  try {
+    const bulkSsm = ssmFor(world.bulkGatewayUrl);
+    const pgSsm = ssmFor(world.pgGatewayUrl);
+    const bulkTunnel = await openTunnel({
+      target: world.jumpHost,
+      host: "bulk.internal",
+      port: 9,
+      ssm: bulkSsm,
+    });
+    const pgTunnel = await openTunnel({
+      target: world.jumpHost,
+      host: world.endpoint,
+      port: 5432,
+      ssm: pgSsm,
+    });
+    tunnels.push(bulkTunnel, pgTunnel);
+
+    const n = mb * MB;
+    const expected = patternSha256(n);
+    console.log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}; ${mb} MB per transfer\n`,
+    );
+    console.log(
+      `${"figure".padEnd(34)} ${"direct".padStart(10)} ${"tunnel".padStart(10)}  ${"unit".padEnd(6)} ${"ratio".padStart(6)}`,
+    );
+
+    const upDirect = await uploadMBps(world.bulk.port, n, expected);
+    const cpu0 = process.cpuUsage();
+    const upTunnel = await uploadMBps(bulkTunnel.port, n, expected);
+    const cpuUp = process.cpuUsage(cpu0);
+    console.log(row("upload", upDirect, upTunnel, "MB/s"));
+    const downDirect = await downloadMBps(world.bulk.port, n, expected);
+    const cpu1 = process.cpuUsage();
+    const downTunnel = await downloadMBps(bulkTunnel.port, n, expected);
+    const cpuDown = process.cpuUsage(cpu1);
+    console.log(row("download", downDirect, downTunnel, "MB/s"));
+
+    // The tunnel's first connection makes the mirror create the role and database: go through it first.
+    const viaTunnel = await selectOneLatency(world, pgTunnel.port, 2000);
+    const direct = await selectOneLatency(world, world.pgPort, 2000);
+    console.log(row("SELECT 1 round trip p50", direct.p50, viaTunnel.p50, "ms", 3));
+    console.log(row("SELECT 1 round trip p99", direct.p99, viaTunnel.p99, "ms", 3));
+
+    await run(["pgbench", "-i", "-q", "-s", "1"], pgEnv(world, world.pgPort));
+    const results: string[] = [];
+    for (const clients of [1, 16]) {
+      const d = await pgbench(world, world.pgPort, clients, seconds);
+      const t = await pgbench(world, pgTunnel.port, clients, seconds);
+      console.log(
+        row(`pgbench -S ${clients} client${clients > 1 ? "s" : ""} (verify-full)`, d.tps, t.tps, "tps"),
+      );
+      results.push(`${clients} clients: ${t.failed} failed transactions through the tunnel`);
+    }
+
+    const cpuMs = (u: { user: number; system: number }) => (u.user + u.system) / 1000;
+    console.log("");
+    console.log(`added round trip p50: ${(viaTunnel.p50 - direct.p50).toFixed(3)} ms (target ≤ 1 ms)`);
+    console.log(
+      `upload ${upTunnel.toFixed(1)} MB/s, download ${downTunnel.toFixed(1)} MB/s (target ≥ 25 MB/s each)`,
+    );
+    console.log(
+      `client CPU: upload ${(cpuMs(cpuUp) / mb).toFixed(1)} ms/MB (≈ ${(mb / (cpuMs(cpuUp) / 1000)).toFixed(0)} MB/s per core), download ${(cpuMs(cpuDown) / mb).toFixed(1)} ms/MB (≈ ${(mb / (cpuMs(cpuDown) / 1000)).toFixed(0)} MB/s per core)`,
+    );
+    for (const line of results) console.log(line);
+    bulkSsm.destroy();
+    pgSsm.destroy();
+  } finally {
+    for (const tunnel of tunnels) await tunnel.close().catch(() => {});
+    await stop();
+  }
+}
+
+await main();
