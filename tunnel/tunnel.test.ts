@@ -8,6 +8,8 @@ import { createHash } from "node:crypto";
 import { connect, createServer, type Socket } from "node:net";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { startTestGateway, type TestGateway } from "../sandbox/testing.ts";
+import { encodeAgentMessage, MessageType, PayloadType } from "./codec.ts";
+import type { DataChannel } from "./data-channel.ts";
 import { openTunnel } from "./index.ts";
 import { type Destination, patternBytes, patternSha256, startDestination } from "./test-destination.ts";
 import { type Tunnel, TunnelError, type TunnelEvent } from "./types.ts";
@@ -250,6 +252,63 @@ describe("mux mode against the agent emulator", () => {
     await closedSocket;
     await expect(dial(tunnel.port)).rejects.toThrow();
     expect(events.at(-1)).toEqual({ type: "closed", reason: { kind: "local" } });
+  }, 30_000);
+});
+
+describe("robustness", () => {
+  test("10 000 malformed and stale frames on a live channel are dropped; the tunnel keeps working", async () => {
+    const tunnel = await open();
+    const channel = (tunnel as unknown as { channel: DataChannel }).channel;
+    expect((await echo(tunnel.port, Buffer.from("before"))).toString()).toBe("before");
+    let seed = 42;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const valid = encodeAgentMessage({
+      messageType: MessageType.OutputStreamData,
+      sequenceNumber: 0, // already delivered: a duplicate, re-acked and never delivered again
+      payloadType: PayloadType.Output,
+      payload: new Uint8Array(64).fill(0x41),
+    });
+    const droppedBefore = channel.stats.framesDropped;
+    for (let i = 0; i < 10_000; i++) {
+      const frame = valid.slice();
+      const kind = i % 4;
+      const at = 80 + Math.floor(rand() * 32);
+      if (kind === 0)
+        frame[at] = (frame[at] ?? 0) ^ 0xff; // bad digest
+      else if (kind === 1)
+        channel.receiveFrame(frame.subarray(0, Math.floor(rand() * 120))); // short
+      else if (kind === 2) new DataView(frame.buffer).setUint32(116, Math.floor(rand() * 5000) + 65); // bad length
+      if (kind !== 1) channel.receiveFrame(frame);
+    }
+    expect(channel.stats.framesDropped - droppedBefore).toBeGreaterThanOrEqual(7500);
+    expect((await echo(tunnel.port, Buffer.from("after"))).toString()).toBe("after");
+    expect(stats(tunnel).malformedFrames).toBe(0); // nothing we sent back was malformed
+    await tunnel.close();
+  }, 30_000);
+
+  test("an abort signal closes an open tunnel; an aborted signal refuses to open", async () => {
+    const controller = new AbortController();
+    const tunnel = await openTunnel({
+      target: gw.instanceId,
+      host: "db",
+      port: 5432,
+      ssm,
+      signal: controller.signal,
+    });
+    controller.abort();
+    expect(await tunnel.closed).toEqual({ kind: "local" });
+    expect(stats(tunnel).terminated).toBe(true);
+    const error = await openTunnel({
+      target: gw.instanceId,
+      host: "db",
+      port: 5432,
+      ssm,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect((error as TunnelError).code).toBe("Aborted");
   }, 30_000);
 });
 
