@@ -12,6 +12,8 @@ export interface LiveCli {
   readonly pid: number;
   /** Resolves with stdout so far once `predicate` holds (rejects after the timeout). */
   waitForStdout(predicate: (stdout: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves once `predicate` holds for stderr so far. */
+  waitForStderr(predicate: (stderr: string) => boolean, timeoutMs?: number): Promise<string>;
   stdout(): string;
   stderr(): string;
   kill(signal: NodeJS.Signals): void;
@@ -52,6 +54,18 @@ export function startCli(args: readonly string[], env: Record<string, string | u
         await Bun.sleep(25);
       }
       return out;
+    },
+    async waitForStderr(predicate, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(err)) {
+        if (child.exitCode !== null || Date.now() > deadline) {
+          throw new Error(
+            `CLI did not print the expected progress (exit ${child.exitCode}).\nstderr: ${err}`,
+          );
+        }
+        await Bun.sleep(25);
+      }
+      return err;
     },
     stdout: () => out,
     stderr: () => err,

@@ -99,6 +99,16 @@ describe("connect failures", () => {
     );
   }, 30_000);
 
+  test("the jump host cannot reach the database: named per connection, with the host and port", async () => {
+    const file = join(dir, "unreachable.json");
+    const endpoint = `nowhere.aaaaaaaaaa.${sandbox.region}.rds.amazonaws.com`;
+    writeFileSync(file, JSON.stringify({ x: { ...stack.outputs, db_endpoint: endpoint } }));
+    const line = await failing(["-o", file, ...exec], sandbox.env, 2);
+    expect(line).toStartWith(
+      `The jump host could not reach ${endpoint}:5432: check that the database is available and its security group admits the jump host`,
+    );
+  }, 30_000);
+
   test("database auth failure: the user lacks rds_iam", async () => {
     const line = await failing(["-o", stack.outputsFile, "--user", "no_iam_user", ...exec], sandbox.env, 2);
     expect(line).toStartWith(

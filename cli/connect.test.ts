@@ -115,6 +115,26 @@ describe("dbtunnel connect", () => {
     expect(state.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe("running");
   }, 30_000);
 
+  test("Ctrl-C while waiting for the jump host cancels at once (exit 130), before any session", async () => {
+    const sleepy = await seedStack(sandbox, { stopped: true, dbUser: "sleepy_user" });
+    try {
+      const live = startCli(["connect", "-o", sleepy.outputsFile, "--exec", "--", "true"], {
+        ...sandbox.env,
+        DBTUNNEL_POLL_MS: "60000",
+      });
+      await live.waitForStderr((err) => err.includes("starting jump host"));
+      await Bun.sleep(300);
+      const sent = performance.now();
+      live.kill("SIGINT");
+      expect(await live.exited).toBe(130);
+      expect(performance.now() - sent).toBeLessThan(5_000);
+      expect(live.stderr()).toContain("Cancelled.");
+      expect(sandbox.activeSessions()).toEqual([]);
+    } finally {
+      await sleepy.cleanup();
+    }
+  }, 30_000);
+
   test("--listen keeps the tunnel open for other tools, prints the connection string without the token, Ctrl-C closes it", async () => {
     const live = startCli(["connect", "-o", stack.outputsFile, "--listen"], sandbox.env);
     const stdout = await live.waitForStdout((out) => out.includes("\n"));

@@ -15,6 +15,8 @@ export interface JumpHostWaitOptions {
   readonly pollMs?: number;
   /** For messages: the stack's engineer policy. */
   readonly engineerPolicyArn?: string;
+  /** Ctrl-C: stop waiting at once instead of after the current poll interval. */
+  readonly signal?: AbortSignal;
 }
 
 export async function readyJumpHost(
@@ -25,9 +27,10 @@ export async function readyJumpHost(
 ): Promise<string> {
   const timeoutMs = options.timeoutMs ?? Number(process.env.DBTUNNEL_WAIT_TIMEOUT_S || 600) * 1000;
   const pollMs = options.pollMs ?? Number(process.env.DBTUNNEL_POLL_MS || 3000);
+  const wait = { timeoutMs, pollMs, signal: options.signal };
   if (jumpHost.kind === "ecs") return ecsTarget(aws, jumpHost.cluster, jumpHost.service, ui);
-  await startedInstance(aws, jumpHost.instanceId, ui, timeoutMs, pollMs, options.engineerPolicyArn);
-  await waitSsmOnline(aws, jumpHost.instanceId, ui, timeoutMs, pollMs);
+  await startedInstance(aws, jumpHost.instanceId, ui, wait, options.engineerPolicyArn);
+  await waitSsmOnline(aws, jumpHost.instanceId, ui, wait);
   return jumpHost.instanceId;
 }
 
@@ -42,14 +45,37 @@ export async function instanceState(aws: AwsClients, instanceId: string): Promis
   }
 }
 
+interface Wait {
+  readonly timeoutMs: number;
+  readonly pollMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Sleeps one poll interval; rejects as soon as the signal aborts. */
+function pause({ pollMs, signal }: Wait): Promise<void> {
+  if (!signal) return Bun.sleep(pollMs);
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CliError("Cancelled.", { code: "Aborted" }));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, pollMs);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 async function startedInstance(
   aws: AwsClients,
   instanceId: string,
   ui: Reporter,
-  timeoutMs: number,
-  pollMs: number,
+  wait: Wait,
   policy?: string,
 ): Promise<void> {
+  const { timeoutMs } = wait;
   const step = ui.step("start-jump-host", `starting jump host ${instanceId}`);
   const deadline = Date.now() + timeoutMs;
   let startRequested = false;
@@ -78,7 +104,10 @@ async function startedInstance(
       );
     }
     step.progress(state);
-    await Bun.sleep(pollMs);
+    await pause(wait).catch((error) => {
+      step.fail("cancelled");
+      throw error;
+    });
   }
 }
 
@@ -97,13 +126,8 @@ async function startInstance(aws: AwsClients, instanceId: string, policy?: strin
   }
 }
 
-async function waitSsmOnline(
-  aws: AwsClients,
-  instanceId: string,
-  ui: Reporter,
-  timeoutMs: number,
-  pollMs: number,
-): Promise<void> {
+async function waitSsmOnline(aws: AwsClients, instanceId: string, ui: Reporter, wait: Wait): Promise<void> {
+  const { timeoutMs } = wait;
   const { DescribeInstanceInformationCommand } = await import("@aws-sdk/client-ssm");
   const ssm = await aws.ssm();
   const step = ui.step("ssm-online", "waiting for Session Manager");
@@ -134,7 +158,10 @@ async function waitSsmOnline(
       );
     }
     step.progress(status);
-    await Bun.sleep(pollMs);
+    await pause(wait).catch((error) => {
+      step.fail("cancelled");
+      throw error;
+    });
   }
 }
 

@@ -93,7 +93,7 @@ export class Reporter {
     const started = performance.now();
     this.event({ type: "step", step: name, status: "started" });
     if (!this.json) this.line(`${this.paint("36", "›")} ${label}…`, this.tty);
-    let lastProgressLine = 0;
+    let lastProgressLine = Number.NEGATIVE_INFINITY;
     const elapsed = () => Math.round(performance.now() - started);
     return {
       progress: (detail) => {

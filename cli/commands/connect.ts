@@ -174,6 +174,7 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
     const aws = awsClients(target.region);
     const ssmTarget = await readyJumpHost(aws, target.jumpHost, ui, {
       engineerPolicyArn: target.engineerPolicyArn,
+      signal,
     });
     errorCtx.target = ssmTarget;
     abortIfRequested(signal);
@@ -204,7 +205,12 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
       mode: tunnel.mode,
     });
     const openTunnelRef = tunnel;
-    tunnel.on((event) => reportTunnelEvent(ui, event));
+    // The agent's dial failures explain a client's "server closed the connection" better than psql can.
+    let dialFailure: string | undefined;
+    tunnel.on((event) => {
+      if (event.type === "connection-failed") dialFailure = dialFailureMessage(event);
+      reportTunnelEvent(ui, event);
+    });
 
     if (useHostsFile) {
       // Register the sync cleanup BEFORE writing, so a crash between the two still removes the block.
@@ -241,16 +247,18 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
     if (options.mode === "exec" && mysql) Object.assign(env, libpqEnv(params, token));
     const result = await launchClient({ command, env, stdoutToStderr: ui.json });
     const failure =
-      result.exitCode !== 0
-        ? explainClientFailure(result.stderrTail, {
-            user,
-            endpoint: target.db.endpoint,
-            port: target.db.port,
-            caBundle: ca.path,
-            region: target.region,
-            resourceId: target.db.resourceId,
-          })
-        : undefined;
+      result.exitCode !== 0 && dialFailure
+        ? { code: "ConnectToPortError", message: dialFailure }
+        : result.exitCode !== 0
+          ? explainClientFailure(result.stderrTail, {
+              user,
+              endpoint: target.db.endpoint,
+              port: target.db.port,
+              caBundle: ca.path,
+              region: target.region,
+              resourceId: target.db.resourceId,
+            })
+          : undefined;
     if (failure) ui.error(failure.message, failure.code);
     return result.exitCode;
   } catch (error) {
@@ -309,9 +317,7 @@ function reportTunnelEvent(ui: Reporter, event: TunnelEvent): void {
   ui.event({ type: "tunnel", event: kind, ...detail });
   switch (event.type) {
     case "connection-failed":
-      ui.warn(
-        `The jump host could not reach ${event.host}:${event.port} (${event.message}): check the database is available and the jump host's security group allows it.`,
-      );
+      ui.warn(dialFailureMessage(event));
       break;
     case "reconnecting":
       ui.warn(`Session connection lost (${event.reason}); reconnecting (attempt ${event.attempt})…`);
@@ -325,6 +331,10 @@ function reportTunnelEvent(ui: Reporter, event: TunnelEvent): void {
     default:
       ui.debug(`tunnel ${JSON.stringify(event)}`);
   }
+}
+
+function dialFailureMessage(event: Extract<TunnelEvent, { type: "connection-failed" }>): string {
+  return `The jump host could not reach ${event.host}:${event.port}: check that the database is available and its security group admits the jump host (agent: ${event.message.replace(/\.$/, "")}).`;
 }
 
 async function closeQuietly(tunnel: Tunnel, ui: Reporter): Promise<void> {
