@@ -38,6 +38,8 @@ export interface RunSessionOptions {
   readonly handshakeTimeoutMs?: number;
   /** Unacked messages in flight. @default DEFAULT_WINDOW */
   readonly window?: number;
+  /** smux NOP interval when the agent needs keepalive (tests shorten it). @default SMUX_KEEPALIVE_INTERVAL_MS */
+  readonly keepaliveMs?: number;
 }
 
 type Forwarder = MuxForwarder | BasicForwarder;
@@ -317,7 +319,10 @@ class TunnelSession implements Tunnel {
     };
     const forwarder =
       decision.mode === "mux"
-        ? new MuxForwarder(forwarderOptions, decision.keepalive ? SMUX_KEEPALIVE_INTERVAL_MS : 0)
+        ? new MuxForwarder(
+            forwarderOptions,
+            decision.keepalive ? (this.options.keepaliveMs ?? SMUX_KEEPALIVE_INTERVAL_MS) : 0,
+          )
         : new BasicForwarder(forwarderOptions);
     this.forwarder = forwarder;
     // The local port comes from the handshake properties (§8.1); empty or "0" means any free port.

@@ -7,10 +7,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { connect, createServer, type Socket } from "node:net";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import { startGateway } from "../sandbox/gateway/index.ts";
 import { startTestGateway, type TestGateway } from "../sandbox/testing.ts";
 import { encodeAgentMessage, MessageType, PayloadType } from "./codec.ts";
 import type { DataChannel } from "./data-channel.ts";
 import { openTunnel } from "./index.ts";
+import { runSession } from "./session.ts";
+import { resumeSession, startSession, terminateSession } from "./ssm-api.ts";
 import { type Destination, patternBytes, patternSha256, startDestination } from "./test-destination.ts";
 import { type Tunnel, TunnelError, type TunnelEvent } from "./types.ts";
 
@@ -256,6 +259,24 @@ describe("mux mode against the agent emulator", () => {
 });
 
 describe("robustness", () => {
+  test("a local reader that stalls: delivery pauses (no acks) instead of buffering, then completes byte-exact", async () => {
+    const tunnel = await open();
+    const n = 16 * MB;
+    const socket = await dial(tunnel.port);
+    socket.pause();
+    const result = drainHash(socket);
+    socket.write(header("D", n));
+    await Bun.sleep(1500);
+    const channel = (tunnel as unknown as { channel: DataChannel }).channel;
+    const held = (channel as unknown as { receiver: { heldCount: number } }).receiver.heldCount;
+    expect(held).toBeLessThanOrEqual(10_001);
+    socket.resume();
+    expect(await result).toEqual({ sha: patternSha256(n), length: n });
+    socket.destroy();
+    expect(stats(tunnel).retransmissions).toBeGreaterThan(0); // the agent had to wait for our readiness
+    await tunnel.close();
+  }, 30_000);
+
   test("10 000 malformed and stale frames on a live channel are dropped; the tunnel keeps working", async () => {
     const tunnel = await open();
     const channel = (tunnel as unknown as { channel: DataChannel }).channel;
@@ -327,6 +348,47 @@ describe("agent versions", () => {
       await tunnel.close();
     } finally {
       gw.gateway.setFaults({});
+    }
+  }, 30_000);
+
+  test("agent 3.1.0.0: our smux NOPs keep an idle session alive past the agent's keepalive timeout", async () => {
+    // A second gateway on the same moto with the agent's keepalive shortened from 10 s/30 s to 50/300 ms.
+    const fast = await startGateway(
+      {
+        motoUrl: gw.moto.url,
+        region: gw.region,
+        credentials: gw.credentials,
+        resolveDestination: async () => ({ host: dest.host, port: dest.port }),
+        defaultFaults: { agentVersion: "3.1.0.0" },
+      },
+      { timings: { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 300 } },
+    );
+    const client = new SSMClient({ endpoint: fast.url, region: gw.region, credentials: gw.credentials });
+    try {
+      const session = await startSession(client, {
+        target: gw.instanceId,
+        host: "db",
+        port: 5432,
+        localPort: 0,
+      });
+      const tunnel = await runSession({
+        session,
+        control: {
+          resume: (id) => resumeSession(client, id),
+          terminate: (id) => terminateSession(client, id),
+        },
+        localPort: 0,
+        localHost: "127.0.0.1",
+        keepaliveMs: 50,
+      });
+      expect(fast.sessionStats(tunnel.sessionId)?.keepalive).toBe(true);
+      await Bun.sleep(1200); // idle: only NOPs flow
+      expect(fast.sessionStats(tunnel.sessionId)?.terminated).toBe(false);
+      expect((await echo(tunnel.port, Buffer.from("still here"))).toString()).toBe("still here");
+      await tunnel.close();
+    } finally {
+      client.destroy();
+      await fast.stop();
     }
   }, 30_000);
 
