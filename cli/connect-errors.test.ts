@@ -170,6 +170,14 @@ describe("connect failures", () => {
     );
   }, 30_000);
 
+  test("a MySQL target needs the mysql client (and would use hosts-file mode)", async () => {
+    const file = join(dir, "mysql.json");
+    writeFileSync(file, JSON.stringify({ m: { ...stack.outputs, db_engine: "mysql", db_port: 3306 } }));
+    expect(await failing(["-o", file], sandbox.env)).toStartWith(
+      "'mysql' is not installed or not on PATH: install the MySQL client",
+    );
+  }, 30_000);
+
   test("no permission to write the hosts file: sudo hint", async () => {
     const hosts = join(dir, "hosts");
     writeFileSync(hosts, "127.0.0.1 localhost\n", { mode: 0o644 });

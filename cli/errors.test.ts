@@ -79,6 +79,20 @@ describe("describeError", () => {
     }
   });
 
+  test("an unreadable AWS answer points at the endpoint's health", () => {
+    const previous = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = "http://127.0.0.1:4566";
+    try {
+      const error = describeError(sdkError("Error", "@aws-sdk XML parse error: unexpected content."));
+      expect(error.message).toBe(
+        "The AWS endpoint http://127.0.0.1:4566 sent an unreadable answer: check it is healthy ('dbtunnel sandbox status' for the sandbox) and retry.",
+      );
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = previous;
+    }
+  });
+
   test("messages are reduced to one line and scrubbed of tokens", () => {
     const token =
       "db.example.com:5432/?Action=connect&DBUser=u&X-Amz-Security-Token=SESSIONTOKEN123&X-Amz-Signature=abcdef0123";

@@ -126,6 +126,15 @@ export function describeError(error: unknown, ctx: ErrorContext = {}): CliError 
       { code: "EndpointUnreachable", cause: error },
     );
   }
+  if (/XML parse error|Deserialization error|Unexpected token .* JSON|is not valid JSON/i.test(message)) {
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    return new CliError(
+      endpoint
+        ? `The AWS endpoint ${endpoint} sent an unreadable answer: check it is healthy ('dbtunnel sandbox status' for the sandbox) and retry.`
+        : "AWS sent an unreadable answer (a proxy or captive portal in the way?): check your network and retry.",
+      { code: "BadResponse", cause: error },
+    );
+  }
   return new CliError(redact(message || name || "unknown error"), { code: name || "Error", cause: error });
 }
 

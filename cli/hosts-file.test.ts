@@ -67,6 +67,25 @@ describe("hosts file editing", () => {
     expect(readFileSync(path, "utf8")).toBe(original);
   });
 
+  test("a crash (uncaught exception) still removes the block through the exit cleanup", () => {
+    const path = join(dir, "hosts-crash");
+    writeFileSync(path, original);
+    const script = join(dir, "crash.ts");
+    writeFileSync(
+      script,
+      `import { addHostsEntry } from ${JSON.stringify(join(import.meta.dir, "hosts-file.ts"))};
+       import { installLifecycle, onExit } from ${JSON.stringify(join(import.meta.dir, "lifecycle.ts"))};
+       installLifecycle();
+       const entry = addHostsEntry(process.argv[2], ["crash.example"]);
+       onExit(() => entry.remove());
+       setTimeout(() => { throw new Error("boom"); }, 10);`,
+    );
+    const run = Bun.spawnSync([process.execPath, script, path], { stderr: "pipe" });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr.toString()).toContain("boom");
+    expect(readFileSync(path, "utf8")).toBe(original);
+  });
+
   test("no permission: one line with the sudo hint", () => {
     const path = join(dir, "hosts-ro");
     writeFileSync(path, original);

@@ -44,6 +44,16 @@ describe("Reporter", () => {
     expect(out).toEqual(["host=x\n"]);
   });
 
+  test("on a TTY a step's line is rewritten in place by progress and result", () => {
+    const { ui, err } = capture({ tty: true, color: false });
+    const step = ui.step("start-jump-host", "starting jump host");
+    step.progress("pending");
+    step.done("started");
+    expect(err.join("")).toBe(
+      "› starting jump host…\r\x1b[K› starting jump host… pending\r\x1b[K✓ starting jump host (started)\n",
+    );
+  });
+
   test("colour only on a TTY and never with NO_COLOR", () => {
     const previous = process.env.NO_COLOR;
     try {
