@@ -80,6 +80,7 @@ export class DataChannel {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private state: "new" | "open" | "reconnecting" | "closed" = "new";
   private blocked = false;
+  private corked = 0;
   /** Counters for tests and the benchmark. */
   readonly stats = { framesIn: 0, framesDropped: 0, messagesOut: 0, acksOut: 0, reconnects: 0 };
 
@@ -148,7 +149,19 @@ export class DataChannel {
   /** Queues tunnel bytes (PayloadType Output); they leave in ≤ 1024-byte messages as the window allows. */
   writeOutput(bytes: Uint8Array): void {
     this.outbox.push(bytes);
-    this.pump();
+    if (this.corked === 0) this.pump();
+  }
+
+  /**
+   * Holds queued bytes back until the matching uncork(), so pieces written together (an smux header and
+   * its data) share a message instead of the header travelling alone with its own 120-byte header and ack.
+   */
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    if (this.corked > 0 && --this.corked === 0) this.pump();
   }
 
   /** Resolves true once `seq` is acked, false after `timeoutMs`. */
@@ -198,6 +211,7 @@ export class DataChannel {
 
   /** Feeds one received frame as if it came from the WebSocket (the socket handler and the fuzz tests). */
   receiveFrame(frame: Uint8Array): void {
+    if (this.state === "closed") return;
     this.stats.framesIn++;
     let message: AgentMessage;
     try {
@@ -316,6 +330,13 @@ export class DataChannel {
       }
       ws.binaryType = "arraybuffer";
       ws.onopen = () => {
+        if (this.isClosed()) {
+          // close() ran while this socket was opening: do not leave it behind.
+          settled = true;
+          ws.close(1000);
+          reject(new Error("data channel closed while opening"));
+          return;
+        }
         const input = {
           MessageSchemaVersion: "1.0",
           RequestId: randomUUID(),
@@ -405,6 +426,7 @@ export class DataChannel {
         { stopped: () => this.state === "closed" },
       );
     } catch (error) {
+      if (this.isClosed()) return; // close() during the reconnect: nothing to report
       this.state = "open"; // let fail() run its normal path
       this.fail({
         kind: "timed-out",

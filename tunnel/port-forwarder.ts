@@ -24,6 +24,9 @@ export type ConnectionEvent = Extract<
 /** What a forwarder needs from the data channel. */
 export interface ForwarderChannel {
   writeOutput(bytes: Uint8Array): void;
+  /** Batch the writeOutput calls until uncork() into as few messages as possible. */
+  cork(): void;
+  uncork(): void;
   readonly writable: boolean;
   sendFlag(flag: number): number;
   resumeDelivery(): void;
@@ -264,7 +267,14 @@ export class MuxForwarder extends Forwarder {
     connection = this.track(id, socket);
     const conn = connection;
     this.options.emit({ type: "connection-opened", id });
-    socket.on("data", (chunk: Buffer) => this.upload(conn, chunk, (c) => this.smux.write(id, c)));
+    socket.on("data", (chunk: Buffer) =>
+      this.upload(conn, chunk, (c) => {
+        const channel = this.options.channel;
+        channel.cork();
+        this.smux.write(id, c);
+        channel.uncork();
+      }),
+    );
     socket.on("end", () => this.finish(conn));
     socket.on("close", () => this.finish(conn));
     socket.on("error", () => this.finish(conn));
