@@ -3,9 +3,11 @@
  * Session Manager emulator, real psql with verify-full TLS and an IAM token checked by the sandbox.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { BIN_DIR, expectNoSecrets, startCli, waitFor } from "./cli-test-helpers.ts";
 import {
+  cleanEnv,
   type FixtureSandbox,
   runCli,
   type SeededStack,
@@ -174,6 +176,15 @@ describe("dbtunnel connect", () => {
     live.kill("SIGTERM");
     expect(await live.exited).toBe(0);
     expect(await waitFor(() => sandbox.activeSessions().length === 0)).toBe(true);
+  }, 30_000);
+
+  test("scripts/connect.sh is the same connect (DBTUNNEL_OUTPUTS becomes --outputs)", async () => {
+    const script = join(import.meta.dir, "..", "scripts", "connect.sh");
+    const output = await run([script, "--exec", "--", "psql", "-tAc", "select current_user"], {
+      ...cleanEnv(sandbox.env),
+      DBTUNNEL_OUTPUTS: stack.outputsFile,
+    });
+    expect(output.trim()).toBe("app_user");
   }, 30_000);
 
   test("--json: only JSON event lines on stdout, the client's output goes to stderr", async () => {
