@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { connect, createServer, type Socket } from "node:net";
-import { SSMClient } from "@aws-sdk/client-ssm";
+import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
 import { startGateway } from "../sandbox/gateway/index.ts";
 import { startTestGateway, type TestGateway } from "../sandbox/testing.ts";
 import { encodeAgentMessage, MessageType, PayloadType } from "./codec.ts";
@@ -238,6 +238,14 @@ describe("mux mode against the agent emulator", () => {
     const reply = await echo(tunnel.port, Buffer.from("still alive"));
     expect(reply.toString()).toBe("still alive");
     await tunnel.close();
+  }, 30_000);
+
+  test("a session terminated elsewhere ends the tunnel with channel-closed (its Output text as message)", async () => {
+    const tunnel = await open();
+    await ssm.send(new TerminateSessionCommand({ SessionId: tunnel.sessionId }));
+    const reason = await tunnel.closed;
+    expect(reason).toEqual({ kind: "channel-closed", message: "" }); // the emulator, like MGS here, sends no Output
+    await expect(dial(tunnel.port)).rejects.toThrow();
   }, 30_000);
 
   test("close() sends the TerminateSession flag, calls the API and closes the listener", async () => {
