@@ -5,6 +5,7 @@ import {
   libpqEnv,
   libpqQuote,
   mysqlArgs,
+  mysqlEnv,
   shellQuote,
 } from "./client-env.ts";
 
@@ -52,6 +53,14 @@ describe("client environment", () => {
     expect(lines).toContain("export PGSSLROOTCERT='/tmp/ca bundle.pem'\n");
     expect(lines.trimEnd().split("\n").at(-1)).toBe('export PGPASSWORD="$(dbtunnel token --user app_ro)"');
     expect(shellQuote("a'b")).toBe("'a'\\''b'");
+  });
+
+  test("mysql variables for --exec", () => {
+    expect(mysqlEnv(params, "T")).toEqual({
+      MYSQL_HOST: params.endpoint,
+      MYSQL_TCP_PORT: "40001",
+      MYSQL_PWD: "T",
+    });
   });
 
   test("mysql verifies identity against the endpoint (hosts-file mode)", () => {

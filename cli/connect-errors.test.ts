@@ -88,6 +88,14 @@ describe("connect failures", () => {
     );
   }, 30_000);
 
+  test("several stacks without a terminal: one line listing them and the flag", async () => {
+    const file = join(dir, "two.json");
+    writeFileSync(file, JSON.stringify({ blue: stack.outputs, green: stack.outputs }));
+    expect(await failing(["-o", file, ...exec], sandbox.env)).toBe(
+      `Found 2 stacks in ${file} (blue, green): pick one with --stack <name>.`,
+    );
+  }, 30_000);
+
   test("a jump host that no longer exists", async () => {
     const file = join(dir, "gone.json");
     writeFileSync(

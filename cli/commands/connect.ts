@@ -8,7 +8,14 @@ import { TunnelError } from "../../tunnel/types.ts";
 import { parseCommandArgs, parsePort } from "../args.ts";
 import { awsClients } from "../aws.ts";
 import { resolveCaBundle } from "../ca-bundle.ts";
-import { type ClientParams, exportLines, libpqConnectionString, libpqEnv, mysqlArgs } from "../client-env.ts";
+import {
+  type ClientParams,
+  exportLines,
+  libpqConnectionString,
+  libpqEnv,
+  mysqlArgs,
+  mysqlEnv,
+} from "../client-env.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError, describeError, type ErrorContext, UsageError } from "../errors.ts";
 import { addHostsEntry, assertHostsFileWritable, type HostsEntry, hostsFilePath } from "../hosts-file.ts";
@@ -243,8 +250,8 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
     });
     const command =
       options.mode === "exec" ? options.command : mysql ? ["mysql", ...mysqlArgs(params)] : ["psql"];
-    const env = mysql ? { MYSQL_PWD: token } : libpqEnv(params, token);
-    if (options.mode === "exec" && mysql) Object.assign(env, libpqEnv(params, token));
+    // mysql takes the host and port as arguments (interactive) or from its own variables (--exec).
+    const env = mysql ? { ...libpqEnv(params, token), ...mysqlEnv(params, token) } : libpqEnv(params, token);
     const result = await launchClient({ command, env, stdoutToStderr: ui.json });
     const failure =
       result.exitCode !== 0 && dialFailure
