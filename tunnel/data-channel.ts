@@ -22,7 +22,7 @@ import {
 } from "./codec.ts";
 import { ReliableReceiver } from "./reliable-receiver.ts";
 import { DEFAULT_WINDOW, RESEND_INTERVAL_MS, ReliableSender } from "./reliable-sender.ts";
-import { withRetry } from "./retry.ts";
+import { RETRY_MAX_DELAY_MS, RETRY_MAX_RETRIES, withRetry } from "./retry.ts";
 import type { TunnelCloseReason } from "./types.ts";
 import { CLIENT_VERSION } from "./version.ts";
 
@@ -32,6 +32,8 @@ export const MAX_PAYLOAD = 1024;
 export const OUTBOX_HIGH_WATER = 256 * 1024;
 /** WebSocket bytes buffered in the socket before we stop handing it more. */
 export const WS_HIGH_WATER = 8 * 1024 * 1024;
+/** A socket that closes sooner than this after opening counts towards giving up on reconnects. */
+const SHORT_LIVED_SOCKET_MS = 2000;
 /** The plugin pings every 5 minutes with this payload (§4.4). */
 const PING_INTERVAL_MS = 5 * 60 * 1000;
 
@@ -81,6 +83,8 @@ export class DataChannel {
   private state: "new" | "open" | "reconnecting" | "closed" = "new";
   private blocked = false;
   private corked = 0;
+  private attachedAt = 0;
+  private shortLivedSockets = 0;
   /** Counters for tests and the benchmark. */
   readonly stats = { framesIn: 0, framesDropped: 0, messagesOut: 0, acksOut: 0, reconnects: 0 };
 
@@ -368,6 +372,7 @@ export class DataChannel {
 
   private attach(ws: WebSocket): void {
     this.ws = ws;
+    this.attachedAt = Date.now();
     ws.onmessage = (event: MessageEvent) => {
       const data = event.data;
       const frame =
@@ -407,6 +412,23 @@ export class DataChannel {
     if (this.state !== "open") return;
     this.state = "reconnecting";
     this.stats.reconnects++;
+    // A socket that dies right after every successful reopen (the service keeps refusing us) must not
+    // turn into a tight ResumeSession loop: back off, and give up like the retryer would.
+    const shortLived = Date.now() - this.attachedAt < SHORT_LIVED_SOCKET_MS;
+    this.shortLivedSockets = shortLived ? this.shortLivedSockets + 1 : 0;
+    if (this.shortLivedSockets > RETRY_MAX_RETRIES) {
+      this.state = "open";
+      this.fail({
+        kind: "timed-out",
+        message: `the data channel closed right after opening ${this.shortLivedSockets} times in a row (${reason})`,
+      });
+      return;
+    }
+    if (this.shortLivedSockets > 1) {
+      const delay = Math.min(RETRY_MAX_DELAY_MS, 100 * 2 ** (this.shortLivedSockets - 1));
+      await new Promise((r) => setTimeout(r, delay));
+      if (this.isClosed()) return;
+    }
     let attempt = 0;
     let gaveNoToken = false;
     try {
