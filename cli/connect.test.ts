@@ -83,6 +83,48 @@ describe("dbtunnel connect", () => {
     expect(run.stdout).toContain("42");
   }, 30_000);
 
+  test("on a terminal psql owns Ctrl-C: it cancels the input line, dbtunnel and the session stay up", async () => {
+    const steps = [
+      { expect: "=>", timeout: 20 },
+      { send: "select 'first' || 'query';\r" },
+      { expect: "firstquery" },
+      { send: "select 'never" },
+      { ctrl_c: true },
+      { expect: "=>" },
+      { send: "select 'after' || 'ctrlc';\r" },
+      { expect: "afterctrlc" },
+      { send: "\\q\r" },
+    ];
+    const child = Bun.spawn(
+      [
+        "python3",
+        join(import.meta.dir, "pty-driver.py"),
+        "--",
+        process.execPath,
+        join(import.meta.dir, "main.ts"),
+        "connect",
+        "-o",
+        stack.outputsFile,
+      ],
+      {
+        env: { ...cleanEnv(sandbox.env), TERM: "dumb", PAGER: "cat" },
+        stdin: new TextEncoder().encode(JSON.stringify(steps)),
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const [transcript, , code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    expect(transcript).toContain("afterctrlc");
+    expect(code).toBe(0);
+    expect(transcript).toContain("✓ opening session");
+    expectNoSecrets(transcript, sandbox.env);
+    expect(await waitFor(() => sandbox.activeSessions().length === 0)).toBe(true);
+  }, 60_000);
+
   test("finds the stack by tags and starts a stopped jump host first", async () => {
     const run = await runCli(
       [

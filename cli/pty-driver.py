@@ -1,0 +1,62 @@
+"""Drives a command on a real pseudo-terminal for the CLI's interactive tests (Ctrl-C belongs to psql).
+
+usage: python3 pty-driver.py -- COMMAND...   (the script is read as JSON steps from stdin:
+[{"send": "text"}, {"expect": "text", "timeout": 10}, {"ctrl_c": true}, ...])
+Prints the transcript; exits with the command's exit code, or 124 if an expectation timed out.
+"""
+import json, os, pty, select, signal, sys, time
+
+steps = json.load(sys.stdin)
+argv = sys.argv[sys.argv.index("--") + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+
+buffer = b""
+
+def read_until(text, timeout):
+    global buffer
+    deadline = time.time() + timeout
+    while text.encode() not in buffer:
+        remaining = deadline - time.time()
+        if remaining <= 0:
+            return False
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            buffer += chunk
+    return True
+
+for step in steps:
+    if "send" in step:
+        os.write(fd, step["send"].encode())
+    elif step.get("ctrl_c"):
+        os.write(fd, b"\x03")
+    elif "expect" in step:
+        if not read_until(step["expect"], step.get("timeout", 15)):
+            sys.stdout.write(buffer.decode(errors="replace"))
+            sys.stdout.write(f"\n[pty-driver] timed out waiting for {step['expect']!r}\n")
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            sys.exit(124)
+
+# Drain until the child exits.
+while True:
+    try:
+        ready, _, _ = select.select([fd], [], [], 15)
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        buffer += chunk
+    except OSError:
+        break
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(buffer.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8)
