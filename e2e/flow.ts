@@ -466,19 +466,20 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
       });
     }
 
-    if (!o.keep) {
-      await run.step("tunnel-close", async () => closeTunnel(s));
-    }
+    // Also with --keep: the demo's own session ends with it; 'dbtunnel connect' opens a fresh one.
+    await run.step("tunnel-close", async () => closeTunnel(s));
   } catch {
     // Recorded by the runner; cleanup follows.
   } finally {
     if (o.keep && !run.failed) {
-      for (const name of ["tunnel-close", "destroy", "leftovers", "sandbox-stop"])
+      for (const name of ["destroy", "leftovers", "sandbox-stop"])
         run.skip(name, "kept (--keep)");
     } else {
       await cleanup(run, s, { stackName, stackDir, outDir, outputsFile, logPath, target: o.target });
     }
     const destroyed = run.results.some((r) => r.name === "leftovers" && r.status === "passed");
+    // A stopped sandbox takes every resource in it along: its state describes nothing any more.
+    const sandboxGone = run.results.some((r) => r.name === "sandbox-stop" && r.status === "passed");
     const nothingDeployed = !s.deployAttempted;
     try {
       run.finish();
@@ -486,10 +487,10 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
     } catch (e) {
       error = (e as Error).message;
       // Failed but torn down: keep only the log (and outputs) for the post-mortem.
-      if (destroyed || nothingDeployed) rmSync(outDir, { recursive: true, force: true });
+      if (destroyed || sandboxGone || nothingDeployed) rmSync(outDir, { recursive: true, force: true });
     }
     // Terraform's local state (cdktf puts it in the project root) is only needed while something exists.
-    if (destroyed || (nothingDeployed && !o.keep)) {
+    if (destroyed || sandboxGone || (nothingDeployed && !o.keep)) {
       for (const suffix of ["", ".backup"])
         rmSync(join(PROJECT_ROOT, `terraform.${stackName}.tfstate${suffix}`), { force: true });
     }
@@ -567,8 +568,11 @@ async function cleanup(
         ctx.note(
           `LEFTOVERS of ${p.stackName}:\n${leftovers.map((l) => `  ${l.resource}: ${l.reason}`).join("\n")}`,
         );
+        // An interrupted apply can create a resource Terraform never records (e.g. the database while
+        // Terraform waits for it): destroy cannot know it, this check does.
+        const where = p.target === "sandbox" ? " (stopping the sandbox discards them)" : "; delete them by hand";
         throw new Error(
-          `${leftovers.length} resources of ${p.stackName} are left: ${leftovers.map((l) => l.resource).join(", ")}`,
+          `${leftovers.length} resources of ${p.stackName} are left${where}: ${leftovers.map((l) => l.resource).join(", ")}`,
         );
       }
       return `${s.deployed.length} resources from state and the tag sweep: none left`;
