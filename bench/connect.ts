@@ -38,63 +38,66 @@ try {
   // The in-process baseline token uses the SDK's default chain: point it at the sandbox like the CLI.
   Object.assign(process.env, sandbox.env);
   const stack = await seedStack(sandbox);
-  const env = cleanEnv(sandbox.env);
-  const steps: Record<string, number[]> = {};
-  const totals: number[] = [];
-  const direct: number[] = [];
-  const startup: number[] = [];
+  try {
+    const env = cleanEnv(sandbox.env);
+    const steps: Record<string, number[]> = {};
+    const totals: number[] = [];
+    const direct: number[] = [];
+    const startup: number[] = [];
 
-  for (let i = 0; i < runs; i++) {
-    const run = await timed(
-      [...cli, "connect", "-o", stack.outputsFile, "--json", "--exec", "--", "psql", "-tAc", "select 1"],
-      env,
-    );
-    if (run.code !== 0) throw new Error(`connect failed (exit ${run.code}): ${run.stdout}`);
-    totals.push(run.ms);
-    for (const line of run.stdout.trim().split("\n")) {
-      const event = JSON.parse(line) as { type: string; step?: string; status?: string; ms?: number };
-      if (event.type === "step" && event.status === "done" && event.step && event.ms !== undefined) {
-        (steps[event.step] ??= []).push(event.ms);
+    for (let i = 0; i < runs; i++) {
+      const run = await timed(
+        [...cli, "connect", "-o", stack.outputsFile, "--json", "--exec", "--", "psql", "-tAc", "select 1"],
+        env,
+      );
+      if (run.code !== 0) throw new Error(`connect failed (exit ${run.code}): ${run.stdout}`);
+      totals.push(run.ms);
+      for (const line of run.stdout.trim().split("\n")) {
+        const event = JSON.parse(line) as { type: string; step?: string; status?: string; ms?: number };
+        if (event.type === "step" && event.status === "done" && event.step && event.ms !== undefined) {
+          (steps[event.step] ??= []).push(event.ms);
+        }
       }
+
+      // Baseline: the same psql, TLS verify-full and IAM-token check, straight to the sandbox PostgreSQL.
+      const token = await generateToken({
+        endpoint: stack.endpoint,
+        port: stack.port,
+        user: stack.dbUser,
+        region: sandbox.region,
+      });
+      const baseline = await timed(["psql", "-tAc", "select 1"], {
+        ...env,
+        PGHOST: stack.endpoint,
+        PGHOSTADDR: "127.0.0.1",
+        PGPORT: String(sandbox.postgresPort),
+        PGUSER: stack.dbUser,
+        PGDATABASE: "postgres",
+        PGSSLMODE: "verify-full",
+        PGSSLROOTCERT: sandbox.caBundlePath,
+        PGPASSWORD: token,
+      });
+      if (baseline.code !== 0) throw new Error("direct psql baseline failed");
+      direct.push(baseline.ms);
+      startup.push((await timed([...cli, "--version"], env)).ms);
     }
 
-    // Baseline: the same psql, TLS verify-full and IAM-token check, straight to the sandbox PostgreSQL.
-    const token = await generateToken({
-      endpoint: stack.endpoint,
-      port: stack.port,
-      user: stack.dbUser,
-      region: sandbox.region,
-    });
-    const baseline = await timed(["psql", "-tAc", "select 1"], {
-      ...env,
-      PGHOST: stack.endpoint,
-      PGHOSTADDR: "127.0.0.1",
-      PGPORT: String(sandbox.postgresPort),
-      PGUSER: stack.dbUser,
-      PGDATABASE: "postgres",
-      PGSSLMODE: "verify-full",
-      PGSSLROOTCERT: sandbox.caBundlePath,
-      PGPASSWORD: token,
-    });
-    if (baseline.code !== 0) throw new Error("direct psql baseline failed");
-    direct.push(baseline.ms);
-    startup.push((await timed([...cli, "--version"], env)).ms);
+    const total = median(totals);
+    const rows: [string, number][] = [
+      ["connect --exec psql (total)", total],
+      ...Object.entries(steps).map(([step, values]): [string, number] => [`  step ${step}`, median(values)]),
+      ["direct psql (no tunnel)", median(direct)],
+      ["CLI start-up (--version)", median(startup)],
+    ];
+    console.log(
+      `dbtunnel connect benchmark, ${runs} runs, medians (sandbox, load ${(await Bun.file("/proc/loadavg").text()).split(" ")[0]})`,
+    );
+    for (const [name, ms] of rows) console.log(`${name.padEnd(34)} ${ms.toFixed(0).padStart(6)} ms`);
+    console.log(`ratio connect / direct psql        ${(total / median(direct)).toFixed(1)}x`);
+    console.log(`tunnel + CLI overhead              ${(total - median(direct)).toFixed(0)} ms`);
+  } finally {
+    await stack.cleanup();
   }
-
-  const total = median(totals);
-  const rows: [string, number][] = [
-    ["connect --exec psql (total)", total],
-    ...Object.entries(steps).map(([step, values]): [string, number] => [`  step ${step}`, median(values)]),
-    ["direct psql (no tunnel)", median(direct)],
-    ["CLI start-up (--version)", median(startup)],
-  ];
-  console.log(
-    `dbtunnel connect benchmark, ${runs} runs, medians (sandbox, load ${(await Bun.file("/proc/loadavg").text()).split(" ")[0]})`,
-  );
-  for (const [name, ms] of rows) console.log(`${name.padEnd(34)} ${ms.toFixed(0).padStart(6)} ms`);
-  console.log(`ratio connect / direct psql        ${(total / median(direct)).toFixed(1)}x`);
-  console.log(`tunnel + CLI overhead              ${(total - median(direct)).toFixed(0)} ms`);
-  await stack.cleanup();
 } finally {
   await sandbox.stop();
 }
