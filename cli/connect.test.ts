@@ -3,6 +3,8 @@
  * Session Manager emulator, real psql with verify-full TLS and an IAM token checked by the sandbox.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { BIN_DIR, expectNoSecrets, startCli, waitFor } from "./cli-test-helpers.ts";
@@ -124,6 +126,86 @@ describe("dbtunnel connect", () => {
     expectNoSecrets(transcript, sandbox.env);
     expect(await waitFor(() => sandbox.activeSessions().length === 0)).toBe(true);
   }, 60_000);
+
+  test("several stacks on a terminal: asks which one", async () => {
+    const file = join(stack.outputsFile, "..", "two-stacks.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ alpha: { ...stack.outputs, db_name: "postgres" }, beta: stack.outputs }),
+    );
+    const steps = [
+      { expect: "Which one? [1-2]", timeout: 20 },
+      { send: "2\r" },
+      { expect: "=>", timeout: 20 },
+      { send: "select 'db=' || current_database();\r" },
+      { expect: "db=appdb" },
+      { send: "\\q\r" },
+    ];
+    const child = Bun.spawn(
+      [
+        "python3",
+        join(import.meta.dir, "pty-driver.py"),
+        "--",
+        process.execPath,
+        join(import.meta.dir, "main.ts"),
+        "connect",
+        "-o",
+        file,
+      ],
+      {
+        env: { ...cleanEnv(sandbox.env), TERM: "dumb", PAGER: "cat" },
+        stdin: new TextEncoder().encode(JSON.stringify(steps)),
+        stdout: "pipe",
+      },
+    );
+    const [transcript, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    expect(transcript).toContain("1) alpha");
+    expect(transcript).toContain("2) beta");
+    expect(transcript).toContain("db=appdb");
+    expect(code).toBe(0);
+  }, 60_000);
+
+  test("real-account CA path: the bundle is downloaded once into the cache, then reused", async () => {
+    let hits = 0;
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch() {
+        hits++;
+        return new Response(Bun.file(sandbox.caBundlePath));
+      },
+    });
+    const cache = mkdtempSync(join(tmpdir(), "dbtunnel-cache-"));
+    try {
+      const env = {
+        ...sandbox.env,
+        DBTUNNEL_CA_BUNDLE: undefined,
+        DBTUNNEL_CA_BUNDLE_URL: `http://127.0.0.1:${server.port}/global/global-bundle.pem`,
+        DBTUNNEL_CACHE_DIR: cache,
+      };
+      for (let i = 0; i < 2; i++) {
+        const run = await runCli(
+          [
+            "connect",
+            "-o",
+            stack.outputsFile,
+            "--exec",
+            "--",
+            "sh",
+            "-c",
+            'echo "$PGSSLROOTCERT"; psql -tAc "select 1"',
+          ],
+          env,
+        );
+        expect(run.exitCode).toBe(0);
+        expect(run.stdout).toStartWith(join(cache, "ca-bundle-"));
+      }
+      expect(hits).toBe(1);
+    } finally {
+      server.stop(true);
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   test("finds the stack by tags and starts a stopped jump host first", async () => {
     const run = await runCli(
