@@ -472,8 +472,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
     // Recorded by the runner; cleanup follows.
   } finally {
     if (o.keep && !run.failed) {
-      for (const name of ["destroy", "leftovers", "sandbox-stop"])
-        run.skip(name, "kept (--keep)");
+      for (const name of ["destroy", "leftovers", "sandbox-stop"]) run.skip(name, "kept (--keep)");
     } else {
       await cleanup(run, s, { stackName, stackDir, outDir, outputsFile, logPath, target: o.target });
     }
@@ -570,7 +569,8 @@ async function cleanup(
         );
         // An interrupted apply can create a resource Terraform never records (e.g. the database while
         // Terraform waits for it): destroy cannot know it, this check does.
-        const where = p.target === "sandbox" ? " (stopping the sandbox discards them)" : "; delete them by hand";
+        const where =
+          p.target === "sandbox" ? " (stopping the sandbox discards them)" : "; delete them by hand";
         throw new Error(
           `${leftovers.length} resources of ${p.stackName} are left${where}: ${leftovers.map((l) => l.resource).join(", ")}`,
         );

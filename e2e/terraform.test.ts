@@ -15,7 +15,7 @@ test("ApplyProgress counts completions and names the longest wait", () => {
     "Plan: 45 to add, 0 to change, 0 to destroy.",
   ];
   expect(lines.map((l) => p.feed(l))).toEqual([true, true, true, true, true, false]);
-  expect(p.text()).toBe("1/45 created · waiting on aws_db_instance.database_instance_D7FC2283 (2m40s)");
+  expect(p.text()).toBe("1/45 created · waiting on aws_db_instance.database_instance (2m40s)");
   const d = new ApplyProgress("destroyed", undefined);
   d.feed("x  aws_vpc.v (network/vpc): Destruction complete after 1s");
   expect(d.text()).toBe("1 destroyed");

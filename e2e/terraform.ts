@@ -204,7 +204,9 @@ export class ApplyProgress {
     let longest: [string, number] | undefined;
     for (const entry of this.waiting) if (!longest || entry[1] > longest[1]) longest = entry;
     if (!longest) return count;
-    const [address, seconds] = longest;
+    const [fullAddress, seconds] = longest;
+    // cdktf's unique-id suffix (`_C6CE933A`) is noise for a human watching the wait.
+    const address = fullAddress.replace(/_[0-9A-F]{8}(?=$|\[)/, "");
     const elapsed = seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
     return `${count} · waiting on ${address} (${elapsed})`;
   }

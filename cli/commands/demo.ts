@@ -150,7 +150,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
 export class DemoReporter {
   private readonly steps = new Map<
     string,
-    { step: Step; started: number; detail: string; lastJson: number }
+    { step: Step; title: string; started: number; detail: string; lastJson: number }
   >();
   private timer: ReturnType<typeof setInterval> | undefined;
   private frame = 0;
@@ -160,9 +160,11 @@ export class DemoReporter {
   started(name: string, title: string): void {
     this.steps.set(name, {
       step: this.ui.step(name, title),
+      title,
       started: performance.now(),
       detail: "",
-      lastJson: 0,
+      // The first progress event goes out at once; later ones at most every 5 s.
+      lastJson: Number.NEGATIVE_INFINITY,
     });
     if (!this.ui.json) this.timer ??= setInterval(() => this.tick(), 250);
   }
@@ -214,11 +216,15 @@ export class DemoReporter {
     for (const entry of this.steps.values()) this.render(entry);
   }
 
-  private render(entry: { step: Step; started: number; detail: string }): void {
+  private render(entry: { step: Step; title: string; started: number; detail: string }): void {
     const seconds = Math.floor((performance.now() - entry.started) / 1000);
     const clock = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
     // A spinner only means something on a terminal; logs get the elapsed clock and the detail.
     const spinner = process.stderr.isTTY ? `${SPINNER[this.frame]} ` : "";
-    entry.step.progress(`${spinner}${clock}${entry.detail ? `  ${entry.detail}` : ""}`);
+    let text = `${spinner}${clock}${entry.detail ? `  ${entry.detail}` : ""}`;
+    // A line that wraps cannot be rewritten in place: keep it within the terminal.
+    const room = (process.stderr.columns ?? 0) - entry.title.length - 6;
+    if (process.stderr.isTTY && room > 10 && text.length > room) text = `${text.slice(0, room - 1)}…`;
+    entry.step.progress(text);
   }
 }
