@@ -3,6 +3,7 @@
  * psql/mysql (or --exec, --listen, --print-env) with TLS verify-full → clean up on every path.
  */
 
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { OpenTunnelOptions, Tunnel, TunnelEvent } from "../../tunnel/types.ts";
 import { TunnelError } from "../../tunnel/types.ts";
 import { parseCommandArgs, parsePort } from "../args.ts";
@@ -127,91 +128,36 @@ export interface ConnectOptions {
   readonly reason?: string;
 }
 
+/** Everything decided before any AWS session is opened; each check here fails without side effects. */
+interface Plan {
+  readonly target: StackTarget;
+  readonly user: string;
+  readonly mysql: boolean;
+  readonly useHostsFile: boolean;
+  readonly hostsPath: string;
+  readonly caBundle: string;
+}
+
+type MutableErrorContext = { -readonly [K in keyof ErrorContext]: ErrorContext[K] };
+
 export async function connect(options: ConnectOptions, ctx: CommandContext): Promise<number> {
   const { ui, signal } = ctx;
-  const errorCtx: { -readonly [K in keyof ErrorContext]: ErrorContext[K] } = {};
+  const errorCtx: MutableErrorContext = {};
   let tunnel: Tunnel | undefined;
   let hosts: HostsEntry | undefined;
   let unregisterHosts: (() => void) | undefined;
   try {
-    // Everything that can fail locally is checked before any AWS session is opened.
-    const finding = ui.step("find-stack", "finding stack");
-    let target: StackTarget;
-    try {
-      target = await resolveTarget({
-        outputs: options.outputs,
-        stack: options.stack,
-        db: options.db,
-        region: options.region,
-      });
-    } catch (error) {
-      finding.fail();
-      throw error;
-    }
-    errorCtx.stackName = target.stackName;
-    errorCtx.engineerPolicyArn = target.engineerPolicyArn;
-    errorCtx.target = describeJumpHost(target.jumpHost);
-    finding.done(
-      `${target.stackName}: ${target.db.engine} ${target.db.identifier} via ${describeJumpHost(target.jumpHost)}`,
-    );
-    ui.event({
-      type: "target",
-      stack: target.stackName,
-      region: target.region,
-      endpoint: target.db.endpoint,
-      port: target.db.port,
-      engine: target.db.engine,
-      jumpHost: target.jumpHost,
-      source: target.source,
-    });
-
-    const user = await pickUser(target, options.user);
-    const mysql = isMysql(target.db.engine);
-    const program = mysql ? "mysql" : "psql";
-    if (options.mode === "interactive" && !Bun.which(program)) throw clientMissing(program);
-    // MySQL clients have no hostaddr: the certificate name can only match through the hosts file.
-    const useHostsFile = options.hostsFile || mysql;
-    const hostsPath = hostsFilePath();
-    if (useHostsFile) assertHostsFileWritable(hostsPath);
-    if (options.localPort !== undefined) await assertLocalPortFree(options.localPort);
-    const ca = await resolveCaBundle({ flag: options.caBundle });
-    ui.debug(`CA bundle ${ca.path} (${ca.source}, ${ca.certificates} certificates)`);
+    const plan = await makePlan(options, ui, errorCtx);
     abortIfRequested(signal);
-
-    const aws = awsClients(target.region);
-    const ssmTarget = await readyJumpHost(aws, target.jumpHost, ui, {
-      engineerPolicyArn: target.engineerPolicyArn,
+    const aws = awsClients(plan.target.region);
+    const ssmTarget = await readyJumpHost(aws, plan.target.jumpHost, ui, {
+      engineerPolicyArn: plan.target.engineerPolicyArn,
       signal,
     });
     errorCtx.target = ssmTarget;
     abortIfRequested(signal);
 
-    const opening = ui.step("open-session", "opening session");
-    try {
-      tunnel = await openTunnelLazily({
-        target: ssmTarget,
-        host: target.db.endpoint,
-        port: target.db.port,
-        localPort: options.localPort,
-        ssm: await aws.ssm(),
-        reason: options.reason ?? `dbtunnel connect ${user}@${target.db.identifier}`,
-        signal,
-      });
-    } catch (error) {
-      opening.fail();
-      if (error instanceof TunnelError && error.code === "LocalPortInUse" && options.localPort)
-        throw portInUse(options.localPort);
-      throw error;
-    }
-    opening.done(`${tunnel.sessionId}, 127.0.0.1:${tunnel.port}, ${tunnel.mode}`);
-    ui.event({
-      type: "session",
-      sessionId: tunnel.sessionId,
-      host: "127.0.0.1",
-      port: tunnel.port,
-      mode: tunnel.mode,
-    });
-    const openTunnelRef = tunnel;
+    tunnel = await openSession(plan, ssmTarget, await aws.ssm(), options, ui, signal);
     // The agent's dial failures explain a client's "server closed the connection" better than psql can.
     let dialFailure: string | undefined;
     tunnel.on((event) => {
@@ -219,55 +165,28 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
       reportTunnelEvent(ui, event);
     });
 
-    if (useHostsFile) {
+    if (plan.useHostsFile) {
       // Register the sync cleanup BEFORE writing, so a crash between the two still removes the block.
       let entry: HostsEntry | undefined;
       unregisterHosts = onExit(() => entry?.remove());
-      entry = addHostsEntry(hostsPath, [target.db.endpoint]);
+      entry = addHostsEntry(plan.hostsPath, [plan.target.db.endpoint]);
       hosts = entry;
-      ui.debug(`hosts file ${hostsPath}: ${target.db.endpoint} → 127.0.0.1 (pid ${process.pid})`);
+      ui.debug(`hosts file ${plan.hostsPath}: ${plan.target.db.endpoint} → 127.0.0.1 (pid ${process.pid})`);
     }
 
     const params: ClientParams = {
-      endpoint: target.db.endpoint,
+      endpoint: plan.target.db.endpoint,
       localPort: tunnel.port,
-      user,
-      database: options.database ?? target.db.name,
-      caBundle: ca.path,
-      hostaddr: !useHostsFile,
+      user: plan.user,
+      database: options.database ?? plan.target.db.name,
+      caBundle: plan.caBundle,
+      hostaddr: !plan.useHostsFile,
     };
-
     if (options.mode === "listen" || options.mode === "print-env") {
-      return await holdOpen(openTunnelRef, target, params, options, ui, signal);
+      return await holdOpen(tunnel, plan.target, params, options, ui, signal);
     }
-
-    ui.step("connect", "connecting").done(`${user}@${target.db.endpoint}`);
-    const token = await generateToken({
-      endpoint: target.db.endpoint,
-      port: target.db.port,
-      user,
-      region: target.region,
-    });
-    const command =
-      options.mode === "exec" ? options.command : mysql ? ["mysql", ...mysqlArgs(params)] : ["psql"];
-    // mysql takes the host and port as arguments (interactive) or from its own variables (--exec).
-    const env = mysql ? { ...libpqEnv(params, token), ...mysqlEnv(params, token) } : libpqEnv(params, token);
-    const result = await launchClient({ command, env, stdoutToStderr: ui.json });
-    const failure =
-      result.exitCode !== 0 && dialFailure
-        ? { code: "ConnectToPortError", message: dialFailure }
-        : result.exitCode !== 0
-          ? explainClientFailure(result.stderrTail, {
-              user,
-              endpoint: target.db.endpoint,
-              port: target.db.port,
-              caBundle: ca.path,
-              region: target.region,
-              resourceId: target.db.resourceId,
-            })
-          : undefined;
-    if (failure) ui.error(failure.message, failure.code);
-    return result.exitCode;
+    abortIfRequested(signal);
+    return await runClient(plan, params, options, ui, () => dialFailure);
   } catch (error) {
     if (signal.aborted) {
       ui.info("Cancelled.");
@@ -279,6 +198,127 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
     hosts?.remove();
     unregisterHosts?.();
   }
+}
+
+/** Finds the target and checks everything local (client, hosts file, port, CA) before touching AWS sessions. */
+async function makePlan(options: ConnectOptions, ui: Reporter, errorCtx: MutableErrorContext): Promise<Plan> {
+  const finding = ui.step("find-stack", "finding stack");
+  let target: StackTarget;
+  try {
+    target = await resolveTarget({
+      outputs: options.outputs,
+      stack: options.stack,
+      db: options.db,
+      region: options.region,
+    });
+  } catch (error) {
+    finding.fail();
+    throw error;
+  }
+  errorCtx.stackName = target.stackName;
+  errorCtx.engineerPolicyArn = target.engineerPolicyArn;
+  errorCtx.target = describeJumpHost(target.jumpHost);
+  finding.done(
+    `${target.stackName}: ${target.db.engine} ${target.db.identifier} via ${describeJumpHost(target.jumpHost)}`,
+  );
+  ui.event({
+    type: "target",
+    stack: target.stackName,
+    region: target.region,
+    endpoint: target.db.endpoint,
+    port: target.db.port,
+    engine: target.db.engine,
+    jumpHost: target.jumpHost,
+    source: target.source,
+  });
+
+  const user = await pickUser(target, options.user);
+  const mysql = isMysql(target.db.engine);
+  const program = mysql ? "mysql" : "psql";
+  if (options.mode === "interactive" && !Bun.which(program)) throw clientMissing(program);
+  // MySQL clients have no hostaddr: the certificate name can only match through the hosts file.
+  const useHostsFile = options.hostsFile || mysql;
+  const hostsPath = hostsFilePath();
+  if (useHostsFile) assertHostsFileWritable(hostsPath);
+  if (options.localPort !== undefined) await assertLocalPortFree(options.localPort);
+  const ca = await resolveCaBundle({ flag: options.caBundle });
+  ui.debug(`CA bundle ${ca.path} (${ca.source}, ${ca.certificates} certificates)`);
+  return { target, user, mysql, useHostsFile, hostsPath, caBundle: ca.path };
+}
+
+async function openSession(
+  plan: Plan,
+  ssmTarget: string,
+  ssm: SSMClient,
+  options: ConnectOptions,
+  ui: Reporter,
+  signal: AbortSignal,
+): Promise<Tunnel> {
+  const opening = ui.step("open-session", "opening session");
+  let tunnel: Tunnel;
+  try {
+    tunnel = await openTunnelLazily({
+      target: ssmTarget,
+      host: plan.target.db.endpoint,
+      port: plan.target.db.port,
+      localPort: options.localPort,
+      ssm,
+      reason: options.reason ?? `dbtunnel connect ${plan.user}@${plan.target.db.identifier}`,
+      signal,
+    });
+  } catch (error) {
+    opening.fail();
+    if (error instanceof TunnelError && error.code === "LocalPortInUse" && options.localPort) {
+      throw portInUse(options.localPort);
+    }
+    throw error;
+  }
+  opening.done(`${tunnel.sessionId}, 127.0.0.1:${tunnel.port}, ${tunnel.mode}`);
+  ui.event({
+    type: "session",
+    sessionId: tunnel.sessionId,
+    host: "127.0.0.1",
+    port: tunnel.port,
+    mode: tunnel.mode,
+  });
+  return tunnel;
+}
+
+/** Runs psql/mysql or the --exec command with a fresh token; explains a recognised failure in one line. */
+async function runClient(
+  plan: Plan,
+  params: ClientParams,
+  options: ConnectOptions,
+  ui: Reporter,
+  dialFailure: () => string | undefined,
+): Promise<number> {
+  const { target, user, mysql } = plan;
+  ui.step("connect", "connecting").done(`${user}@${target.db.endpoint}`);
+  const token = await generateToken({
+    endpoint: target.db.endpoint,
+    port: target.db.port,
+    user,
+    region: target.region,
+  });
+  const command =
+    options.mode === "exec" ? options.command : mysql ? ["mysql", ...mysqlArgs(params)] : ["psql"];
+  // mysql takes the host and port as arguments (interactive) or from its own variables (--exec).
+  const env = mysql ? { ...libpqEnv(params, token), ...mysqlEnv(params, token) } : libpqEnv(params, token);
+  const result = await launchClient({ command, env, stdoutToStderr: ui.json });
+  if (result.exitCode === 0) return 0;
+  const dial = dialFailure();
+  const failure = dial
+    ? { code: "ConnectToPortError", message: dial }
+    : explainClientFailure(result.stderrTail, {
+        user,
+        endpoint: target.db.endpoint,
+        port: target.db.port,
+        caBundle: plan.caBundle,
+        region: target.region,
+        resourceId: target.db.resourceId,
+      });
+  if (failure) ui.error(failure.message, failure.code);
+  return result.exitCode;
 }
 
 async function holdOpen(
