@@ -7,12 +7,12 @@
  * Malformed frames are dropped and never acked; nothing a peer sends can throw out of this class.
  */
 import { randomUUID } from "node:crypto";
+import { writeAcknowledge } from "./ack-writer.ts";
 import { ByteQueue } from "./byte-queue.ts";
 import {
   type AgentMessage,
   DecodeError,
   decodeAgentMessage,
-  encodeAcknowledge,
   encodeAgentMessage,
   encodeFlag,
   MessageType,
@@ -101,7 +101,7 @@ export class DataChannel {
       deliver: (message) => options.events.onStreamMessage(message),
       ack: (message) => {
         this.stats.acksOut++;
-        this.transmit(encodeAcknowledge(message));
+        this.transmit(writeAcknowledge(message));
       },
     });
   }
