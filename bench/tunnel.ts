@@ -358,7 +358,7 @@ async function main(): Promise<void> {
       `upload ${upTunnel.toFixed(1)} MB/s, download ${downTunnel.toFixed(1)} MB/s (target ≥ 25 MB/s each)`,
     );
     console.log(
-      `client CPU: upload ${(cpuMs(cpuUp) / mb).toFixed(1)} ms/MB (≈ ${(mb / (cpuMs(cpuUp) / 1000)).toFixed(0)} MB/s per core), download ${(cpuMs(cpuDown) / mb).toFixed(1)} ms/MB (≈ ${(mb / (cpuMs(cpuDown) / 1000)).toFixed(0)} MB/s per core)`,
+      `${inProcess ? "process CPU (client + in-process agent emulator)" : "client CPU"}: upload ${(cpuMs(cpuUp) / mb).toFixed(1)} ms/MB (≈ ${(mb / (cpuMs(cpuUp) / 1000)).toFixed(0)} MB/s per core), download ${(cpuMs(cpuDown) / mb).toFixed(1)} ms/MB (≈ ${(mb / (cpuMs(cpuDown) / 1000)).toFixed(0)} MB/s per core)`,
     );
     for (const line of results) console.log(line);
     bulkSsm.destroy();
