@@ -13,7 +13,7 @@ export class MissingPieceError extends Error {
   override readonly name = "MissingPieceError";
 }
 
-async function load<T>(relativePath: string, exportName: string, owner: string): Promise<T> {
+export async function loadPiece<T>(relativePath: string, exportName: string, owner: string): Promise<T> {
   const absolute = resolve(PROJECT_ROOT, relativePath);
   if (!existsSync(absolute)) {
     throw new MissingPieceError(
@@ -45,10 +45,14 @@ export type StartSandbox = (options?: {
 }) => Promise<SandboxHandle>;
 
 export const loadStartSandbox = () =>
-  load<StartSandbox>("sandbox/index.ts", "startSandbox", "sandbox helper");
+  loadPiece<StartSandbox>("sandbox/index.ts", "startSandbox", "sandbox helper");
 
 export const loadOpenTunnel = () =>
-  load<(options: OpenTunnelOptions) => Promise<Tunnel>>("tunnel/index.ts", "openTunnel", "tunnel helper");
+  loadPiece<(options: OpenTunnelOptions) => Promise<Tunnel>>(
+    "tunnel/index.ts",
+    "openTunnel",
+    "tunnel helper",
+  );
 
 export interface PolicyResult {
   readonly ruleId: string;
@@ -71,8 +75,8 @@ export async function loadPolicy(): Promise<{
   auditFile: AuditFile;
   renderAuditTable: (report: PolicyReport) => string;
 }> {
-  const auditFile = await load<AuditFile>("policy/index.ts", "auditFile", "policy helper");
-  const renderAuditTable = await load<(report: PolicyReport) => string>(
+  const auditFile = await loadPiece<AuditFile>("policy/index.ts", "auditFile", "policy helper");
+  const renderAuditTable = await loadPiece<(report: PolicyReport) => string>(
     "policy/index.ts",
     "renderAuditTable",
     "policy helper",
