@@ -33,7 +33,10 @@ async function runTarget(target: E2eTarget, awsAccount?: string): Promise<void> 
   const started = performance.now();
   const outcome = await runFlow({ target, profile: "suite", reporter, awsAccount });
   reporter.info(
-    `${outcome.error ? "FAILED" : "passed"} in ${formatMs(performance.now() - started)}: ${outcome.results.map((r) => `${r.name} ${formatMs(r.ms)}`).join(", ")}`,
+    `${outcome.error ? "FAILED" : "passed"} in ${formatMs(performance.now() - started)}: ${outcome.results
+      .filter((r) => r.status !== "skipped")
+      .map((r) => `${r.name} ${r.status === "failed" ? "FAILED " : ""}${formatMs(r.ms)}`)
+      .join(", ")}`,
   );
   suites.push({
     name: `dbtunnel e2e (${target})`,
