@@ -55,7 +55,9 @@ try {
       for (const line of run.stdout.trim().split("\n")) {
         const event = JSON.parse(line) as { type: string; step?: string; status?: string; ms?: number };
         if (event.type === "step" && event.status === "done" && event.step && event.ms !== undefined) {
-          (steps[event.step] ??= []).push(event.ms);
+          const samples = steps[event.step] ?? [];
+          samples.push(event.ms);
+          steps[event.step] = samples;
         }
       }
 

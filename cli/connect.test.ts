@@ -90,7 +90,10 @@ describe("dbtunnel connect", () => {
       { expect: "=>", timeout: 20 },
       { send: "select 'first' || 'query';\r" },
       { expect: "firstquery" },
+      { expect: "=>" },
+      // Wait for psql to echo the half-typed line, so Ctrl-C lands while it is being edited.
       { send: "select 'never" },
+      { expect: "'never" },
       { ctrl_c: true },
       { expect: "=>" },
       { send: "select 'after' || 'ctrlc';\r" },
@@ -120,6 +123,7 @@ describe("dbtunnel connect", () => {
       new Response(child.stderr).text(),
       child.exited,
     ]);
+    if (code !== 0) console.error(transcript);
     expect(transcript).toContain("afterctrlc");
     expect(code).toBe(0);
     expect(transcript).toContain("✓ opening session");

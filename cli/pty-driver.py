@@ -13,11 +13,15 @@ if pid == 0:
     os.execvp(argv[0], argv)
 
 buffer = b""
+# Output before `cursor` has been matched already: each expectation must be met by NEW output, or a
+# prompt printed earlier would satisfy it before the program has reacted to the last input.
+cursor = 0
 
 def read_until(text, timeout):
-    global buffer
+    global buffer, cursor
     deadline = time.time() + timeout
-    while text.encode() not in buffer:
+    needle = text.encode()
+    while needle not in buffer[cursor:]:
         remaining = deadline - time.time()
         if remaining <= 0:
             return False
@@ -30,6 +34,7 @@ def read_until(text, timeout):
             if not chunk:
                 return False
             buffer += chunk
+    cursor = buffer.index(needle, cursor) + len(needle)
     return True
 
 for step in steps:
