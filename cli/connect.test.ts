@@ -87,7 +87,7 @@ describe("dbtunnel connect", () => {
 
   test("on a terminal psql owns Ctrl-C: it cancels the input line, dbtunnel and the session stay up", async () => {
     const steps = [
-      { expect: "=>", timeout: 20 },
+      { expect: "=>", timeout: 30 },
       { send: "select 'first' || 'query';\r" },
       { expect: "firstquery" },
       { expect: "=>" },
@@ -129,7 +129,7 @@ describe("dbtunnel connect", () => {
     expect(transcript).toContain("✓ opening session");
     expectNoSecrets(transcript, sandbox.env);
     expect(await waitFor(() => sandbox.activeSessions().length === 0)).toBe(true);
-  }, 60_000);
+  }, 90_000);
 
   test("several stacks on a terminal: asks which one", async () => {
     const file = join(stack.outputsFile, "..", "two-stacks.json");
@@ -138,9 +138,9 @@ describe("dbtunnel connect", () => {
       JSON.stringify({ alpha: { ...stack.outputs, db_name: "postgres" }, beta: stack.outputs }),
     );
     const steps = [
-      { expect: "Which one? [1-2]", timeout: 20 },
+      { expect: "Which one? [1-2]", timeout: 30 },
       { send: "2\r" },
-      { expect: "=>", timeout: 20 },
+      { expect: "=>", timeout: 30 },
       { send: "select 'db=' || current_database();\r" },
       { expect: "db=appdb" },
       { send: "\\q\r" },

@@ -37,17 +37,29 @@ def read_until(text, timeout):
     cursor = buffer.index(needle, cursor) + len(needle)
     return True
 
+def stop_child():
+    """SIGTERM first so dbtunnel can end its session and psql; SIGKILL only if it does not exit in time.
+    A bare SIGKILL would leave the session open and fail every later test that counts sessions."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
 for step in steps:
     if "send" in step:
         os.write(fd, step["send"].encode())
     elif step.get("ctrl_c"):
         os.write(fd, b"\x03")
     elif "expect" in step:
-        if not read_until(step["expect"], step.get("timeout", 15)):
+        if not read_until(step["expect"], step.get("timeout", 30)):
             sys.stdout.write(buffer.decode(errors="replace"))
             sys.stdout.write(f"\n[pty-driver] timed out waiting for {step['expect']!r}\n")
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            stop_child()
             sys.exit(124)
 
 # Drain until the child exits.
