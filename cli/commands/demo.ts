@@ -133,7 +133,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
         `  dbtunnel connect --outputs ${outcome.outputsFile ?? `${outcome.workDir}/outputs.json`}`,
         "When done (discards the stack with the sandbox):",
         "  dbtunnel sandbox down",
-        `  rm -rf ${outcome.workDir}`,
+        `  rm -rf ${outcome.workDir} terraform.${outcome.stackName}.tfstate*`,
       ].join("\n"),
     );
   } else {
