@@ -8,7 +8,7 @@
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError } from "../errors.ts";
-import { importProjectModule } from "../optional-module.ts";
+import { importProjectModule, projectRoot } from "../optional-module.ts";
 import type { Reporter, Step } from "../ui.ts";
 
 export const help = `Usage: dbtunnel demo [--keep] [--json] [--verbose]
@@ -133,7 +133,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
         `  dbtunnel connect --outputs ${outcome.outputsFile ?? `${outcome.workDir}/outputs.json`}`,
         "When done (discards the stack with the sandbox):",
         "  dbtunnel sandbox down",
-        `  rm -rf ${outcome.workDir} terraform.${outcome.stackName}.tfstate*`,
+        `  rm -rf ${outcome.workDir} ${projectRoot()}/terraform.${outcome.stackName}.tfstate*`,
       ].join("\n"),
     );
   } else {
