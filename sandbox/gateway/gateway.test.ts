@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import {
   CreateClusterCommand,
+  DescribeTasksCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
@@ -149,9 +150,13 @@ describe("StartSession", () => {
         networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-12345678"] } },
       }),
     );
-    const taskId = run.tasks?.[0]?.taskArn?.split("/").pop() as string;
+    const taskArn = run.tasks?.[0]?.taskArn as string;
+    const taskId = taskArn.split("/").pop() as string;
+    // The runtime id as the CLI reads it: from DescribeTasks through the gateway (targets.test.ts).
+    const described = await ecs.send(new DescribeTasksCommand({ cluster: "jump", tasks: [taskArn] }));
+    const runtimeId = described.tasks?.[0]?.containers?.[0]?.runtimeId as string;
     const ssm = new SSMClient(config());
-    const target = `ecs:jump_${taskId}_${taskId}-1234567890`;
+    const target = `ecs:jump_${taskId}_${runtimeId}`;
     // Twice: describing the task must not move it out of RUNNING.
     expect((await ssm.send(new StartSessionCommand(portForward(target)))).SessionId).toBeString();
     expect((await ssm.send(new StartSessionCommand(portForward(target)))).SessionId).toBeString();

@@ -1,6 +1,6 @@
 /**
- * The two moto corrections, first as pure rewrites, then against a real moto through the gateway with the
- * real SDK: the calls Terraform makes must leave moto in the state AWS would be in.
+ * The moto corrections, first as pure rewrites, then against a real moto through the gateway with the
+ * real SDK: the calls Terraform and the CLI make must see what AWS would answer.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
@@ -12,13 +12,27 @@ import {
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import {
+  CreateClusterCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+} from "@aws-sdk/client-ecs";
+import {
   CreateDBParameterGroupCommand,
   DescribeDBParametersCommand,
   ModifyDBParameterGroupCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
 import { startTestGateway, type TestGateway } from "../testing.ts";
-import { needsResponseRewrite, rewriteRequestBody, rewriteResponseText } from "./moto-compat.ts";
+import {
+  addContainerRuntimeIds,
+  addParameterSource,
+  ECS_DESCRIBE_TASKS,
+  ecsRuntimeId,
+  responseRewrite,
+  rewriteRequestBody,
+} from "./moto-compat.ts";
 
 const form = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
 const text = (body: ArrayBuffer | undefined) => new TextDecoder().decode(body);
@@ -48,17 +62,57 @@ describe("pure rewrites", () => {
   });
 
   test("DescribeDBParameters answers get a user Source where moto left it out", () => {
-    expect(needsResponseRewrite("rds", form("Action=DescribeDBParameters&DBParameterGroupName=x"))).toBe(
-      true,
+    expect(responseRewrite("rds", null, form("Action=DescribeDBParameters&DBParameterGroupName=x"))).toBe(
+      addParameterSource,
     );
-    expect(needsResponseRewrite("rds", form("Action=DescribeDBInstances"))).toBe(false);
+    expect(responseRewrite("rds", null, form("Action=DescribeDBInstances"))).toBeUndefined();
     const xml =
       "<Parameters><Parameter><ParameterName>rds.force_ssl</ParameterName><ParameterValue>1</ParameterValue></Parameter>" +
       "<Parameter><ParameterName>a</ParameterName><Source>system</Source></Parameter></Parameters>";
-    expect(rewriteResponseText(xml)).toBe(
+    expect(addParameterSource(xml)).toBe(
       "<Parameters><Parameter><ParameterName>rds.force_ssl</ParameterName><ParameterValue>1</ParameterValue><Source>user</Source></Parameter>" +
         "<Parameter><ParameterName>a</ParameterName><Source>system</Source></Parameter></Parameters>",
     );
+  });
+
+  test("only ECS DescribeTasks answers get runtime ids", () => {
+    expect(responseRewrite("ecs", ECS_DESCRIBE_TASKS, form("{}"))).toBe(addContainerRuntimeIds);
+    expect(
+      responseRewrite("ecs", "AmazonEC2ContainerServiceV20141113.ListTasks", form("{}")),
+    ).toBeUndefined();
+    expect(responseRewrite("ec2", null, form("Action=DescribeInstances"))).toBeUndefined();
+  });
+
+  const taskArn = "arn:aws:ecs:us-east-1:123456789012:task/jump/4c8ec372-d1a2-4bd3-80dc-6fa8110bdbf9";
+
+  test("a runtime id has AWS's format, starts with the task id and is the same for the same container", () => {
+    const id = ecsRuntimeId(taskArn, "jumphost");
+    expect(id).toMatch(/^4c8ec372d1a24bd380dc6fa8110bdbf9-\d{10}$/);
+    expect(ecsRuntimeId(taskArn, "jumphost")).toBe(id);
+    expect(ecsRuntimeId(taskArn, "sidecar")).not.toBe(id);
+    const other = ecsRuntimeId(taskArn.replace("4c8ec372", "5c8ec372"), "jumphost");
+    expect(other).toStartWith("5c8ec372");
+    expect(other.slice(-10)).not.toBe(id.slice(-10));
+    // A task id that is not 32 hex digits still yields the format (hex derived from the ARN).
+    expect(ecsRuntimeId("arn:aws:ecs:us-east-1:1:task/odd", "c")).toMatch(/^[0-9a-f]{32}-\d{10}$/);
+  });
+
+  test("every container of every task without a runtime id gets one; existing ones are kept", () => {
+    const answer = {
+      failures: [],
+      tasks: [
+        { taskArn, containers: [{ name: "jumphost" }, { name: "sidecar", runtimeId: "kept-1" }] },
+        { taskArn: taskArn.replace("4c8ec372", "00000000"), containers: [{ name: "jumphost" }] },
+      ],
+    };
+    const out = JSON.parse(addContainerRuntimeIds(JSON.stringify(answer)));
+    expect(out.tasks[0].containers[0].runtimeId).toBe(ecsRuntimeId(taskArn, "jumphost"));
+    expect(out.tasks[0].containers[1].runtimeId).toBe("kept-1");
+    expect(out.tasks[1].containers[0].runtimeId).toStartWith("00000000d1a24bd3");
+    expect(out.failures).toEqual([]);
+    // Answers without tasks, or not JSON, pass through byte for byte.
+    expect(addContainerRuntimeIds('{"tasks":[],"failures":[]}')).toBe('{"tasks":[],"failures":[]}');
+    expect(addContainerRuntimeIds("<html>")).toBe("<html>");
   });
 });
 
@@ -127,5 +181,40 @@ describe("through the gateway against moto", () => {
     const forceSsl = read.Parameters?.find((p) => p.ParameterName === "rds.force_ssl");
     expect(forceSsl).toMatchObject({ ParameterValue: "1", Source: "user" });
     rds.destroy();
+  });
+
+  test("ECS DescribeTasks shows each container's runtime id, the same on every call", async () => {
+    const ecs = client(ECSClient);
+    await ecs.send(new CreateClusterCommand({ clusterName: "compat-jump" }));
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: "compat-jump",
+        containerDefinitions: [{ name: "jumphost", image: "busybox", cpu: 256, memory: 512 }],
+      }),
+    );
+    const run = await ecs.send(
+      new RunTaskCommand({
+        cluster: "compat-jump",
+        taskDefinition: "compat-jump",
+        launchType: "FARGATE",
+        count: 2,
+      }),
+    );
+    const arns = (run.tasks ?? []).map((t) => t.taskArn ?? "");
+    expect(arns).toHaveLength(2);
+    const describe = async () =>
+      (await ecs.send(new DescribeTasksCommand({ cluster: "compat-jump", tasks: arns }))).tasks ?? [];
+    const first = await describe();
+    expect(first).toHaveLength(2);
+    for (const task of first) {
+      const taskId = (task.taskArn ?? "").split("/").pop() ?? "";
+      expect(task.containers?.[0]?.runtimeId).toBe(ecsRuntimeId(task.taskArn ?? "", "jumphost"));
+      expect(task.containers?.[0]?.runtimeId).toMatch(new RegExp(`^${taskId.replaceAll("-", "")}-\\d{10}$`));
+    }
+    const again = await describe();
+    expect(again.map((t) => t.containers?.[0]?.runtimeId)).toEqual(
+      first.map((t) => t.containers?.[0]?.runtimeId),
+    );
+    ecs.destroy();
   });
 });

@@ -1,7 +1,7 @@
 /**
- * Corrections for two moto 5.2.1 deviations that would otherwise make Terraform show a diff on every plan
- * of a freshly applied stack (design.md, sandbox facts). Each one restores what AWS does; neither changes
- * what the stack asks for, so no security property of the stack is weakened for the sandbox.
+ * Corrections for moto 5.2.1 deviations from AWS, applied by the gateway on the way through
+ * (README "moto corrections"). Each one restores what AWS does; none changes what the stack or the CLI
+ * asks for, so no security property of the stack is weakened for the sandbox.
  *
  * 1. EC2 ModifyInstanceAttribute in the `<Attribute>.Value=x` form (what the AWS provider sends for
  *    `instance_initiated_shutdown_behavior = "stop"`) is not recognised by moto, which falls through to
@@ -10,7 +10,11 @@
  * 2. RDS DescribeDBParameters answers without `<Source>`, so the provider cannot tell which parameters
  *    the user set and plans `+ parameter rds.force_ssl` forever. moto reports only parameters that were
  *    set through ModifyDBParameterGroup (it has no engine defaults), so they are all `user` parameters.
+ * 3. ECS DescribeTasks answers containers without `runtimeId`, and the ECS Exec target Session Manager
+ *    expects is `ecs:<cluster>_<taskId>_<runtimeId>` (aws-facts.md): without it an ECS jump host cannot
+ *    be reached at all. A deterministic id in AWS's format is added; `targets.ts` accepts exactly it.
  */
+import { createHash } from "node:crypto";
 
 /** Attributes whose `X.Value` form moto misreads, mapped to the `Attribute=` name it understands. */
 const EC2_VALUE_ATTRIBUTES: Readonly<Record<string, string>> = {
@@ -34,15 +38,84 @@ export function rewriteRequestBody(service: string, body: ArrayBuffer | undefine
   return body;
 }
 
-/** True when moto's answer to this request needs `rewriteResponseText`. */
-export function needsResponseRewrite(service: string, body: ArrayBuffer | undefined): boolean {
-  if (service !== "rds" || !body || body.byteLength === 0) return false;
-  return new URLSearchParams(new TextDecoder().decode(body)).get("Action") === "DescribeDBParameters";
+/** `X-Amz-Target` of ECS DescribeTasks (ECS speaks AWS JSON 1.1). */
+export const ECS_DESCRIBE_TASKS = "AmazonEC2ContainerServiceV20141113.DescribeTasks";
+
+/** Rewrites the text of moto's (successful) answer. */
+export type ResponseRewrite = (text: string) => string;
+
+/**
+ * The correction moto's answer to this request needs, or undefined when it passes through untouched.
+ * `amzTarget` is the request's `X-Amz-Target` header (JSON protocols), `body` the original request body.
+ */
+export function responseRewrite(
+  service: string,
+  amzTarget: string | null,
+  body: ArrayBuffer | undefined,
+): ResponseRewrite | undefined {
+  if (amzTarget === ECS_DESCRIBE_TASKS) return addContainerRuntimeIds;
+  if (service !== "rds" || !body || body.byteLength === 0) return undefined;
+  const action = new URLSearchParams(new TextDecoder().decode(body)).get("Action");
+  return action === "DescribeDBParameters" ? addParameterSource : undefined;
 }
 
 /** Adds `<Source>user</Source>` to every `<Parameter>` of a DescribeDBParameters answer that lacks one. */
-export function rewriteResponseText(xml: string): string {
+export function addParameterSource(xml: string): string {
   return xml.replace(/<Parameter>([\s\S]*?)<\/Parameter>/g, (whole, inner: string) =>
     inner.includes("<Source>") ? whole : `<Parameter>${inner}<Source>user</Source></Parameter>`,
   );
+}
+
+/**
+ * A container runtime id in AWS's format, `<32-hex task id>-<10 digits>`, derived only from the task ARN
+ * and the container's name so the same container always gets the same id (the gateway's StartSession
+ * check recomputes it from moto's task). moto's task ids are UUIDs: without the dashes they are the
+ * 32 hex digits a real task id has.
+ */
+export function ecsRuntimeId(taskArn: string, containerName: string): string {
+  const taskId = (taskArn.split("/").pop() ?? "").replaceAll("-", "").toLowerCase();
+  const hex = /^[0-9a-f]{32}$/.test(taskId) ? taskId : sha256Hex(taskArn).slice(0, 32);
+  const digits = BigInt(`0x${sha256Hex(`${taskArn}\n${containerName}`).slice(0, 16)}`) % 10_000_000_000n;
+  return `${hex}-${digits.toString().padStart(10, "0")}`;
+}
+
+/** The runtime id the corrected DescribeTasks answer shows for a container (moto's own, if it has one). */
+export function containerRuntimeId(
+  taskArn: string,
+  container: { readonly name?: unknown; readonly runtimeId?: unknown },
+  index: number,
+): string {
+  if (typeof container.runtimeId === "string" && container.runtimeId !== "") return container.runtimeId;
+  // Container names are unique within a task; the position stands in for a missing one.
+  return ecsRuntimeId(taskArn, typeof container.name === "string" ? container.name : `#${index}`);
+}
+
+/** Adds a `runtimeId` to every container of every task of a DescribeTasks answer that lacks one. */
+export function addContainerRuntimeIds(json: string): string {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  if (!isRecord(answer) || !Array.isArray(answer.tasks)) return json;
+  let changed = false;
+  for (const task of answer.tasks) {
+    if (!isRecord(task) || typeof task.taskArn !== "string" || !Array.isArray(task.containers)) continue;
+    const taskArn = task.taskArn;
+    task.containers.forEach((container: unknown, index) => {
+      if (!isRecord(container) || (typeof container.runtimeId === "string" && container.runtimeId)) return;
+      container.runtimeId = containerRuntimeId(taskArn, container, index);
+      changed = true;
+    });
+  }
+  return changed ? JSON.stringify(answer) : json;
+}
+
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

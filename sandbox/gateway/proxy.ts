@@ -1,9 +1,10 @@
 /**
  * Forwards an AWS call the gateway does not answer itself to moto unchanged — method, path, query,
- * headers, body — and streams moto's answer back with its status and headers (Content-Type included).
+ * headers, body — and streams moto's answer back with its status and headers (Content-Type included),
+ * except where `moto-compat.ts` corrects a moto deviation in the request or the answer.
  */
 
-import { needsResponseRewrite, rewriteRequestBody, rewriteResponseText } from "./moto-compat.ts";
+import { responseRewrite, rewriteRequestBody } from "./moto-compat.ts";
 
 /** Hop-by-hop headers that belong to one connection, not to the request. */
 const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te"];
@@ -31,9 +32,12 @@ export async function proxyToMoto(
   const responseHeaders = new Headers(upstream.headers);
   for (const name of HOP_BY_HOP) responseHeaders.delete(name);
   responseHeaders.delete("content-encoding");
-  if (upstream.ok && needsResponseRewrite(service, originalBody)) {
+  const rewrite = upstream.ok
+    ? responseRewrite(service, req.headers.get("x-amz-target"), originalBody)
+    : undefined;
+  if (rewrite) {
     responseHeaders.delete("content-length");
-    const text = rewriteResponseText(await upstream.text());
+    const text = rewrite(await upstream.text());
     return new Response(text, {
       status: upstream.status,
       statusText: upstream.statusText,

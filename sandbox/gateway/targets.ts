@@ -1,10 +1,14 @@
 /**
  * The "is the agent on this target online?" question, answered from moto: an EC2 instance is connected
- * while moto says it runs; an ECS Exec target (`ecs:<cluster>_<taskId>_<runtimeId>`) while its task runs.
+ * while moto says it runs; an ECS Exec target (`ecs:<cluster>_<taskId>_<runtimeId>`) while its task runs
+ * in that cluster and one of its containers has that runtime id (the one the corrected DescribeTasks
+ * answer shows, see moto-compat.ts). Anything else is TargetNotConnected, as AWS answers for a target
+ * whose agent never registered; a string that is no target id at all is InvalidTarget.
  */
 import { DescribeInstancesCommand, EC2Client, type Instance } from "@aws-sdk/client-ec2";
-import { DescribeTasksCommand, ECSClient } from "@aws-sdk/client-ecs";
+import { DescribeTasksCommand, ECSClient, type Task } from "@aws-sdk/client-ecs";
 import { ApiError } from "./aws-errors.ts";
+import { containerRuntimeId } from "./moto-compat.ts";
 import type { SandboxCredentials } from "./types.ts";
 
 export type ParsedTarget =
@@ -45,7 +49,7 @@ export class MotoTargets {
   /** Resolves when the target's agent would be connected; throws TargetNotConnected otherwise. */
   async requireConnected(target: ParsedTarget, raw: string): Promise<void> {
     const running =
-      target.kind === "ec2" ? await this.instanceRunning(target.instanceId) : await this.taskRunning(target);
+      target.kind === "ec2" ? await this.instanceRunning(target.instanceId) : await this.execAgentUp(target);
     if (!running) throw new ApiError("TargetNotConnected", `${raw} is not connected.`);
   }
 
@@ -94,17 +98,30 @@ export class MotoTargets {
     }
   }
 
-  private async taskRunning(target: Extract<ParsedTarget, { kind: "ecs" }>): Promise<boolean> {
+  private async execAgentUp(target: Extract<ParsedTarget, { kind: "ecs" }>): Promise<boolean> {
+    let tasks: Task[];
     try {
       const res = await this.ecs.send(
         new DescribeTasksCommand({ cluster: target.cluster, tasks: [target.taskId] }),
       );
-      const task = res.tasks?.[0];
-      return task !== undefined && (task.lastStatus ?? "RUNNING") === "RUNNING";
+      tasks = res.tasks ?? [];
     } catch (error) {
       const name = (error as { name?: string }).name ?? "";
       if (name === "ClusterNotFoundException" || name === "InvalidParameterException") return false;
       throw error;
     }
+    // moto matches task ids as substrings and across all clusters: insist on this task in this cluster.
+    const task = tasks.find(
+      (t) => lastSegment(t.taskArn) === target.taskId && lastSegment(t.clusterArn) === target.cluster,
+    );
+    if (!task?.taskArn || task.lastStatus !== "RUNNING") return false;
+    const taskArn = task.taskArn;
+    return (task.containers ?? []).some(
+      (container, index) => containerRuntimeId(taskArn, container, index) === target.runtimeId,
+    );
   }
+}
+
+function lastSegment(arn: string | undefined): string {
+  return arn?.split("/").pop() ?? "";
 }
