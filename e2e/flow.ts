@@ -7,7 +7,7 @@
  * providers come from differ.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
@@ -166,12 +166,12 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
     o.configPath ?? process.env.DBTUNNEL_CONFIG ?? join(PROJECT_ROOT, "dbtunnel.config.json");
   const signal = o.signal ?? new AbortController().signal;
   const run = new FlowRun(planFor(o.profile, o.target), o.reporter, signal);
-  mkdirSync(workDir, { recursive: true });
 
   // The config names the region and the IAM users; the overrides give the stack its unique name.
   const overrides = { DBTUNNEL_STACK_NAME: stackName, DBTUNNEL_DELETION_PROTECTION: "false" };
   const stackConfig = applyEnvOverrides(loadConfig(configPath), overrides).stacks[0];
   if (!stackConfig) throw new Error(`${configPath} has no stack`);
+  mkdirSync(workDir, { recursive: true });
   const s: State = {
     awsEnv: {},
     region: stackConfig.region,
@@ -488,6 +488,9 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
       // Failed but torn down: keep only the log (and outputs) for the post-mortem.
       if (destroyed || sandboxGone || nothingDeployed) rmSync(outDir, { recursive: true, force: true });
     }
+    // A run that failed before writing anything leaves no empty directory behind.
+    if (existsSync(workDir) && readdirSync(workDir).length === 0)
+      rmSync(workDir, { recursive: true, force: true });
     // Terraform's local state (cdktf puts it in the project root) is only needed while something exists.
     if (destroyed || sandboxGone || (nothingDeployed && !o.keep)) {
       for (const suffix of ["", ".backup"])
