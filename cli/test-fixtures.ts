@@ -1,8 +1,9 @@
 /**
  * Test fixtures for the CLI, e2e and bench suites: a sandbox account and a dbtunnel stack seeded straight
- * into its moto with the AWS SDK (a VPC and subnet, a running EC2 jump host and an RDS instance with IAM
- * auth and a managed master password, tagged like the real stack), plus an outputs JSON file with the
- * contract's output names. Seconds instead of the minutes a `cdktf deploy` takes.
+ * into its moto with the AWS SDK (a VPC and subnet, a running EC2 jump host — or with `ecs: true` an ECS
+ * Exec jump host: cluster, service and one running task — and an RDS instance with IAM auth and a managed
+ * master password, tagged like the real stack), plus an outputs JSON file with the contract's output
+ * names. Seconds instead of the minutes a `cdktf deploy` takes.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,18 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DeleteClusterCommand,
+  DeleteServiceCommand,
+  DeregisterTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from "@aws-sdk/client-ecs";
 import {
   CreateDBInstanceCommand,
   DeleteDBInstanceCommand,
@@ -111,15 +124,36 @@ export interface SeedStackOptions {
   readonly userWithoutRdsIam?: string;
   /** @default "appdb" */
   readonly dbName?: string;
-  /** Leave the jump host stopped (the idle auto-stop case). @default false */
+  /**
+   * An ECS Exec jump host (cluster + service + one running task, as `modules/jumphost-ecs.ts` deploys it)
+   * instead of the EC2 instance; the outputs say `jump_host_kind: "ecs"`. @default false
+   */
+  readonly ecs?: boolean;
+  /** Leave the jump host stopped (the idle auto-stop case; for ECS: its task stopped). @default false */
   readonly stopped?: boolean;
   /** Directory for the outputs file. @default a new temp directory (removed by cleanup) */
   readonly dir?: string;
 }
 
+/** The ECS Exec jump host of a stack seeded with `ecs: true`. */
+export interface SeededEcsJumpHost {
+  readonly cluster: string;
+  readonly service: string;
+  readonly taskDefinitionArn: string;
+  readonly taskArn: string;
+  readonly taskId: string;
+  /** The jump container's runtime id as DescribeTasks shows it through the sandbox. */
+  readonly runtimeId: string;
+  /** The StartSession target: `ecs:<cluster>_<taskId>_<runtimeId>`. */
+  readonly target: string;
+}
+
 export interface SeededStack {
   readonly stackName: string;
+  /** The EC2 jump host; "" for a stack seeded with `ecs: true`. */
   readonly instanceId: string;
+  /** Present for a stack seeded with `ecs: true`. */
+  readonly ecs?: SeededEcsJumpHost;
   readonly dbIdentifier: string;
   readonly endpoint: string;
   readonly port: number;
@@ -154,6 +188,7 @@ export async function seedStack(
   const ec2 = new EC2Client(clientConfig);
   const rds = new RDSClient(clientConfig);
   const ssm = new SSMClient(clientConfig);
+  const ecsClient = new ECSClient(clientConfig);
   const tags = (role: string) => [
     { Key: "dbtunnel:stack", Value: stackName },
     { Key: "dbtunnel:role", Value: role },
@@ -163,24 +198,30 @@ export async function seedStack(
     const subnet = await ec2.send(
       new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: "10.42.1.0/24" }),
     );
-    const run = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: await amazonLinuxImage(ssm, ec2),
-        InstanceType: "t3.micro",
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: subnet.Subnet?.SubnetId,
-        TagSpecifications: [
-          {
-            ResourceType: "instance",
-            Tags: [...tags("jump-host"), { Key: "Name", Value: `${stackName}-jump-host` }],
-          },
-        ],
-      }),
-    );
-    const instanceId = run.Instances?.[0]?.InstanceId;
-    if (!instanceId) throw new Error("moto RunInstances returned no instance");
-    if (options.stopped) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    let instanceId = "";
+    let ecs: SeededEcsJumpHost | undefined;
+    if (options.ecs) {
+      ecs = await seedEcsJumpHost(ecsClient, stackName, tags, options.stopped ?? false);
+    } else {
+      const run = await ec2.send(
+        new RunInstancesCommand({
+          ImageId: await amazonLinuxImage(ssm, ec2),
+          InstanceType: "t3.micro",
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: subnet.Subnet?.SubnetId,
+          TagSpecifications: [
+            {
+              ResourceType: "instance",
+              Tags: [...tags("jump-host"), { Key: "Name", Value: `${stackName}-jump-host` }],
+            },
+          ],
+        }),
+      );
+      instanceId = run.Instances?.[0]?.InstanceId ?? "";
+      if (!instanceId) throw new Error("moto RunInstances returned no instance");
+      if (options.stopped) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    }
 
     await rds.send(
       new CreateDBInstanceCommand({
@@ -219,10 +260,10 @@ export async function seedStack(
     const outputs = {
       stack_name: stackName,
       region: sandbox.region,
-      jump_host_kind: "ec2",
+      jump_host_kind: ecs ? "ecs" : "ec2",
       jump_host_instance_id: instanceId,
-      ecs_cluster: "",
-      ecs_service: "",
+      ecs_cluster: ecs?.cluster ?? "",
+      ecs_service: ecs?.service ?? "",
       db_engine: "postgres",
       db_identifier: dbIdentifier,
       db_endpoint: endpoint,
@@ -241,6 +282,7 @@ export async function seedStack(
     return {
       stackName,
       instanceId,
+      ...(ecs ? { ecs } : {}),
       dbIdentifier,
       endpoint,
       port,
@@ -253,14 +295,17 @@ export async function seedStack(
         const cleanupConfig = { ...clientConfig };
         const ec2c = new EC2Client(cleanupConfig);
         const rdsc = new RDSClient(cleanupConfig);
+        const ecsc = new ECSClient(cleanupConfig);
         await Promise.allSettled([
-          ec2c.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })),
+          instanceId ? ec2c.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })) : undefined,
+          ecs ? removeEcsJumpHost(ecsc, ecs) : undefined,
           rdsc.send(
             new DeleteDBInstanceCommand({ DBInstanceIdentifier: dbIdentifier, SkipFinalSnapshot: true }),
           ),
         ]);
         ec2c.destroy();
         rdsc.destroy();
+        ecsc.destroy();
         if (!options.dir && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -268,7 +313,88 @@ export async function seedStack(
     ec2.destroy();
     rds.destroy();
     ssm.destroy();
+    ecsClient.destroy();
   }
+}
+
+/**
+ * The ECS Exec jump host as `modules/jumphost-ecs.ts` names it (`<stack>-jumphost` cluster and service,
+ * container `jumphost`), the service and its task tagged `dbtunnel:role=jump-host`. moto 5.2.1 starts no
+ * task for a service and crashes on RunTask with `awsvpc` networking, so the service's task is run by
+ * hand (group `service:<name>`, like the scheduler's) from a task definition without awsvpc.
+ */
+async function seedEcsJumpHost(
+  ecs: ECSClient,
+  stackName: string,
+  tags: (role: string) => { Key: string; Value: string }[],
+  stopped: boolean,
+): Promise<SeededEcsJumpHost> {
+  const name = `${stackName}-jumphost`;
+  const ecsTags = (role: string) => tags(role).map((t) => ({ key: t.Key, value: t.Value }));
+  await ecs.send(new CreateClusterCommand({ clusterName: name, tags: ecsTags("jump-host").slice(0, 1) }));
+  const definition = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: name,
+      containerDefinitions: [
+        { name: "jumphost", image: "public.ecr.aws/amazonlinux/amazonlinux:2023", cpu: 256, memory: 512 },
+      ],
+    }),
+  );
+  const taskDefinition = definition.taskDefinition?.taskDefinitionArn ?? "";
+  await ecs.send(
+    new CreateServiceCommand({
+      cluster: name,
+      serviceName: name,
+      taskDefinition,
+      desiredCount: 1,
+      launchType: "FARGATE",
+      enableExecuteCommand: true,
+      propagateTags: "SERVICE",
+      tags: ecsTags("jump-host"),
+    }),
+  );
+  const run = await ecs.send(
+    new RunTaskCommand({
+      cluster: name,
+      taskDefinition,
+      launchType: "FARGATE",
+      group: `service:${name}`,
+      startedBy: "ecs-svc/0000000000000000000",
+      enableExecuteCommand: true,
+      tags: ecsTags("jump-host"),
+    }),
+  );
+  const taskArn = run.tasks?.[0]?.taskArn;
+  if (!taskArn) throw new Error("moto RunTask returned no task");
+  // What `dbtunnel connect` will read: DescribeTasks through the sandbox gateway (which adds runtime ids).
+  const described = await ecs.send(new DescribeTasksCommand({ cluster: name, tasks: [taskArn] }));
+  const runtimeId = described.tasks?.[0]?.containers?.[0]?.runtimeId;
+  if (!runtimeId)
+    throw new Error(
+      `DescribeTasks shows no runtime id for ${taskArn}: is the sandbox gateway in front of moto?`,
+    );
+  const taskId = taskArn.split("/").pop() ?? taskArn;
+  if (stopped) await ecs.send(new StopTaskCommand({ cluster: name, task: taskArn, reason: "scaled in" }));
+  return {
+    cluster: name,
+    service: name,
+    taskDefinitionArn: taskDefinition,
+    taskArn,
+    taskId,
+    runtimeId,
+    target: `ecs:${name}_${taskId}_${runtimeId}`,
+  };
+}
+
+async function removeEcsJumpHost(ecs: ECSClient, jumpHost: SeededEcsJumpHost): Promise<void> {
+  const { cluster, service, taskArn } = jumpHost;
+  // In order: AWS refuses to delete a cluster that still has services (ClusterContainsServicesException).
+  await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: "fixture cleanup" })).catch(() => {});
+  await ecs.send(new DeleteServiceCommand({ cluster, service, force: true })).catch(() => {});
+  await ecs
+    .send(new DeregisterTaskDefinitionCommand({ taskDefinition: jumpHost.taskDefinitionArn }))
+    .catch(() => {});
+  await ecs.send(new DeleteClusterCommand({ cluster })).catch(() => {});
 }
 
 /**
