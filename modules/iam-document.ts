@@ -20,3 +20,21 @@ export function policyDocument(statements: readonly PolicyStatement[]): string {
 export function serviceTrustPolicy(service: string): string {
   return policyDocument([{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }]);
 }
+
+/**
+ * The four ssmmessages channel actions the SSM agent (on EC2, or injected by ECS Exec) opens sessions with.
+ * IAM gives them no resource type, so "*" is the only possible resource.
+ */
+export function sessionChannelsStatement(sid: string): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Action: [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ],
+    Resource: "*",
+  };
+}

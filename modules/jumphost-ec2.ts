@@ -4,7 +4,12 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Construct } from "constructs";
-import { type PolicyStatement, policyDocument, serviceTrustPolicy } from "./iam-document.ts";
+import {
+  type PolicyStatement,
+  policyDocument,
+  serviceTrustPolicy,
+  sessionChannelsStatement,
+} from "./iam-document.ts";
 import { idleStopUserData } from "./jumphost-user-data.ts";
 import { checkIntRange, InvalidPropsError } from "./props-error.ts";
 
@@ -106,18 +111,7 @@ export class Ec2JumpHost extends Construct {
 
 function instanceStatements(props: Ec2JumpHostProps): PolicyStatement[] {
   const statements: PolicyStatement[] = [
-    {
-      // The ssmmessages channel actions have no resource types in IAM: "*" is the only possible resource.
-      Sid: "SessionManagerChannels",
-      Effect: "Allow",
-      Action: [
-        "ssmmessages:CreateControlChannel",
-        "ssmmessages:CreateDataChannel",
-        "ssmmessages:OpenControlChannel",
-        "ssmmessages:OpenDataChannel",
-      ],
-      Resource: "*",
-    },
+    sessionChannelsStatement("SessionManagerChannels"),
     {
       Sid: "AgentRegistersThisAccountsInstances",
       Effect: "Allow",

@@ -5,7 +5,7 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
-import { type PolicyStatement, policyDocument } from "./iam-document.ts";
+import { type PolicyStatement, policyDocument, sessionChannelsStatement } from "./iam-document.ts";
 import { checkIntRange, InvalidPropsError } from "./props-error.ts";
 
 export interface EcsJumpHostProps {
@@ -120,18 +120,7 @@ export class EcsJumpHost extends Construct {
       assumeRolePolicy: trust("ecs-tasks.amazonaws.com"),
     });
     const taskStatements: PolicyStatement[] = [
-      {
-        // The ssmmessages channel actions have no resource types in IAM: "*" is the only possible resource.
-        Sid: "EcsExecChannels",
-        Effect: "Allow",
-        Action: [
-          "ssmmessages:CreateControlChannel",
-          "ssmmessages:CreateDataChannel",
-          "ssmmessages:OpenControlChannel",
-          "ssmmessages:OpenDataChannel",
-        ],
-        Resource: "*",
-      },
+      sessionChannelsStatement("EcsExecChannels"),
       { Sid: "DecryptExecSessionData", Effect: "Allow", Action: "kms:Decrypt", Resource: props.kmsKeyArn },
     ];
     new IamRolePolicy(this, "task-policy", {

@@ -40,6 +40,34 @@ function controlFor(ssm: SSMClient): SessionControl {
   };
 }
 
+/**
+ * Runs `open` with the caller's SSM client, or with one of our own that is destroyed once the tunnel
+ * closes (or fails to open), so no HTTP agent outlives the tunnel.
+ */
+async function withSsmClient(
+  given: SSMClient | undefined,
+  open: (ssm: SSMClient) => Promise<Tunnel>,
+): Promise<Tunnel> {
+  const ssm = given ?? defaultSsmClient();
+  try {
+    const tunnel = await open(ssm);
+    if (!given) void tunnel.closed.then(() => ssm.destroy());
+    return tunnel;
+  } catch (error) {
+    if (!given) ssm.destroy();
+    throw error;
+  }
+}
+
+/** The options both entry points pass through to the session unchanged. */
+function passThrough(options: OpenTunnelOptions | AttachTunnelOptions) {
+  return {
+    localHost: options.localHost ?? DEFAULT_LOCAL_HOST,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  };
+}
+
 /** Starts a port-forwarding session and resolves once the local port listens. */
 export async function openTunnel(options: OpenTunnelOptions): Promise<Tunnel> {
   validatePort("port", options.port, 1);
@@ -47,9 +75,7 @@ export async function openTunnel(options: OpenTunnelOptions): Promise<Tunnel> {
   validatePort("localPort", localPort, 0);
   if (!options.host) throw new TunnelError("InvalidDocument", "host is empty: pass the database endpoint");
   if (options.signal?.aborted) throw new TunnelError("Aborted", "opening the tunnel was cancelled");
-  const ssm = options.ssm ?? defaultSsmClient();
-  const ownsClient = options.ssm === undefined;
-  try {
+  return withSsmClient(options.ssm, async (ssm) => {
     const session = await startSession(ssm, {
       target: options.target,
       host: options.host,
@@ -58,45 +84,29 @@ export async function openTunnel(options: OpenTunnelOptions): Promise<Tunnel> {
       ...(options.documentName ? { documentName: options.documentName } : {}),
       ...(options.reason ? { reason: options.reason } : {}),
     });
-    const tunnel = await runSession({
+    return runSession({
       session,
       control: controlFor(ssm),
       remoteHost: options.host,
       remotePort: options.port,
       localPort,
-      localHost: options.localHost ?? DEFAULT_LOCAL_HOST,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...passThrough(options),
     });
-    if (ownsClient) void tunnel.closed.then(() => ssm.destroy());
-    return tunnel;
-  } catch (error) {
-    if (ownsClient) ssm.destroy();
-    throw error;
-  }
+  });
 }
 
 /** Forwards a local port through a session that was already started (StartSession done elsewhere). */
 export async function attachTunnel(options: AttachTunnelOptions): Promise<Tunnel> {
   const localPort = options.localPort ?? 0;
   validatePort("localPort", localPort, 0);
-  const ssm = options.ssm ?? defaultSsmClient();
-  const ownsClient = options.ssm === undefined;
-  try {
-    const tunnel = await runSession({
+  return withSsmClient(options.ssm, (ssm) =>
+    runSession({
       session: options.session,
       control: controlFor(ssm),
       ...(options.host ? { remoteHost: options.host } : {}),
       ...(options.port ? { remotePort: options.port } : {}),
       localPort,
-      localHost: options.localHost ?? DEFAULT_LOCAL_HOST,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-    });
-    if (ownsClient) void tunnel.closed.then(() => ssm.destroy());
-    return tunnel;
-  } catch (error) {
-    if (ownsClient) ssm.destroy();
-    throw error;
-  }
+      ...passThrough(options),
+    }),
+  );
 }
