@@ -7,7 +7,7 @@
  * Each target writes its steps to e2e/reports/junit.xml and the log to e2e/reports/<target>.log.
  */
 import { afterAll, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AWS_NOT_CONFIGURED, selectAwsTarget } from "./aws-guard.ts";
 import { ConsoleReporter } from "./console-reporter.ts";
@@ -45,6 +45,8 @@ async function runTarget(target: E2eTarget, awsAccount?: string): Promise<void> 
     properties: { target, stack: outcome.stackName, region: outcome.region },
     log: reporter.lines.join("\n"),
   });
+  // The reports directory is gitignored, so a fresh clone does not have it.
+  mkdirSync(REPORT_DIR, { recursive: true });
   writeFileSync(join(REPORT_DIR, `${target}.log`), `${reporter.lines.join("\n")}\n`);
   // The one-line message names the failed step, the cause and what was cleaned up.
   expect(outcome.error).toBeUndefined();
