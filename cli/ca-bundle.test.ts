@@ -3,38 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { countCertificates, resolveCaBundle } from "./ca-bundle.ts";
+import { makeUnrelatedCa } from "./cli-test-helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dbtunnel-ca-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function makeCert(): string {
-  const key = join(dir, "k.pem");
-  const cert = join(dir, "c.pem");
-  const run = Bun.spawnSync(
-    [
-      "openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=test-ca",
-    ],
-    {
-      stderr: "pipe",
-    },
-  );
-  if (run.exitCode !== 0) throw new Error(run.stderr.toString());
-  return readFileSync(cert, "utf8");
-}
-const pem = makeCert();
+const pem = readFileSync(makeUnrelatedCa(dir, "test-ca"), "utf8");
 
 describe("CA bundle", () => {
   test("--ca-bundle wins, and a file without a certificate is refused", async () => {

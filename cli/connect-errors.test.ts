@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expectNoSecrets, failureLine, waitFor } from "./cli-test-helpers.ts";
+import { expectNoSecrets, failureLine, makeUnrelatedCa, waitFor } from "./cli-test-helpers.ts";
 import {
   type FixtureSandbox,
   runCli,
@@ -128,28 +128,7 @@ describe("connect failures", () => {
   }, 30_000);
 
   test("TLS failure: a CA bundle that did not sign the server certificate", async () => {
-    const key = join(dir, "other.key");
-    const cert = join(dir, "other-ca.pem");
-    const made = Bun.spawnSync(
-      [
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=other",
-      ],
-      { stderr: "pipe" },
-    );
-    expect(made.exitCode).toBe(0);
+    const cert = makeUnrelatedCa(dir, "other-ca");
     const line = await failing(["-o", stack.outputsFile, "--ca-bundle", cert, ...exec], sandbox.env, 2);
     expect(line).toBe(
       `TLS verification of ${stack.endpoint} failed with CA bundle ${cert}: pass the bundle that signed the database certificate with --ca-bundle (verification cannot be turned off).`,
