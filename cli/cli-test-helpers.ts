@@ -91,15 +91,6 @@ export function failureLine(stderr: string): string {
   return last.slice("dbtunnel: ".length);
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await Bun.sleep(25);
-  }
-  return check();
-}
-
 /**
  * Writes a fresh self-signed CA certificate (and its key) into `dir` and returns the PEM path: a CA that
  * signed nothing the sandbox serves, i.e. what a wrong CA bundle looks like.

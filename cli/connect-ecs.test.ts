@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SessionStats } from "../sandbox/gateway/types.ts";
-import { expectNoSecrets, failureLine, waitFor } from "./cli-test-helpers.ts";
+import { waitFor } from "../test-support/wait.ts";
+import { expectNoSecrets, failureLine } from "./cli-test-helpers.ts";
 import {
   type FixtureSandbox,
   runCli,

@@ -7,7 +7,8 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expectNoSecrets, failureLine, makeUnrelatedCa, waitFor } from "./cli-test-helpers.ts";
+import { waitFor } from "../test-support/wait.ts";
+import { expectNoSecrets, failureLine, makeUnrelatedCa } from "./cli-test-helpers.ts";
 import {
   type FixtureSandbox,
   runCli,

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { BIN_DIR, expectNoSecrets, startCli, waitFor } from "./cli-test-helpers.ts";
+import { waitFor } from "../test-support/wait.ts";
+import { BIN_DIR, expectNoSecrets, startCli } from "./cli-test-helpers.ts";
 import {
   cleanEnv,
   type FixtureSandbox,

@@ -2,6 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitFor } from "../test-support/wait.ts";
 import { startSandboxCore } from "./core.ts";
 import { isListening } from "./ports.ts";
 import { cleanupStaleSandboxes, readOwner } from "./state.ts";
@@ -10,15 +11,6 @@ import { groupAlive } from "./supervisor.ts";
 /** A private root per test file, so parallel test files never see each other's sandboxes. */
 const root = mkdtempSync(join(tmpdir(), "dbtunnel-lifecycle-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await Bun.sleep(50);
-  }
-  return check();
-}
 
 async function anyListening(ports: number[]): Promise<boolean> {
   return (await Promise.all(ports.map((p) => isListening(p)))).some(Boolean);

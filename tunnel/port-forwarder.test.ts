@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { until } from "../test-support/wait.ts";
 import { FlagValue } from "./codec.ts";
 import {
   BasicForwarder,
@@ -67,34 +68,26 @@ async function dial(port: number): Promise<Socket> {
   return socket;
 }
 
-const until = async (condition: () => boolean, ms = 2000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await Bun.sleep(5);
-  }
-};
-
 describe("BasicForwarder", () => {
   test("no connection: tunnel data is not taken; one connection at a time; DisconnectToPort on close", async () => {
     const { channel, events, forwarder } = setup((o) => new BasicForwarder(o));
     const { port } = await forwarder.listen({ host: "127.0.0.1", port: 0 });
     expect(forwarder.onOutput(Uint8Array.of(1))).toBe(false); // readiness gating
     const first = await dial(port);
-    await until(() => events.length === 1);
+    await until(() => events.length === 1, 2000);
     expect(channel.resumed).toBe(1); // held data may now be delivered
     const second = await dial(port);
     second.write("queued");
     first.write("one");
-    await until(() => channel.bytes().toString() === "one");
+    await until(() => channel.bytes().toString() === "one", 2000);
     const received: Buffer[] = [];
     first.on("data", (d: Buffer) => received.push(d));
     expect(forwarder.onOutput(new TextEncoder().encode("to first"))).toBe(true);
-    await until(() => Buffer.concat(received).toString() === "to first");
+    await until(() => Buffer.concat(received).toString() === "to first", 2000);
     first.end();
-    await until(() => channel.flags.length === 1);
+    await until(() => channel.flags.length === 1, 2000);
     expect(channel.flags).toEqual([FlagValue.DisconnectToPort]);
-    await until(() => channel.bytes().toString() === "onequeued"); // the second connection only now
+    await until(() => channel.bytes().toString() === "onequeued", 2000); // the second connection only now
     expect(events.map((e) => e.type)).toEqual([
       "connection-opened",
       "connection-closed",
@@ -108,9 +101,9 @@ describe("MuxForwarder", () => {
     const { channel, events, forwarder } = setup((o) => new MuxForwarder(o, 0));
     const { port } = await forwarder.listen({ host: "127.0.0.1", port: 0 });
     const a = await dial(port);
-    await until(() => events.length === 1);
+    await until(() => events.length === 1, 2000);
     a.write("hello");
-    await until(() => channel.bytes().length >= 8 + 8 + 5);
+    await until(() => channel.bytes().length >= 8 + 8 + 5, 2000);
     const frames = new SmuxFrameDecoder().push(channel.bytes());
     expect(frames.map((f) => [f.cmd, f.streamId])).toEqual([
       [SmuxCmd.Syn, 3],
@@ -119,7 +112,7 @@ describe("MuxForwarder", () => {
     const closed = new Promise((r) => a.once("close", r));
     expect(forwarder.onOutput(encodeSmuxFrame(SmuxCmd.Fin, 3))).toBe(true);
     await closed;
-    await until(() => events.length === 2);
+    await until(() => events.length === 2, 2000);
     expect(events[1]).toMatchObject({ type: "connection-closed", id: 3, bytesOut: 5 });
   });
 
@@ -128,12 +121,12 @@ describe("MuxForwarder", () => {
     const { port } = await forwarder.listen({ host: "127.0.0.1", port: 0 });
     await dial(port);
     await dial(port);
-    await until(() => events.length === 2);
+    await until(() => events.length === 2, 2000);
     forwarder.onFlag(FlagValue.ConnectToPortError); // flag first, then FIN
     forwarder.onOutput(encodeSmuxFrame(SmuxCmd.Fin, 3));
     forwarder.onOutput(encodeSmuxFrame(SmuxCmd.Fin, 5)); // FIN first, then flag
     forwarder.onFlag(FlagValue.ConnectToPortError);
-    await until(() => events.filter((e) => e.type === "connection-failed").length === 2);
+    await until(() => events.filter((e) => e.type === "connection-failed").length === 2, 2000);
     const failed = events.filter((e) => e.type === "connection-failed");
     expect(failed.map((e) => e.id)).toEqual([3, 5]);
     expect(failed[0]).toMatchObject({ host: "db.internal", port: 5432 });
@@ -144,17 +137,17 @@ describe("MuxForwarder", () => {
     const { channel, events, forwarder } = setup((o) => new MuxForwarder(o, 0));
     const { port } = await forwarder.listen({ host: "127.0.0.1", port: 0 });
     const a = await dial(port);
-    await until(() => events.length === 1);
+    await until(() => events.length === 1, 2000);
     channel.writable = false;
     a.write("x");
-    await until(() => channel.bytes().length > 16);
+    await until(() => channel.bytes().length > 16, 2000);
     const before = channel.bytes().length;
     a.write("y"); // read side paused: stays in the kernel
     await Bun.sleep(100);
     expect(channel.bytes().length).toBe(before);
     channel.writable = true;
     forwarder.onWritable();
-    await until(() => channel.bytes().length > before);
+    await until(() => channel.bytes().length > before, 2000);
   });
 });
 
@@ -181,6 +174,6 @@ describe("listen", () => {
     expect(address).toEqual({ host: path, port: 0 });
     const socket = connect(path);
     cleanups.push(() => socket.destroy());
-    await until(() => events.length === 1);
+    await until(() => events.length === 1, 2000);
   });
 });

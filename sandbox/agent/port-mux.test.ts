@@ -4,6 +4,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { until } from "../../test-support/wait.ts";
 import { FlagValue } from "../../tunnel/codec.ts";
 import { encodeSmuxFrame, SmuxCmd, type SmuxFrame, SmuxFrameDecoder } from "../../tunnel/smux-frame.ts";
 import { freePort } from "../ports.ts";
@@ -48,14 +49,6 @@ function harness(port: number): Harness {
   (h as { session: MuxPortSession }).session = new MuxPortSession(ctx);
   cleanup.push(() => h.session.dispose());
   return h;
-}
-
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not reached");
-    await Bun.sleep(5);
-  }
 }
 
 test("a destination that stops reading makes client data not ready until it drains", async () => {
