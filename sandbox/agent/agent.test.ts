@@ -10,6 +10,7 @@ import {
   StartSessionCommand,
   TerminateSessionCommand,
 } from "@aws-sdk/client-ssm";
+import { until } from "../../test-support/wait.ts";
 import {
   type AgentMessage,
   decodeFlag,
@@ -482,10 +483,12 @@ describe("back-pressure", () => {
 
 describe("basic port session", () => {
   test("raw bytes are echoed; DisconnectToPort closes, and data is not acked until the redial is up", async () => {
+    const dialsBefore = accepted.length;
     const { client, sessionId } = await open({ agentVersion: "3.0.0.0" });
     await client.handshake();
     expect(stats(sessionId).mode).toBe("basic");
-    await Bun.sleep(100); // the agent dials at session start
+    // The agent dials at session start; data sent before the dial is up is (rightly) never acked.
+    await until(() => accepted.length > dialsBefore);
     client.input(1, PayloadType.Output, utf8.encode("raw"));
     await client.nextAck(1);
     const out = await client.nextData(PayloadType.Output);
