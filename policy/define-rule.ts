@@ -45,8 +45,3 @@ export const fail = (resource: string | undefined, message: string): Finding =>
   resource === undefined
     ? { status: "non-compliant", message }
     : { status: "non-compliant", resource, message };
-
-export const na = (resource: string | undefined, message: string): Finding =>
-  resource === undefined
-    ? { status: "not-applicable", message }
-    : { status: "not-applicable", resource, message };

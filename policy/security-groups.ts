@@ -1,7 +1,6 @@
 import {
   asArray,
   asNumber,
-  asObject,
   asObjects,
   asString,
   asStrings,
@@ -9,7 +8,6 @@ import {
   isTrue,
   resources,
   type TfBlock,
-  type TfObject,
 } from "./tf-json.ts";
 import type { TerraformJson } from "./types.ts";
 
@@ -178,8 +176,4 @@ export const OPEN_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
 
 export function isOpenCidr(c: string): boolean {
   return OPEN_CIDRS.has(c.trim());
-}
-
-export function objectOrFirst(v: unknown): TfObject | undefined {
-  return asObject(v);
 }

@@ -69,10 +69,6 @@ export function field(obj: TfObject | undefined, snake: string): unknown {
   return obj[camel];
 }
 
-export function isExpression(v: unknown): boolean {
-  return typeof v === "string" && v.includes("${");
-}
-
 /**
  * Terraform's JSON syntax lets any block level be an array of objects (`"resource": [{...}, {...}]`,
  * `"x": [{...}]`); cdktf writes plain objects. Both are read.

@@ -4,7 +4,6 @@
  * address. `stop()` releases all of it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
@@ -122,40 +121,4 @@ export async function startTestGateway(opts: TestGatewayOptions): Promise<TestGa
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-}
-
-export interface EchoServer {
-  readonly host: string;
-  readonly port: number;
-  /** Connections accepted so far. */
-  readonly connections: () => number;
-  stop(): Promise<void>;
-}
-
-/** A TCP echo server on a free loopback port: the simplest tunnel destination. */
-export async function startEchoServer(): Promise<EchoServer> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server = createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on("error", () => {});
-    socket.on("close", () => sockets.delete(socket));
-    socket.pipe(socket);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    host: "127.0.0.1",
-    port,
-    connections: () => accepted,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }

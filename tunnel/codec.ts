@@ -304,8 +304,3 @@ export function parseJsonPayload(payload: Uint8Array): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
-
-/** True for the two message types that carry sequenced stream data. */
-export function isStreamData(type: string): boolean {
-  return type === MessageType.InputStreamData || type === MessageType.OutputStreamData;
-}

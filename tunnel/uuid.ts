@@ -12,12 +12,6 @@ export function uuidToBytes(uuid: string): Uint8Array {
   return Uint8Array.from(Buffer.from(uuid.replaceAll("-", ""), "hex"));
 }
 
-/** Lowercase hyphenated text form of 16 canonical UUID bytes. */
-export function bytesToUuid(bytes: Uint8Array): string {
-  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, 16).toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 /** Writes a UUID in Session Manager's wire order (halves swapped) into `out` at `offset`. */
 export function writeWireUuid(uuid: string, out: Uint8Array, offset: number): void {
   const canonical = uuidToBytes(uuid);
