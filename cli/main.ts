@@ -3,32 +3,44 @@
  * (stack trace only with --verbose), and guarantees cleanup on every exit path.
  */
 import type { CommandModule } from "./command.ts";
-import { CliError, describeError, EXIT_USAGE, UsageError } from "./errors.ts";
+import { describeError, EXIT_USAGE, UsageError } from "./errors.ts";
 import { installLifecycle, runSyncCleanups, shutdownSignal } from "./lifecycle.ts";
 import { Reporter } from "./ui.ts";
 
 const VERSION = "0.1.0";
 
-/** Command name → module path (relative to this file) and one-line summary. */
-export const COMMANDS: Record<string, { readonly module: string; readonly summary: string }> = {
+/**
+ * Command name → its module, imported on use with a literal path (so `--help` loads no AWS SDK and the
+ * compiler checks every command), and a one-line summary.
+ */
+export const COMMANDS: Record<
+  string,
+  { readonly load: () => Promise<CommandModule>; readonly summary: string }
+> = {
   connect: {
-    module: "./commands/connect.ts",
+    load: () => import("./commands/connect.ts"),
     summary: "open a tunnel to the stack's database and run psql (or a command)",
   },
-  token: { module: "./commands/token.ts", summary: "print a fresh RDS IAM auth token (for GUI clients)" },
+  token: {
+    load: () => import("./commands/token.ts"),
+    summary: "print a fresh RDS IAM auth token (for GUI clients)",
+  },
   doctor: {
-    module: "./commands/doctor.ts",
+    load: () => import("./commands/doctor.ts"),
     summary: "check credentials, stack, jump host, CA bundle and client",
   },
   audit: {
-    module: "./commands/audit.ts",
+    load: () => import("./commands/audit.ts"),
     summary: "check a synthesized cdk.tf.json against the security rules",
   },
   sandbox: {
-    module: "./commands/sandbox.ts",
+    load: () => import("./commands/sandbox.ts"),
     summary: "start/stop the local sandbox account (up | down | status)",
   },
-  demo: { module: "./commands/demo.ts", summary: "deploy to the sandbox, connect, and tear down" },
+  demo: {
+    load: () => import("./commands/demo.ts"),
+    summary: "deploy to the sandbox, connect, and tear down",
+  },
 };
 
 export const MAIN_HELP = `dbtunnel ${VERSION} - reach a private RDS database through Session Manager, with zero inbound ports.
@@ -87,7 +99,7 @@ async function route(argv: readonly string[], ui: Reporter): Promise<number> {
   if (name.startsWith("-")) throw new UsageError(`unknown option '${name}' (options go after the command)`);
   const entry = COMMANDS[name];
   if (!entry) throw new UsageError(`unknown command '${name}'`);
-  const command = await loadCommand(name, entry.module);
+  const command = await entry.load();
   const end = rest.indexOf("--");
   const head = end === -1 ? rest : rest.slice(0, end);
   if (head.includes("--help") || head.includes("-h")) {
@@ -95,31 +107,6 @@ async function route(argv: readonly string[], ui: Reporter): Promise<number> {
     return 0;
   }
   return command.run(rest, { ui, signal: shutdownSignal });
-}
-
-async function loadCommand(name: string, path: string): Promise<CommandModule> {
-  let module: Partial<CommandModule>;
-  try {
-    module = (await import(path)) as Partial<CommandModule>;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (
-      /Cannot find module|ENOENT|not found/i.test(message) &&
-      message.includes(path.replace("./", "").replace(/\.ts$/, ""))
-    ) {
-      throw new CliError(
-        `The '${name}' command is not installed in this build (${path.replace("./", "cli/")} is missing): update dbtunnel or run another command.`,
-        { code: "CommandMissing", cause: error },
-      );
-    }
-    throw error;
-  }
-  if (typeof module.run !== "function") {
-    throw new CliError(`The '${name}' command module ${path} does not export run(): this build is broken.`, {
-      code: "CommandMissing",
-    });
-  }
-  return { help: module.help ?? `dbtunnel ${name}`, run: module.run };
 }
 
 function stackOf(error: unknown): string | undefined {

@@ -15,9 +15,12 @@ import { ecsTargetString } from "../cli/jump-host.ts";
 import { readOutputsFile, targetFromOutputs } from "../cli/outputs.ts";
 import { registerSecret } from "../cli/redact.ts";
 import type { StackTarget } from "../cli/target.ts";
+import { auditFile, renderAuditTable } from "../policy/index.ts";
+import { startSandbox } from "../sandbox/index.ts";
 import { loadConfig } from "../stacks/config.ts";
 import { applyEnvOverrides } from "../stacks/env-overrides.ts";
 import { terraformEnv } from "../stacks/terraform-env.ts";
+import { openTunnel } from "../tunnel/index.ts";
 import type { Tunnel, TunnelEvent } from "../tunnel/types.ts";
 import { type AwsClients, type AwsCredentials, clientConfigFromEnv, makeClients } from "./aws-clients.ts";
 import { assertAccount } from "./aws-guard.ts";
@@ -33,12 +36,21 @@ import {
   setupIamUser,
   type TlsDetails,
 } from "./db-steps.ts";
-import { loadOpenTunnel, loadPolicy, loadStartSandbox, type SandboxHandle } from "./pieces.ts";
 import type { HostsOverride } from "./psql.ts";
 import { type FlowReporter, FlowRun, type PlannedStep, type StepContext, type StepResult } from "./runner.ts";
 import { ApplyProgress, CDKTF_BIN, failureSummary, PROJECT_ROOT, runLogged } from "./terraform.ts";
 
 export type E2eTarget = "sandbox" | "aws";
+
+/** What the flow needs of a sandbox: startSandbox()'s, or the daemon's of 'dbtunnel sandbox up' (demo --keep). */
+export interface SandboxHandle {
+  /** AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, DBTUNNEL_CA_BUNDLE, ... */
+  readonly env: Readonly<Record<string, string>>;
+  readonly caBundlePath: string;
+  readonly region: string;
+  readonly gateway?: { activeSessions(): string[] };
+  stop(): Promise<void>;
+}
 /** suite: every check (CI); demo: the story for a human (no re-plan, no bulk/negative checks). */
 export type FlowProfile = "suite" | "demo";
 
@@ -226,7 +238,20 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
           o.startSandbox ??
           (async (region: string, sig: AbortSignal) =>
             // Sandbox log lines (e.g. the refused tokens of the negative checks) belong in the report.
-            (await loadStartSandbox())({ region, signal: sig, log: (line) => ctx.note(`sandbox: ${line}`) }));
+            {
+              const sandbox = await startSandbox({
+                region,
+                signal: sig,
+                log: (line) => ctx.note(`sandbox: ${line}`),
+              });
+              return {
+                env: { ...sandbox.env },
+                caBundlePath: sandbox.caBundlePath,
+                region: sandbox.region,
+                gateway: sandbox.gateway,
+                stop: () => sandbox.stop(),
+              };
+            });
         const started = performance.now();
         // startSandbox stops the sandbox when its signal aborts at ANY time; Ctrl-C must only cancel the
         // start-up, because destroy still needs the sandbox afterwards.
@@ -273,7 +298,6 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
     });
 
     await run.step("policy-audit", async (ctx) => {
-      const { auditFile, renderAuditTable } = await loadPolicy();
       // auditFile adds the suppressions (with reasons) that the synth aspect recorded in the file.
       const report = auditFile(join(stackDir, "cdk.tf.json"), {
         suppressions: loadConfig(configPath).policy.suppressions,
@@ -371,7 +395,6 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
 
     await run.step("tunnel", async (ctx) => {
       const target = need(s.target, "stack outputs");
-      const openTunnel = await loadOpenTunnel();
       s.tunnel = await openTunnel({
         target: need(s.ssmTarget, "Session Manager target"),
         host: target.db.endpoint,

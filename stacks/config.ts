@@ -19,6 +19,7 @@
  */
 import { readFileSync } from "node:fs";
 import { DATABASE_ENGINES, type DatabaseEngine } from "../modules/database-engine.ts";
+import type { RuleSuppression } from "../policy/types.ts";
 import {
   boolean,
   ConfigError,
@@ -37,10 +38,8 @@ export { ConfigError } from "./config-schema.ts";
 
 export type Profile = "development" | "production";
 
-export interface RuleSuppression {
-  readonly ruleId: string;
-  readonly reason: string;
-}
+/** The policy engine owns the suppression shape; the config only carries it. */
+export type { RuleSuppression };
 
 export type NetworkConfig =
   | {

@@ -2,11 +2,12 @@
  * `dbtunnel audit <cdk.tf.json>`: runs the project's security rules (policy/) over a synthesized stack,
  * honouring the suppressions in dbtunnel.config.json. Exit 1 when any rule is violated.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { auditFile, type PolicyReport, type RuleSuppression, renderAuditTable } from "../../policy/index.ts";
+import { loadConfig } from "../../stacks/config.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
-import { importProjectModule } from "../optional-module.ts";
 
 export const help = `Usage: dbtunnel audit <cdk.tf.json> [--config <dbtunnel.config.json>] [--json]
 
@@ -23,29 +24,6 @@ Examples:
   dbtunnel audit cdktf.out/stacks/dev/cdk.tf.json
   dbtunnel audit hand-edited.tf.json --json | jq '.violations[].ruleId'`;
 
-interface RuleSuppression {
-  readonly ruleId: string;
-  readonly reason: string;
-}
-interface RuleResult {
-  readonly ruleId: string;
-  readonly status: string;
-  readonly resource?: string;
-  readonly message: string;
-  readonly fix: string;
-}
-interface PolicyReport {
-  readonly results: RuleResult[];
-  readonly violations: RuleResult[];
-}
-interface PolicyModule {
-  auditFile(path: string, opts?: { suppressions?: readonly RuleSuppression[] }): PolicyReport;
-  renderAuditTable(report: PolicyReport): string;
-}
-interface ConfigModule {
-  loadConfig(path: string): { policy?: { suppressions?: readonly RuleSuppression[] } };
-}
-
 const OPTIONS = { config: { type: "string", short: "c" } } as const;
 
 export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
@@ -54,11 +32,10 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   if (!file) throw new UsageError("audit needs the path of a cdk.tf.json", "dbtunnel audit --help");
   if (extra) throw new UsageError(`audit takes one file, got also '${extra}'`, "dbtunnel audit --help");
 
-  const suppressions = await loadSuppressions(values.config);
-  const policy = await importProjectModule<PolicyModule>("policy/index.ts", "The policy checker");
+  const suppressions = loadSuppressions(values.config);
   let report: PolicyReport;
   try {
-    report = policy.auditFile(file, { suppressions });
+    report = auditFile(file, { suppressions });
   } catch (error) {
     throw new CliError(error instanceof Error ? error.message : String(error), {
       code: "AuditInput",
@@ -68,12 +45,12 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   if (ctx.ui.json) {
     ctx.ui.event({ type: "audit", file, results: report.results, violations: report.violations });
   } else {
-    ctx.ui.result(policy.renderAuditTable(report));
+    ctx.ui.result(renderAuditTable(report));
   }
   return report.violations.length > 0 ? 1 : 0;
 }
 
-async function loadSuppressions(flag: string | undefined): Promise<readonly RuleSuppression[]> {
+function loadSuppressions(flag: string | undefined): readonly RuleSuppression[] {
   const path = flag ?? (existsSync("dbtunnel.config.json") ? "dbtunnel.config.json" : undefined);
   if (!path) return [];
   if (!existsSync(path)) {
@@ -81,26 +58,12 @@ async function loadSuppressions(flag: string | undefined): Promise<readonly Rule
       code: "ConfigError",
     });
   }
-  const root = await importProjectModule<ConfigModule>("stacks/config.ts", "The config loader").catch(
-    () => undefined,
-  );
-  if (root) {
-    try {
-      return root.loadConfig(path).policy?.suppressions ?? [];
-    } catch (error) {
-      throw new CliError(error instanceof Error ? error.message : String(error), {
-        code: "ConfigError",
-        cause: error,
-      });
-    }
-  }
-  // Config loader not built yet: read only the suppressions (policy/ validates them itself).
   try {
-    const raw = JSON.parse(readFileSync(path, "utf8")) as { policy?: { suppressions?: RuleSuppression[] } };
-    return raw.policy?.suppressions ?? [];
-  } catch {
-    throw new CliError(`Config file ${path} is not valid JSON: fix it or pass another with --config.`, {
+    return loadConfig(path).policy?.suppressions ?? [];
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), {
       code: "ConfigError",
+      cause: error,
     });
   }
 }

@@ -396,23 +396,8 @@ function abortIfRequested(signal: AbortSignal): void {
   if (signal.aborted) throw new CliError("Cancelled.", { code: "Aborted" });
 }
 
-type OpenTunnel = (options: OpenTunnelOptions) => Promise<Tunnel>;
-/** A variable specifier: the type comes from the contract (tunnel/types.ts), the code is loaded on use. */
-const TUNNEL_MODULE = "../../tunnel/index.ts";
-
 /** The tunnel module is imported on use: it is the heaviest part and `--help` must not need it. */
 async function openTunnelLazily(options: OpenTunnelOptions): Promise<Tunnel> {
-  let openTunnel: OpenTunnel;
-  try {
-    ({ openTunnel } = (await import(TUNNEL_MODULE)) as { openTunnel: OpenTunnel });
-  } catch (error) {
-    throw new CliError(
-      "The native Session Manager client (tunnel/index.ts) is missing from this build: update dbtunnel.",
-      {
-        code: "CommandMissing",
-        cause: error,
-      },
-    );
-  }
+  const { openTunnel } = await import("../../tunnel/index.ts");
   return openTunnel(options);
 }

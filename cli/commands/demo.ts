@@ -5,10 +5,13 @@
  * (e2e/flow.ts); this file only presents them: a step line each, a spinner with elapsed time while
  * Terraform waits, JSON lines with --json. Ctrl-C still destroys and stops everything.
  */
+import * as flow from "../../e2e/flow.ts";
+import { formatMs } from "../../e2e/runner.ts";
+import { PROJECT_ROOT } from "../../e2e/terraform.ts";
+import * as sandbox from "../../sandbox/commands.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError } from "../errors.ts";
-import { importProjectModule, projectRoot } from "../optional-module.ts";
 import type { Reporter, Step } from "../ui.ts";
 
 export const help = `Usage: dbtunnel demo [--keep] [--json] [--verbose]
@@ -34,15 +37,11 @@ Examples:
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-type Flow = typeof import("../../e2e/flow.ts");
-type Runner = typeof import("../../e2e/runner.ts");
-type SandboxCommands = typeof import("../../sandbox/commands.ts");
+type Flow = typeof flow;
 
 export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const { values } = parseCommandArgs(argv, { keep: { type: "boolean" } }, "dbtunnel demo");
   const ui = ctx.ui;
-  const flow = await importProjectModule<Flow>("e2e/flow.ts", "The demo flow");
-  const { formatMs } = await importProjectModule<Runner>("e2e/runner.ts", "The demo flow");
   const reporter = new DemoReporter(ui);
   const keep = values.keep === true;
 
@@ -65,10 +64,6 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
       // --keep needs a sandbox that outlives this process: the daemon of 'dbtunnel sandbox up'.
       startSandbox: keep
         ? async (region) => {
-            const sandbox = await importProjectModule<SandboxCommands>(
-              "sandbox/commands.ts",
-              "The sandbox daemon",
-            );
             const up = await sandbox.sandboxUp({ region });
             startedDaemon = up.status === "started";
             return {
@@ -133,7 +128,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
         `  dbtunnel connect --outputs ${outcome.outputsFile ?? `${outcome.workDir}/outputs.json`}`,
         "When done (discards the stack with the sandbox):",
         "  dbtunnel sandbox down",
-        `  rm -rf ${outcome.workDir} ${projectRoot()}/terraform.${outcome.stackName}.tfstate*`,
+        `  rm -rf ${outcome.workDir} ${PROJECT_ROOT}/terraform.${outcome.stackName}.tfstate*`,
       ].join("\n"),
     );
   } else {

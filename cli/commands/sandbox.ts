@@ -2,12 +2,10 @@
  * `dbtunnel sandbox up|down|status`: the local sandbox account (moto + SSM gateway/agent emulator +
  * PostgreSQL with IAM-token auth). The logic lives in sandbox/commands.ts; this wires it to the CLI.
  */
+import * as sandbox from "../../sandbox/commands.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
-import { importProjectModule } from "../optional-module.ts";
-
-type SandboxCommands = typeof import("../../sandbox/commands.ts");
 
 export const help = `Usage: dbtunnel sandbox <up|down|status> [--region <region>] [--json]
 
@@ -43,7 +41,6 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
       "dbtunnel sandbox --help",
     );
   }
-  const sandbox = await importProjectModule<SandboxCommands>("sandbox/commands.ts", "The sandbox");
   const { ui } = ctx;
   try {
     if (action === "up") {
