@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { cleanEnv, seedStack, startFixtureSandbox } from "../cli/test-fixtures.ts";
 import { generateToken } from "../cli/token.ts";
+import { reportFigures } from "./figures.ts";
 
 const runs = Number(process.argv[2] ?? 7);
 const cli = [process.execPath, join(import.meta.dir, "..", "cli/main.ts")];
@@ -192,6 +193,18 @@ try {
     } else {
       console.log("AWS CLI path                       skipped: no 'aws' on PATH");
     }
+    reportFigures("connect", [
+      {
+        name: "connect --exec psql select 1",
+        value: total,
+        unit: "ms",
+        baseline: hasAwsCli
+          ? { name: "aws ssm start-session + token + psql", value: median(viaAwsCli) }
+          : { name: "direct psql, no tunnel", value: median(direct) },
+        target: { value: 1500, better: "lower" },
+      },
+      { name: "CLI start-up (--version, from source)", value: median(startup), unit: "ms" },
+    ]);
   } finally {
     await stack.cleanup();
   }

@@ -5,6 +5,7 @@
  * Usage: bun bench/sandbox-up.ts [runs=3]
  */
 import { startSandbox } from "../sandbox/index.ts";
+import { reportFigures } from "./figures.ts";
 
 const TARGET_MS = 5000;
 const runs = Number(process.argv[2] ?? 3);
@@ -42,3 +43,12 @@ const total = median(rows.map((r) => r.total ?? 0));
 console.log(
   `\nmedian total ${total} ms vs target ${TARGET_MS} ms: ratio ${(total / TARGET_MS).toFixed(2)} (≤ 1.00 meets the target)`,
 );
+reportFigures("sandbox-up", [
+  {
+    name: "sandbox start to ready (median)",
+    value: total,
+    unit: "ms",
+    target: { value: TARGET_MS, better: "lower" },
+  },
+  { name: "sandbox stop (median)", value: median(rows.map((r) => r.stop ?? 0)), unit: "ms" },
+]);

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { terraformEnv } from "../stacks/terraform-env.ts";
+import { type Figure, reportFigures } from "./figures.ts";
 
 const TARGET_MS = 500;
 const TARGET_MB = 150;
@@ -82,6 +83,20 @@ try {
     `  peak RSS:                        ${fmt(mb(peak))} MB   target ${TARGET_MB} MB   ratio ${fmt(mb(peak) / TARGET_MB, 2)}`,
   );
 
+  const figures: Figure[] = [
+    {
+      name: "in-process synth (median)",
+      value: ms,
+      unit: "ms",
+      target: { value: TARGET_MS, better: "lower" },
+    },
+    {
+      name: "in-process synth peak RSS",
+      value: mb(peak),
+      unit: "MB",
+      target: { value: TARGET_MB, better: "lower" },
+    },
+  ];
   if (!process.argv.includes("--skip-cli")) {
     // GNU time's %M is the largest RSS of the process tree's members (kB), %e the wall seconds.
     const child = Bun.spawn(
@@ -103,6 +118,12 @@ try {
       const seconds = Number(match[1]);
       const peakMb = Number(match[2]) / 1024;
       console.log("npx cdktf synth (Node CLI + bun app, 1 run):");
+      figures.push({
+        name: "npx cdktf synth wall",
+        value: seconds * 1000,
+        unit: "ms",
+        baseline: { name: "in-process synth", value: ms },
+      });
       console.log(
         `  wall: ${fmt(seconds * 1000)} ms   (${fmt((seconds * 1000) / TARGET_MS, 1)}x the in-process target)`,
       );
@@ -111,6 +132,7 @@ try {
       );
     }
   }
+  reportFigures("synth", figures);
 } finally {
   rmSync(out, { recursive: true, force: true });
 }

@@ -23,6 +23,7 @@ import { runTestInstance } from "../sandbox/testing.ts";
 import { openTunnel } from "../tunnel/index.ts";
 import { patternBytes, patternSha256, startDestination } from "../tunnel/test-destination.ts";
 import type { Tunnel } from "../tunnel/types.ts";
+import { type Figure, reportFigures } from "./figures.ts";
 
 interface World {
   /** Gateway to the PostgreSQL mirror (the real sandbox). */
@@ -342,6 +343,7 @@ async function main(): Promise<void> {
 
     await run(["pgbench", "-i", "-q", "-s", "1"], pgEnv(world, world.pgPort));
     const results: string[] = [];
+    const pgbenchFigures: Figure[] = [];
     for (const clients of [1, 16]) {
       const d = await pgbench(world, world.pgPort, clients, seconds);
       const t = await pgbench(world, pgTunnel.port, clients, seconds);
@@ -349,6 +351,20 @@ async function main(): Promise<void> {
         row(`pgbench -S ${clients} client${clients > 1 ? "s" : ""} (verify-full)`, d.tps, t.tps, "tps"),
       );
       results.push(`${clients} clients: ${t.failed} failed transactions through the tunnel`);
+      pgbenchFigures.push(
+        {
+          name: `pgbench -S ${clients} client(s)`,
+          value: t.tps,
+          unit: "tps",
+          baseline: { name: "direct", value: d.tps },
+        },
+        {
+          name: `pgbench -S ${clients} client(s) failed`,
+          value: t.failed,
+          unit: "tx",
+          target: { value: 0, better: "lower" },
+        },
+      );
     }
 
     const cpuMs = (u: { user: number; system: number }) => (u.user + u.system) / 1000;
@@ -361,6 +377,35 @@ async function main(): Promise<void> {
       `${inProcess ? "process CPU (client + in-process agent emulator)" : "client CPU"}: upload ${(cpuMs(cpuUp) / mb).toFixed(1)} ms/MB (≈ ${(mb / (cpuMs(cpuUp) / 1000)).toFixed(0)} MB/s per core), download ${(cpuMs(cpuDown) / mb).toFixed(1)} ms/MB (≈ ${(mb / (cpuMs(cpuDown) / 1000)).toFixed(0)} MB/s per core)`,
     );
     for (const line of results) console.log(line);
+    reportFigures("tunnel", [
+      {
+        name: "upload",
+        value: upTunnel,
+        unit: "MB/s",
+        baseline: { name: "direct", value: upDirect },
+        target: { value: 25, better: "higher" },
+      },
+      {
+        name: "download",
+        value: downTunnel,
+        unit: "MB/s",
+        baseline: { name: "direct", value: downDirect },
+        target: { value: 25, better: "higher" },
+      },
+      {
+        name: "SELECT 1 round trip p50",
+        value: viaTunnel.p50,
+        unit: "ms",
+        baseline: { name: "direct", value: direct.p50 },
+      },
+      {
+        name: "added round trip p50",
+        value: viaTunnel.p50 - direct.p50,
+        unit: "ms",
+        target: { value: 1, better: "lower" },
+      },
+      ...pgbenchFigures,
+    ]);
     bulkSsm.destroy();
     pgSsm.destroy();
   } finally {
