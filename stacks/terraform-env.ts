@@ -22,13 +22,39 @@ export interface TerraformEnvOptions {
   readonly stateDir?: string;
 }
 
+/**
+ * The provider mirror in use: `DBTUNNEL_TF_MIRROR` (set it empty to use the public registry), else
+ * /opt/tf-plugins when it exists, else none.
+ */
+export function providerMirror(options: TerraformEnvOptions = {}): string | null {
+  if (options.providerMirror !== undefined) return options.providerMirror;
+  const configured = process.env.DBTUNNEL_TF_MIRROR;
+  if (configured !== undefined) return configured === "" ? null : configured;
+  return existsSync(DEFAULT_PROVIDER_MIRROR) ? DEFAULT_PROVIDER_MIRROR : null;
+}
+
+/** cdktf subcommands that run `terraform providers lock` unless told not to. */
+const LOCKING_SUBCOMMANDS = new Set(["deploy", "destroy", "diff"]);
+
+/**
+ * Arguments for a cdktf call under the project's Terraform config. With a filesystem mirror, cdktf's own
+ * `terraform providers lock -platform=linux_amd64` step would still ask the public registry (that command
+ * ignores the CLI config's mirrors) and fail offline with "Could not retrieve providers for locking": skip
+ * it. `terraform init` still writes .terraform.lock.hcl, with the hashes of the mirrored packages.
+ */
+export function cdktfArgs(args: readonly string[], mirror: string | null): string[] {
+  const [subcommand] = args;
+  if (!mirror || !subcommand || !LOCKING_SUBCOMMANDS.has(subcommand)) return [...args];
+  if (args.includes("--skip-provider-lock")) return [...args];
+  const end = args.indexOf("--");
+  return end === -1
+    ? [...args, "--skip-provider-lock"]
+    : [...args.slice(0, end), "--skip-provider-lock", ...args.slice(end)];
+}
+
 /** Writes the project's Terraform CLI config and returns the environment variables that select it. */
 export function terraformEnv(options: TerraformEnvOptions = {}): Record<string, string> {
-  const mirror =
-    options.providerMirror === undefined
-      ? (process.env.DBTUNNEL_TF_MIRROR ??
-        (existsSync(DEFAULT_PROVIDER_MIRROR) ? DEFAULT_PROVIDER_MIRROR : null))
-      : options.providerMirror;
+  const mirror = providerMirror(options);
   const dir = options.stateDir ?? join(projectRoot, ".dbtunnel");
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, mirror ? "terraform-mirror.tfrc" : "terraform-direct.tfrc");
