@@ -2,9 +2,10 @@ import type postgres from "postgres";
 import { createSandboxCa, type SandboxCa } from "./ca.ts";
 import { generateSandboxCredentials } from "./credentials.ts";
 import type { SandboxCredentials } from "./gateway/types.ts";
-import { checkIamToken, loginUserFromDn } from "./iam-token.ts";
+import { checkIamToken, loginUserFromDn, MYSQL_DN_SUFFIX } from "./iam-token.ts";
 import { type LdapVerifier, startLdapVerifier } from "./ldap-server.ts";
 import { type Moto, startMoto } from "./moto.ts";
+import { type SandboxMariadb, startMariadb } from "./mysql/server.ts";
 import { clusterAccount, type SandboxPostgres, startPostgres } from "./postgres.ts";
 import { createRdsMirror, ensureRdsRoles, type RdsMirror } from "./rds-mirror.ts";
 import { createServerNames } from "./server-names.ts";
@@ -44,6 +45,11 @@ export interface SandboxCore {
   readonly ldap: LdapVerifier;
   readonly ca: SandboxCa;
   readonly mirror: RdsMirror;
+  /**
+   * The MariaDB that plays MySQL databases: started on first call (the first dial of a MySQL endpoint
+   * does it), then the same server; stopped by stop().
+   */
+  mysql(): Promise<SandboxMariadb>;
   /** Superuser client (TLS) the mirror uses; ended by stop(). */
   readonly admin: postgres.Sql;
   /** Milliseconds each part took to become ready, for bench/sandbox-up.ts. */
@@ -97,16 +103,20 @@ export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<S
     const ldapPromise = timed(timings, "ldap", () =>
       startLdapVerifier({
         log,
+        // PostgreSQL binds as cn=<role>,dc=rds-iam; the sandbox's MySQL AWSAuthenticationPlugin as
+        // cn=<user>,dc=rds-iam-mysql. Same checks; the token's endpoint must be of the asking engine.
         verify: async (dn, password) => {
-          const loginUser = loginUserFromDn(dn);
-          if (!loginUser) return { ok: false, reason: "bind DN is not cn=<user>,dc=rds-iam" };
+          const mysqlUser = loginUserFromDn(dn, MYSQL_DN_SUFFIX);
+          const loginUser = mysqlUser ?? loginUserFromDn(dn);
+          if (!loginUser) return { ok: false, reason: "bind DN is not cn=<user>,dc=rds-iam[-mysql]" };
           if (!mirror) return { ok: false, reason: "the sandbox is still starting" };
           const m = mirror;
+          const family = mysqlUser ? "mysql" : "postgres";
           return checkIamToken(password, {
             credentials,
             region,
             loginUser,
-            isDatabaseEndpoint: (host, port) => m.isDatabaseEndpoint(host, port),
+            isDatabaseEndpoint: (host, port) => m.isDatabaseEndpoint(host, port, family),
           });
         },
       }),
@@ -141,12 +151,30 @@ export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<S
     started.push({ stop: () => admin.end({ timeout: 1 }) });
     // Like RDS, rds_iam exists from the start: `GRANT rds_iam TO x` works before any tunnel was opened.
     await ensureRdsRoles(admin);
+    let mariadb: Promise<SandboxMariadb> | undefined;
+    let stopped = false;
+    const mysql = () => {
+      if (stopped) return Promise.reject(new Error("the sandbox has stopped"));
+      mariadb ??= startMariadb({ dir, cacheRoot: root, ca, verifierPort: ldap.port }).then(
+        (server) => {
+          recordChild(dir, server.process.pgid);
+          return server;
+        },
+        (error: unknown) => {
+          // A failed start is retried by the next dial instead of being remembered.
+          mariadb = undefined;
+          throw error;
+        },
+      );
+      return mariadb;
+    };
     mirror = createRdsMirror({
       motoUrl: moto.url,
       region,
       credentials,
       admin,
       postgresPort: pg.port,
+      mysql,
       log,
       ensureCertificateCovers: createServerNames({
         ca,
@@ -165,12 +193,15 @@ export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<S
       ldap,
       ca,
       mirror,
+      mysql,
       admin,
       timings,
       stop() {
         stopping ??= (async () => {
+          stopped = true;
           await admin.end({ timeout: 1 }).catch(() => {});
-          await Promise.allSettled([pg.stop(), moto.stop(), ldap.stop()]);
+          const mysqlStopped = mariadb?.then((server) => server.stop()).catch(() => {});
+          await Promise.allSettled([pg.stop(), moto.stop(), ldap.stop(), mysqlStopped]);
           destroySandboxDir(dir);
           live.delete(dir);
         })();

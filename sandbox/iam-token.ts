@@ -166,6 +166,9 @@ async function presignedSignature(
   return typeof value === "string" ? value : "";
 }
 
+/** Bind DN suffix of the sandbox MariaDB's AWSAuthenticationPlugin (sandbox/mysql/aws_authentication_plugin.c). */
+export const MYSQL_DN_SUFFIX = ",dc=rds-iam-mysql";
+
 /** Extracts the login role from the bind DN PostgreSQL builds: ldapprefix "cn=" + user + ldapsuffix. */
 export function loginUserFromDn(dn: string, suffix = ",dc=rds-iam"): string | undefined {
   if (!dn.startsWith("cn=") || !dn.endsWith(suffix)) return undefined;

@@ -6,10 +6,12 @@
 import { type SandboxCore, type SandboxCoreOptions, startSandboxCore } from "./core.ts";
 import { startGateway } from "./gateway/index.ts";
 import type { FaultPlan, Gateway, SandboxCredentials } from "./gateway/types.ts";
+import type { SandboxMariadb } from "./mysql/server.ts";
 import type { SandboxPostgres } from "./postgres.ts";
 import type { RdsMirror } from "./rds-mirror.ts";
 
 export type { SandboxCoreOptions } from "./core.ts";
+export type { SandboxMariadb } from "./mysql/server.ts";
 export type { SandboxPostgres, SuperuserConnection } from "./postgres.ts";
 
 export interface SandboxOptions extends SandboxCoreOptions {
@@ -49,8 +51,10 @@ export interface Sandbox {
   readonly ldapPort: number;
   /** Sandbox directory (logs, certificates, cluster); removed by stop(). */
   readonly dir: string;
-  /** RDS endpoint → local PostgreSQL, creating master role and database on first use. */
+  /** RDS endpoint → local PostgreSQL or MariaDB, creating master role and database on first use. */
   readonly mirror: RdsMirror;
+  /** The MariaDB (TLS only, IAM tokens) that plays MySQL databases, started on first call or first MySQL dial. */
+  mysql(): Promise<SandboxMariadb>;
   /** Milliseconds per part until ready (moto, postgres, ca, ldap, gateway, total). */
   readonly timings: Readonly<Record<string, number>>;
   /** Forget every AWS resource in moto (POST /moto-api/reset). */
@@ -114,6 +118,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     ldapPort: core.ldap.port,
     dir: core.dir,
     mirror: core.mirror,
+    mysql: core.mysql,
     timings,
     resetMoto: () => core.moto.reset(),
     stop() {

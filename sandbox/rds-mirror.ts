@@ -9,6 +9,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import type postgres from "postgres";
 
 import type { DestinationResolver, SandboxCredentials } from "./gateway/types.ts";
+import { prepareMysqlDatabase } from "./mysql/prepare.ts";
+import type { SandboxMariadb } from "./mysql/server.ts";
 
 export interface RdsMirrorOptions {
   readonly motoUrl: string;
@@ -18,6 +20,11 @@ export interface RdsMirrorOptions {
   readonly admin: postgres.Sql;
   /** Where the local PostgreSQL listens. */
   readonly postgresPort: number;
+  /**
+   * The sandbox MariaDB that plays MySQL databases, started on first use (most sandboxes never see one).
+   * @default none: MySQL endpoints are refused like unknown ones
+   */
+  readonly mysql?: () => Promise<SandboxMariadb>;
   /**
    * Makes the server certificate valid for these endpoint hosts (Aurora cluster names in moto carry a
    * random label). @default none: the certificate is left as it is
@@ -32,6 +39,8 @@ export interface MotoDatabase {
   /** DBInstanceIdentifier or DBClusterIdentifier. */
   readonly identifier: string;
   readonly kind: "instance" | "cluster";
+  /** Which local server plays it: MariaDB for mysql/mariadb/aurora-mysql, PostgreSQL otherwise. */
+  readonly family: EngineFamily;
   readonly masterUsername: string | undefined;
   readonly masterSecretArn: string | undefined;
   readonly dbName: string | undefined;
@@ -39,11 +48,25 @@ export interface MotoDatabase {
   readonly endpoints: readonly string[];
 }
 
+export type EngineFamily = "postgres" | "mysql";
+
+/** The server family an RDS engine name belongs to. */
+export function engineFamily(engine: string | undefined): EngineFamily {
+  return engine === "mysql" || engine === "mariadb" || engine?.startsWith("aurora-mysql")
+    ? "mysql"
+    : "postgres";
+}
+
+const defaultPort = (family: EngineFamily) => (family === "mysql" ? 3306 : 5432);
+
 export interface RdsMirror {
   /** The gateway's DestinationResolver: RDS endpoint of a database in moto → the local PostgreSQL. */
   readonly resolveDestination: DestinationResolver;
-  /** True if host:port is the advertised endpoint of a database in moto (the IAM verifier's check). */
-  isDatabaseEndpoint(host: string, port: number): Promise<boolean>;
+  /**
+   * True if host:port is the advertised endpoint of a database in moto (the IAM verifier's check), of the
+   * given server family when one is named (a token signed for a PostgreSQL endpoint opens no MySQL login).
+   */
+  isDatabaseEndpoint(host: string, port: number, family?: EngineFamily): Promise<boolean>;
   /** Databases in moto right now. */
   listDatabases(): Promise<MotoDatabase[]>;
 }
@@ -56,21 +79,27 @@ export class UnknownDestinationError extends Error {}
 const key = (host: string, port: number) => `${host.toLowerCase()}:${port}`;
 
 function fromInstance(db: DBInstance): MotoDatabase {
+  const family = engineFamily(db.Engine);
   return {
     identifier: db.DBInstanceIdentifier ?? "",
     kind: "instance",
+    family,
     masterUsername: db.MasterUsername,
     masterSecretArn: db.MasterUserSecret?.SecretArn,
     dbName: db.DBName,
-    endpoints: db.Endpoint?.Address ? [key(db.Endpoint.Address, db.Endpoint.Port ?? 5432)] : [],
+    endpoints: db.Endpoint?.Address
+      ? [key(db.Endpoint.Address, db.Endpoint.Port ?? defaultPort(family))]
+      : [],
   };
 }
 
 function fromCluster(db: DBCluster): MotoDatabase {
-  const port = db.Port ?? 5432;
+  const family = engineFamily(db.Engine);
+  const port = db.Port ?? defaultPort(family);
   return {
     identifier: db.DBClusterIdentifier ?? "",
     kind: "cluster",
+    family,
     masterUsername: db.MasterUsername,
     masterSecretArn: db.MasterUserSecret?.SecretArn,
     dbName: db.DatabaseName,
@@ -99,7 +128,7 @@ function ident(name: string): string {
 }
 
 /**
- * Makes the local PostgreSQL play every RDS database that exists in moto. When the agent emulator dials an
+ * Makes the local PostgreSQL (MariaDB for MySQL engines) play every RDS database that exists in moto. When the agent emulator dials an
  * RDS endpoint, the mirror looks the database up in moto and — once per database — creates what RDS would
  * have: the master role with the password from the instance's Secrets Manager secret, the database, and
  * the `rds_iam` / `rds_superuser` roles. All databases share the one cluster (see README: deviations).
@@ -162,6 +191,13 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
   }
 
   async function prepare(db: MotoDatabase): Promise<void> {
+    if (db.family === "mysql") {
+      if (!opts.mysql)
+        throw new UnknownDestinationError(`this sandbox plays no MySQL databases (${db.identifier})`);
+      const server = await opts.mysql();
+      await prepareMysqlDatabase(server, db, await masterPassword(db), log);
+      return;
+    }
     const sql = opts.admin;
     await opts.ensureCertificateCovers?.(db.endpoints.map((e) => e.slice(0, e.lastIndexOf(":"))));
     const password = await masterPassword(db);
@@ -202,8 +238,9 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
 
   return {
     listDatabases,
-    async isDatabaseEndpoint(host, port) {
-      return (await find(host, port)) !== undefined;
+    async isDatabaseEndpoint(host, port, family) {
+      const found = await find(host, port);
+      return found !== undefined && (family === undefined || found.family === family);
     },
     async resolveDestination(host, port) {
       const found = await find(host, port);
@@ -211,6 +248,8 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
         throw new UnknownDestinationError(`no database in this account answers at ${host}:${port}`);
       }
       await ensurePrepared(found);
+      if (found.family === "mysql" && opts.mysql)
+        return { host: "127.0.0.1", port: (await opts.mysql()).port };
       return { host: "127.0.0.1", port: opts.postgresPort };
     },
   };
