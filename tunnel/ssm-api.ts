@@ -131,6 +131,7 @@ export function mapSsmError(error: unknown, context: ErrorContext): TunnelError 
       );
     case "InvalidDocument":
     case "InvalidDocumentOperation":
+    case "InvalidParameters":
     case "ValidationException":
       return new TunnelError(
         "InvalidDocument",

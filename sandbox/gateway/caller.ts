@@ -5,6 +5,7 @@
  */
 
 import type { AwsProtocol } from "./aws-errors.ts";
+import type { IamPrincipal } from "./iam-identity.ts";
 import type { SandboxCredentials } from "./types.ts";
 
 export interface SignedIdentity {
@@ -28,12 +29,19 @@ export function readIdentity(req: Request, url: URL): SignedIdentity {
   return { accessKeyId, sessionToken: token, service };
 }
 
-export type Caller = "sandbox" | "restricted" | "unsigned";
+/**
+ * "sandbox": the sandbox's own (administrator) credentials; "restricted": a key whose role may do
+ * everything but StartSession; an IAM principal: a user or assumed-role session moto issued the key
+ * to, whose identity policies the gateway evaluates on session calls (session-authorizer.ts).
+ */
+export type Caller = "sandbox" | "restricted" | "unsigned" | { readonly principal: IamPrincipal };
 
 export interface CallerRejection {
   readonly status: number;
   readonly code: string;
   readonly message: string;
+  /** The access key id is not one of the sandbox's: moto's IAM may still know it. */
+  readonly unknownKey?: boolean;
 }
 
 export function classifyCaller(
@@ -56,6 +64,7 @@ export function classifyCaller(
         status: 403,
         code: "UnrecognizedClientException",
         message: "The security token included in the request is invalid.",
+        unknownKey: true,
       };
     }
     if (protocol === "rest-xml") {
@@ -63,12 +72,14 @@ export function classifyCaller(
         status: 403,
         code: "InvalidAccessKeyId",
         message: "The AWS Access Key Id you provided does not exist in our records.",
+        unknownKey: true,
       };
     }
     return {
       status: 403,
       code: "InvalidClientTokenId",
       message: "The security token included in the request is invalid.",
+      unknownKey: true,
     };
   }
   if ((identity.sessionToken ?? "") !== (known.creds.sessionToken ?? "")) {

@@ -164,7 +164,7 @@ describe("StartSession", () => {
     ecs.destroy();
   });
 
-  test("only the two port-forwarding documents are accepted", async () => {
+  test("only Port session documents are accepted", async () => {
     expect(
       await startError({ ...portForward(tg.instanceId), DocumentName: "AWS-StartSSHSession" }),
     ).toMatchObject({
@@ -173,7 +173,7 @@ describe("StartSession", () => {
     expect(await startError({ Target: tg.instanceId })).toMatchObject({ name: "InvalidDocument" });
   });
 
-  test("bad parameters are a ValidationException", async () => {
+  test("parameters the document does not declare or its allowedPattern refuses are InvalidParameters", async () => {
     const base = portForward(tg.instanceId);
     const cases: Record<string, string[]>[] = [
       { host: ["db"], portNumber: ["0"] },
@@ -185,8 +185,12 @@ describe("StartSession", () => {
     ];
     for (const Parameters of cases) {
       const error = await startError({ ...base, Parameters });
-      expect(error.name, JSON.stringify(Parameters)).toBe("ValidationException");
+      expect(error.name, JSON.stringify(Parameters)).toBe("InvalidParameters");
     }
+    // AWS's wording for a value that breaks the pattern.
+    expect(
+      (await startError({ ...base, Parameters: { host: ["db;x"], portNumber: ["5432"] } })).message,
+    ).toBe(`Parameter "host" has value "db;x" not matching "^[^,$^&\\(\\)!;'"<>\\\`{}\\[\\]\\|#=]{3,}$".`);
   });
 
   test("the restricted role gets AWS's AccessDenied wording", async () => {

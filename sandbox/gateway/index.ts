@@ -6,8 +6,9 @@
 import type { Server, ServerWebSocket } from "bun";
 import type { AgentSession, AgentTimings } from "../agent/agent-session.ts";
 import { ApiError, awsError, detectProtocol, jsonOk } from "./aws-errors.ts";
-import { type Caller, classifyCaller, readIdentity } from "./caller.ts";
+import { type Caller, type CallerRejection, classifyCaller, readIdentity } from "./caller.ts";
 import { handleControl } from "./control.ts";
+import { MotoIdentities } from "./iam-identity.ts";
 import { proxyToMoto } from "./proxy.ts";
 import {
   describeInstanceInformation,
@@ -16,6 +17,7 @@ import {
   startSession,
   terminateSession,
 } from "./session-api.ts";
+import { MotoDocuments } from "./session-documents.ts";
 import { MotoTargets } from "./targets.ts";
 import type { FaultPlan, Gateway, GatewayOptions, SessionStats } from "./types.ts";
 
@@ -44,6 +46,8 @@ export async function startGateway(
   let defaultFaults: FaultPlan = opts.defaultFaults ?? {};
   const log = opts.log ?? (() => {});
   const targets = new MotoTargets(opts.motoUrl, opts.region, opts.credentials);
+  const identities = new MotoIdentities(opts.motoUrl, opts.region, opts.credentials);
+  const documents = new MotoDocuments(opts.motoUrl, opts.region, opts.credentials);
   await targets
     .keepEcsTasksRunning(opts.motoUrl)
     .catch((error: Error) =>
@@ -54,8 +58,8 @@ export async function startGateway(
 
   const ssmOperations: Record<string, (body: Record<string, unknown>, caller: Caller) => unknown> = {
     "AmazonSSM.StartSession": (body, caller) => startSession(api as SessionApiContext, body, caller),
-    "AmazonSSM.ResumeSession": (body) => resumeSession(api as SessionApiContext, body),
-    "AmazonSSM.TerminateSession": (body) => terminateSession(api as SessionApiContext, body),
+    "AmazonSSM.ResumeSession": (body, caller) => resumeSession(api as SessionApiContext, body, caller),
+    "AmazonSSM.TerminateSession": (body, caller) => terminateSession(api as SessionApiContext, body, caller),
     "AmazonSSM.DescribeInstanceInformation": (body) =>
       describeInstanceInformation(api as SessionApiContext, body),
   };
@@ -74,8 +78,19 @@ export async function startGateway(
   async function handleAws(req: Request, url: URL): Promise<Response> {
     const identity = readIdentity(req, url);
     const protocol = detectProtocol(req, identity.service);
-    const caller = classifyCaller(identity, protocol, opts.credentials, opts.restrictedCredentials);
-    if (typeof caller !== "string") return awsError(protocol, caller.status, caller.code, caller.message);
+    let caller: Caller | CallerRejection = classifyCaller(
+      identity,
+      protocol,
+      opts.credentials,
+      opts.restrictedCredentials,
+    );
+    if (typeof caller !== "string" && "unknownKey" in caller && caller.unknownKey && identity.accessKeyId) {
+      // Not the sandbox's key: an IAM user's or assumed role's key that moto issued is a principal.
+      const principal = await identities.principal(identity.accessKeyId);
+      if (principal) caller = { principal };
+    }
+    if (typeof caller !== "string" && "code" in caller)
+      return awsError(protocol, caller.status, caller.code, caller.message);
     const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
     const operation = ssmOperations[req.headers.get("x-amz-target") ?? ""];
     if (!operation) return proxyToMoto(req, url, opts.motoUrl, body, identity.service);
@@ -162,7 +177,10 @@ export async function startGateway(
     accountId: opts.accountId ?? "123456789012",
     callerId: opts.callerId ?? "dbtunnel-sandbox",
     targets,
+    identities,
+    documents,
     sessions,
+    owners: new Map(),
     resolveDestination: opts.resolveDestination,
     defaultFaults: () => defaultFaults,
     verifyDigests: opts.verifyClientDigests !== false,
@@ -197,6 +215,8 @@ export async function startGateway(
         for (const session of sessions.values()) session.terminate("gateway stopped");
         await server.stop(true);
         targets.close();
+        identities.close();
+        documents.close();
       })();
       return stopped;
     },

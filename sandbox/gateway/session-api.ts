@@ -4,23 +4,25 @@
  */
 import { randomBytes } from "node:crypto";
 import { AgentSession, type AgentTimings } from "../agent/agent-session.ts";
-import type { PortProperties } from "../agent/handshake.ts";
 import { ApiError } from "./aws-errors.ts";
 import type { Caller } from "./caller.ts";
+import {
+  type AuthorizerContext,
+  authorizeSessionCall,
+  authorizeStartSession,
+  type SessionOwnership,
+} from "./session-authorizer.ts";
+import { documentArn, type MotoDocuments, renderPortProperties } from "./session-documents.ts";
 import { type MotoTargets, parseTarget, targetArn } from "./targets.ts";
 import type { DestinationResolver, FaultPlan } from "./types.ts";
 
-export const PORT_DOCUMENTS = [
-  "AWS-StartPortForwardingSessionToRemoteHost",
-  "AWS-StartPortForwardingSession",
-] as const;
-
-export interface SessionApiContext {
-  readonly region: string;
-  readonly accountId: string;
+export interface SessionApiContext extends AuthorizerContext {
   readonly callerId: string;
   readonly targets: MotoTargets;
+  readonly documents: MotoDocuments;
   readonly sessions: Map<string, AgentSession>;
+  /** Who started each session (the tags Session Manager puts on it), for Resume/Terminate. */
+  readonly owners: Map<string, SessionOwnership>;
   readonly resolveDestination: DestinationResolver;
   readonly defaultFaults: () => FaultPlan;
   readonly verifyDigests: boolean;
@@ -52,84 +54,54 @@ function requireString(body: Json, field: string): string {
   return value;
 }
 
-/** One string value of a document parameter (values are arrays of strings), or the document default. */
-function parameter(params: Json, name: string, fallback?: string): string | undefined {
-  const value = params[name];
-  if (value === undefined) return fallback;
-  if (!Array.isArray(value) || value.length !== 1 || typeof value[0] !== "string") {
-    throw new ApiError(
-      "ValidationException",
-      `Parameter ${name} must be a list with exactly one string value.`,
-    );
-  }
-  return value[0];
-}
-
-function portParameter(params: Json, name: string, fallback: string, min: number): string {
-  const value = parameter(params, name, fallback) ?? fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > 65535) {
-    throw new ApiError(
-      "ValidationException",
-      `Parameter ${name} value "${value}" is not a port number (${min}-65535).`,
-    );
-  }
-  return value;
-}
-
-/** Validates document name and parameters into the Port session's handshake properties. */
-export function portProperties(body: Json): PortProperties {
+/** The document a StartSession names (its name, or its ARN in this account/region). */
+function documentName(body: Json): string {
   const document = body.DocumentName;
   if (document === undefined) {
     // AWS would start a shell session (SSM-SessionManagerRunShell); the sandbox only forwards ports.
     throw new ApiError(
       "InvalidDocument",
-      `The sandbox supports only port forwarding: set DocumentName to ${PORT_DOCUMENTS.join(" or ")}.`,
+      "The sandbox supports only port forwarding: set DocumentName to a Session document of sessionType Port.",
     );
   }
-  if (typeof document !== "string" || !(PORT_DOCUMENTS as readonly string[]).includes(document)) {
-    throw new ApiError("InvalidDocument", `Document ${String(document)} does not exist.`);
-  }
-  const raw = body.Parameters ?? {};
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new ApiError(
-      "ValidationException",
-      "Parameters must be a map of parameter name to a list of strings.",
-    );
-  }
-  const params = raw as Json;
-  const remoteHost = document === "AWS-StartPortForwardingSessionToRemoteHost";
-  const allowed = remoteHost ? ["host", "portNumber", "localPortNumber"] : ["portNumber", "localPortNumber"];
-  for (const name of Object.keys(params)) {
-    if (!allowed.includes(name)) {
-      throw new ApiError(
-        "ValidationException",
-        `Parameter ${name} is not defined by document ${document} (allowed: ${allowed.join(", ")}).`,
-      );
-    }
-  }
-  // Defaults of the AWS documents: portNumber "80", localPortNumber "0".
-  const portNumber = portParameter(params, "portNumber", "80", 1);
-  const localPortNumber = portParameter(params, "localPortNumber", "0", 0);
-  if (!remoteHost) return { type: "LocalPortForwarding", portNumber, localPortNumber };
-  const host = parameter(params, "host");
-  if (!host) throw new ApiError("ValidationException", `Parameter host is required by document ${document}.`);
-  return { type: "LocalPortForwarding", host, portNumber, localPortNumber };
+  if (typeof document !== "string") throw new ApiError("InvalidDocument", "DocumentName must be a string.");
+  const arn = /^arn:aws:ssm:[a-z0-9-]+:(\d{12})?:document\/(.+)$/.exec(document);
+  return arn ? (arn[2] as string) : document;
+}
+
+/**
+ * Session ids as Session Manager makes them: the caller's name (IAM user name, or the role session
+ * name of an assumed role / IAM Identity Center user) + "-" + 17 hex digits. The sandbox's own key
+ * uses `callerId`.
+ */
+function newSessionId(ctx: SessionApiContext, caller: Caller): string {
+  const prefix = typeof caller === "string" ? ctx.callerId : caller.principal.sessionIdPrefix;
+  return `${prefix}-${randomBytes(9).toString("hex").slice(0, 17)}`;
+}
+
+function callerUserId(ctx: SessionApiContext, caller: Caller): string {
+  return typeof caller === "string" ? ctx.callerId : caller.principal.userId;
 }
 
 export async function startSession(ctx: SessionApiContext, body: Json, caller: Caller): Promise<Json> {
   const rawTarget = requireString(body, "Target");
   const target = parseTarget(rawTarget);
+  const arn = targetArn(target, ctx.region, ctx.accountId);
   if (caller === "restricted") {
     // IAM is evaluated before anything else, like AWS does.
     throw new ApiError(
       "AccessDeniedException",
-      `User: arn:aws:sts::${ctx.accountId}:assumed-role/dbtunnel-restricted/dbtunnel-restricted-session is not authorized to perform: ssm:StartSession on resource: ${targetArn(target, ctx.region, ctx.accountId)} because no identity-based policy allows the ssm:StartSession action`,
+      `User: arn:aws:sts::${ctx.accountId}:assumed-role/dbtunnel-restricted/dbtunnel-restricted-session is not authorized to perform: ssm:StartSession on resource: ${arn} because no identity-based policy allows the ssm:StartSession action`,
     );
   }
-  const properties = portProperties(body);
+  const document = await ctx.documents.find(documentName(body));
+  if (typeof caller !== "string") {
+    const tags = await ctx.targets.tags(target);
+    await authorizeStartSession(ctx, caller, { arn, tags }, documentArn(document, ctx.region, ctx.accountId));
+  }
+  const properties = renderPortProperties(document, body.Parameters ?? {});
   await ctx.targets.requireConnected(target, rawTarget);
-  const sessionId = `${ctx.callerId}-${randomBytes(9).toString("hex").slice(0, 17)}`;
+  const sessionId = newSessionId(ctx, caller);
   const token = newToken();
   const session = new AgentSession({
     sessionId,
@@ -143,11 +115,13 @@ export async function startSession(ctx: SessionApiContext, body: Json, caller: C
     log: ctx.log,
   });
   ctx.sessions.set(sessionId, session);
+  ctx.owners.set(sessionId, { ownerUserId: callerUserId(ctx, caller), target: rawTarget });
   return { SessionId: sessionId, TokenValue: token, StreamUrl: streamUrl(ctx, sessionId) };
 }
 
-export function resumeSession(ctx: SessionApiContext, body: Json): Json {
+export async function resumeSession(ctx: SessionApiContext, body: Json, caller: Caller): Promise<Json> {
   const sessionId = requireString(body, "SessionId");
+  await authorizeSessionCall(ctx, caller, "ssm:ResumeSession", sessionId, ctx.owners.get(sessionId));
   const session = ctx.sessions.get(sessionId);
   if (!session || session.terminated) {
     throw new ApiError(
@@ -164,8 +138,9 @@ export function resumeSession(ctx: SessionApiContext, body: Json): Json {
   return { SessionId: sessionId, TokenValue: session.token, StreamUrl: streamUrl(ctx, sessionId) };
 }
 
-export function terminateSession(ctx: SessionApiContext, body: Json): Json {
+export async function terminateSession(ctx: SessionApiContext, body: Json, caller: Caller): Promise<Json> {
   const sessionId = requireString(body, "SessionId");
+  await authorizeSessionCall(ctx, caller, "ssm:TerminateSession", sessionId, ctx.owners.get(sessionId));
   // Idempotent like AWS: terminating an ended or unknown session succeeds.
   ctx.sessions.get(sessionId)?.terminate("TerminateSession API");
   return { SessionId: sessionId };

@@ -53,6 +53,28 @@ export class MotoTargets {
     if (!running) throw new ApiError("TargetNotConnected", `${raw} is not connected.`);
   }
 
+  /** The target's tags (IAM's `ssm:resourceTag/<key>` on StartSession); none for an unknown target. */
+  async tags(target: ParsedTarget): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    try {
+      if (target.kind === "ec2") {
+        const res = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [target.instanceId] }));
+        for (const t of res.Reservations?.[0]?.Instances?.[0]?.Tags ?? []) {
+          if (t.Key !== undefined) out[t.Key] = t.Value ?? "";
+        }
+      } else {
+        const res = await this.ecs.send(
+          new DescribeTasksCommand({ cluster: target.cluster, tasks: [target.taskId], include: ["TAGS"] }),
+        );
+        const task = res.tasks?.find((t) => lastSegment(t.taskArn) === target.taskId);
+        for (const t of task?.tags ?? []) if (t.key !== undefined) out[t.key] = t.value ?? "";
+      }
+    } catch {
+      // An unknown target has no tags; StartSession answers TargetNotConnected for it later.
+    }
+    return out;
+  }
+
   /**
    * moto moves an ECS task on from RUNNING (to DEACTIVATING, ... STOPPED) every time it is described,
    * so a jump-host task would look gone after the first DescribeTasks. Real tasks keep running until
