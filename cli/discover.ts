@@ -3,12 +3,11 @@
  * `dbtunnel:stack=<name>` + `dbtunnel:role=jump-host` (EC2 instance or ECS service), the database
  * `dbtunnel:role=database` (RDS instance or Aurora cluster).
  */
+import { ENGINE_FACTS, engineFromRds } from "../contract/engines.ts";
+import { ROLE_TAG, ROLES, STACK_TAG } from "../contract/tags.ts";
 import type { AwsClients } from "./aws.ts";
 import { errorName } from "./errors.ts";
 import type { DatabaseTarget, DbEngine, JumpHost } from "./target.ts";
-
-export const STACK_TAG = "dbtunnel:stack";
-export const ROLE_TAG = "dbtunnel:role";
 
 export interface DiscoveredStack {
   readonly stackName: string;
@@ -51,7 +50,7 @@ async function ec2JumpHosts(aws: AwsClients, onlyStack?: string) {
     const page = await ec2.send(
       new DescribeInstancesCommand({
         Filters: [
-          { Name: `tag:${ROLE_TAG}`, Values: ["jump-host"] },
+          { Name: `tag:${ROLE_TAG}`, Values: [ROLES.jumpHost] },
           { Name: "instance-state-name", Values: ["pending", "running", "stopping", "stopped"] },
           ...(onlyStack ? [{ Name: `tag:${STACK_TAG}`, Values: [onlyStack] }] : []),
         ],
@@ -89,7 +88,7 @@ async function ecsJumpHosts(aws: AwsClients) {
         );
         for (const service of services) {
           const tags = service.tags?.map((t) => ({ Key: t.key, Value: t.value }));
-          if (tagValue(tags, ROLE_TAG) !== "jump-host" || !service.serviceName) continue;
+          if (tagValue(tags, ROLE_TAG) !== ROLES.jumpHost || !service.serviceName) continue;
           found.push({
             stack: tagValue(tags, STACK_TAG),
             jumpHost: { kind: "ecs", cluster: lastSegment(cluster), service: service.serviceName },
@@ -114,7 +113,7 @@ async function rdsDatabases(aws: AwsClients) {
     const page = await rds.send(new DescribeDBInstancesCommand({ Marker }));
     for (const db of page.DBInstances ?? []) {
       // Aurora members are reached through their cluster's endpoint, found below.
-      if (db.DBClusterIdentifier || tagValue(db.TagList, ROLE_TAG) !== "database") continue;
+      if (db.DBClusterIdentifier || tagValue(db.TagList, ROLE_TAG) !== ROLES.database) continue;
       if (!db.Endpoint?.Address || !db.DBInstanceIdentifier) continue;
       found.push({
         stack: tagValue(db.TagList, STACK_TAG),
@@ -137,7 +136,7 @@ async function rdsDatabases(aws: AwsClients) {
     const clusters = (await rds.send(new DescribeDBClustersCommand({}))).DBClusters ?? [];
     for (const cluster of clusters) {
       if (
-        tagValue(cluster.TagList, ROLE_TAG) !== "database" ||
+        tagValue(cluster.TagList, ROLE_TAG) !== ROLES.database ||
         !cluster.Endpoint ||
         !cluster.DBClusterIdentifier
       )
@@ -163,14 +162,13 @@ async function rdsDatabases(aws: AwsClients) {
   return found;
 }
 
+/** The contract's engine for RDS's `Engine` (mariadb speaks MySQL); anything else is taken as PostgreSQL. */
 export function engineOf(engine: string | undefined): DbEngine {
-  if (engine === "aurora-postgresql" || engine === "aurora-mysql" || engine === "mysql") return engine;
-  if (engine === "mariadb") return "mysql";
-  return "postgres";
+  return engineFromRds(engine) ?? "postgres";
 }
 
 export function defaultPort(engine: DbEngine): number {
-  return engine === "mysql" || engine === "aurora-mysql" ? 3306 : 5432;
+  return ENGINE_FACTS[engine].defaultPort;
 }
 
 function lastSegment(arn: string): string {

@@ -1,10 +1,11 @@
 /** What `connect`, `token` and `doctor` need to know about one deployed stack, wherever it came from. */
+import { type DatabaseEngine, isMysqlEngine } from "../contract/engines.ts";
+import type { JumpHostOutputs } from "../contract/outputs.ts";
 
-export type DbEngine = "postgres" | "aurora-postgresql" | "mysql" | "aurora-mysql";
+/** The engines of contract/engines.ts. */
+export type DbEngine = DatabaseEngine;
 
-export type JumpHost =
-  | { readonly kind: "ec2"; readonly instanceId: string }
-  | { readonly kind: "ecs"; readonly cluster: string; readonly service: string };
+export type JumpHost = JumpHostOutputs;
 
 export interface DatabaseTarget {
   readonly engine: DbEngine;
@@ -32,7 +33,7 @@ export interface StackTarget {
 }
 
 export function isMysql(engine: DbEngine): boolean {
-  return engine === "mysql" || engine === "aurora-mysql";
+  return isMysqlEngine(engine);
 }
 
 export function describeJumpHost(jumpHost: JumpHost): string {

@@ -11,13 +11,22 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import {
-  DATABASE_ENGINES,
+  CREATABLE_ENGINES,
   type DatabaseEngine,
-  type DatabaseTarget,
-  ENGINE_SPECS,
-} from "./database-engine.ts";
+  ENGINE_FACTS,
+  type EngineCreateFacts,
+} from "../contract/engines.ts";
+import { ROLE_TAG, ROLES } from "../contract/tags.ts";
+import type { DatabaseTarget } from "./database-engine.ts";
 import { policyDocument } from "./iam-document.ts";
-import { checkIntRange, InvalidPropsError } from "./props-error.ts";
+import {
+  checkIntRange,
+  checkPattern,
+  type IntRule,
+  InvalidPropsError,
+  isLiteral,
+  type PatternRule,
+} from "./props-error.ts";
 
 /** CA that signs the server certificate; covered by the RDS global bundle the CLI trusts. */
 export const DATABASE_CA = "rds-ca-rsa2048-g1";
@@ -57,6 +66,27 @@ export interface DatabaseProps {
 
 const NAME = "Database";
 
+/** Defaults and limits of DatabaseProps; stacks/config.ts applies the same ones to dbtunnel.config.json. */
+export const DATABASE_RULES = {
+  identifier: {
+    pattern: /^[a-z](?!.*--)(?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    hint: "use 1-63 lowercase letters, digits and single hyphens, starting with a letter",
+  },
+  /** databaseName and masterUsername. */
+  name: {
+    pattern: /^[a-zA-Z][a-zA-Z0-9_]{0,15}$/,
+    hint: "use 1-16 letters, digits or underscores, starting with a letter",
+  },
+  engineVersion: { pattern: /^\d+(\.\d+)*$/, hint: 'use a version such as "16" or "8.0"' },
+  instanceClass: { pattern: /^db\.[a-z0-9]+\.[a-z0-9]+$/, hint: 'use a class such as "db.t4g.micro"' },
+  port: { min: 1150, max: 65535 },
+  allocatedStorageGiB: { min: 20, max: 65536, default: 20 },
+  backupRetentionDays: { min: 2, max: 35, default: 7 },
+  defaultDatabaseName: "app",
+  defaultMasterUsername: "dbadmin",
+  defaultDeletionProtection: true,
+} as const satisfies Record<string, PatternRule | IntRule | string | boolean>;
+
 /**
  * RDS PostgreSQL (default), Aurora PostgreSQL or MySQL in private subnets: not publicly accessible,
  * storage encrypted with the stack key, IAM authentication on, master password managed by Secrets
@@ -82,18 +112,38 @@ export class Database extends Construct implements DatabaseTarget {
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
     this.engine = props.engine ?? "postgres";
-    if (!DATABASE_ENGINES.includes(this.engine)) {
+    const facts = ENGINE_FACTS[this.engine];
+    if (!facts?.create) {
       throw new InvalidPropsError(
         NAME,
         "engine",
         `is "${this.engine}"`,
-        `use one of ${DATABASE_ENGINES.join(", ")}`,
+        `use one of ${CREATABLE_ENGINES.join(", ")}`,
       );
     }
-    const spec = ENGINE_SPECS[this.engine];
-    checkIntRange(NAME, "port", props.port, 1150, 65535);
-    checkIntRange(NAME, "allocatedStorageGiB", props.allocatedStorageGiB, 20, 65536);
-    checkIntRange(NAME, "backupRetentionDays", props.backupRetentionDays, 2, 35);
+    const spec: EngineCreateFacts & { isCluster: boolean; tlsParameter: { name: string; value: string } } = {
+      ...facts.create,
+      isCluster: facts.isCluster,
+      tlsParameter: facts.tlsParameter,
+    };
+    const R = DATABASE_RULES;
+    checkIntRange(NAME, "port", props.port, R.port.min, R.port.max);
+    checkIntRange(
+      NAME,
+      "allocatedStorageGiB",
+      props.allocatedStorageGiB,
+      R.allocatedStorageGiB.min,
+      R.allocatedStorageGiB.max,
+    );
+    checkIntRange(
+      NAME,
+      "backupRetentionDays",
+      props.backupRetentionDays,
+      R.backupRetentionDays.min,
+      R.backupRetentionDays.max,
+    );
+    checkPattern(NAME, "engineVersion", props.engineVersion, R.engineVersion);
+    checkPattern(NAME, "instanceClass", props.instanceClass, R.instanceClass);
     if (props.subnetIds.length < 2) {
       throw new InvalidPropsError(
         NAME,
@@ -103,36 +153,27 @@ export class Database extends Construct implements DatabaseTarget {
       );
     }
     this.identifier = props.identifier ?? `${props.namePrefix}-db`;
-    if (
-      !/^[a-z][a-z0-9-]{0,62}$/.test(this.identifier) ||
-      this.identifier.endsWith("-") ||
-      this.identifier.includes("--")
-    ) {
+    if (isLiteral(this.identifier) && !R.identifier.pattern.test(this.identifier)) {
       throw new InvalidPropsError(
         NAME,
         "identifier",
         `"${this.identifier}" is not a valid RDS identifier`,
-        "use 1-63 lowercase letters, digits and single hyphens, starting with a letter",
+        R.identifier.hint,
       );
     }
-    this.databaseName = props.databaseName ?? "app";
-    this.masterUsername = props.masterUsername ?? "dbadmin";
+    this.databaseName = props.databaseName ?? R.defaultDatabaseName;
+    this.masterUsername = props.masterUsername ?? R.defaultMasterUsername;
     for (const [field, value] of [
       ["databaseName", this.databaseName],
       ["masterUsername", this.masterUsername],
     ] as const) {
-      if (!/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/.test(value)) {
-        throw new InvalidPropsError(
-          NAME,
-          field,
-          `"${value}" is not a valid name`,
-          "use 1-16 letters, digits or underscores, starting with a letter",
-        );
+      if (isLiteral(value) && !R.name.pattern.test(value)) {
+        throw new InvalidPropsError(NAME, field, `"${value}" is not a valid name`, R.name.hint);
       }
     }
-    const port = props.port ?? spec.defaultPort;
+    const port = props.port ?? facts.defaultPort;
     const version = props.engineVersion ?? spec.defaultVersion;
-    const deletionProtection = props.deletionProtection ?? true;
+    const deletionProtection = props.deletionProtection ?? R.defaultDeletionProtection;
     if (!deletionProtection) {
       Annotations.of(this).addWarning(
         `${NAME} ${this.identifier}: deletion protection is OFF and no final snapshot is taken; use this only for throwaway test stacks`,
@@ -163,7 +204,7 @@ export class Database extends Construct implements DatabaseTarget {
       port,
       dbSubnetGroupName: subnetGroup.name,
       vpcSecurityGroupIds: [sg.id],
-      backupRetentionPeriod: props.backupRetentionDays ?? 7,
+      backupRetentionPeriod: props.backupRetentionDays ?? R.backupRetentionDays.default,
       deletionProtection,
       enabledCloudwatchLogsExports: [...spec.logExports],
       copyTagsToSnapshot: true,
@@ -180,7 +221,7 @@ export class Database extends Construct implements DatabaseTarget {
       performanceInsightsEnabled: production,
       performanceInsightsKmsKeyId: production ? props.kmsKeyArn : undefined,
     };
-    const roleTags = { Name: this.identifier, "dbtunnel:role": "database" };
+    const roleTags = { Name: this.identifier, [ROLE_TAG]: ROLES.database };
 
     if (spec.isCluster) {
       if (props.allocatedStorageGiB !== undefined) {
@@ -237,7 +278,7 @@ export class Database extends Construct implements DatabaseTarget {
         // aws_db_instance calls it `username` (aws_rds_cluster: `master_username`).
         username: this.masterUsername,
         dbName: this.databaseName,
-        allocatedStorage: props.allocatedStorageGiB ?? 20,
+        allocatedStorage: props.allocatedStorageGiB ?? R.allocatedStorageGiB.default,
         storageType: "gp3",
         multiAz: production,
         parameterGroupName: params.name,

@@ -3,7 +3,8 @@ import { DataAwsRdsCluster } from "@cdktf/provider-aws/lib/data-aws-rds-cluster"
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
-import { DATABASE_ENGINES, type DatabaseEngine, type DatabaseTarget } from "./database-engine.ts";
+import { DATABASE_ENGINES, type DatabaseEngine, ENGINE_FACTS } from "../contract/engines.ts";
+import type { DatabaseTarget } from "./database-engine.ts";
 import { InvalidPropsError } from "./props-error.ts";
 
 export interface ExistingDatabaseProps {
@@ -63,7 +64,7 @@ export class ExistingDatabase extends Construct implements DatabaseTarget {
     }
     this.identifier = props.identifier;
     this.securityGroupId = props.securityGroupId;
-    if (this.engine === "aurora-postgresql") {
+    if (ENGINE_FACTS[this.engine].isCluster) {
       const cluster = new DataAwsRdsCluster(this, "cluster", { clusterIdentifier: props.identifier });
       this.endpoint = cluster.endpoint;
       this.port = cluster.port;

@@ -11,10 +11,18 @@ import {
   sessionChannelsStatement,
 } from "./iam-document.ts";
 import { idleStopUserData } from "./jumphost-user-data.ts";
-import { checkIntRange, InvalidPropsError } from "./props-error.ts";
+import { checkIntRange, checkPattern, type IntRule, type PatternRule } from "./props-error.ts";
 
 /** Public SSM parameter AWS keeps pointing at the latest Amazon Linux 2023 AMI (owner pinned by AWS). */
 export const AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+
+/** Defaults and limits of the EC2 jump host props; stacks/config.ts applies the same ones. */
+export const EC2_JUMP_HOST_RULES = {
+  instanceType: { pattern: /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, hint: 'use an instance type such as "t3.micro"' },
+  defaultInstanceType: "t3.micro",
+  idleStopMinutes: { min: 1, max: 1440, default: 30 },
+  rootVolumeGiB: { min: 8, max: 16384, default: 8 },
+} as const satisfies Record<string, PatternRule | IntRule | string>;
 
 /** Where Session Manager writes session logs, so the instance role can be scoped to exactly these. */
 export interface SessionLoggingTarget {
@@ -55,17 +63,23 @@ export class Ec2JumpHost extends Construct {
 
   constructor(scope: Construct, id: string, props: Ec2JumpHostProps) {
     super(scope, id);
-    checkIntRange("Ec2JumpHost", "idleStopMinutes", props.idleStopMinutes, 1, 1440);
-    checkIntRange("Ec2JumpHost", "rootVolumeGiB", props.rootVolumeGiB, 8, 16384);
-    const instanceType = props.instanceType ?? "t3.micro";
-    if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType)) {
-      throw new InvalidPropsError(
-        "Ec2JumpHost",
-        "instanceType",
-        `"${instanceType}" is not an instance type`,
-        'use a type such as "t3.micro"',
-      );
-    }
+    const R = EC2_JUMP_HOST_RULES;
+    checkIntRange(
+      "Ec2JumpHost",
+      "idleStopMinutes",
+      props.idleStopMinutes,
+      R.idleStopMinutes.min,
+      R.idleStopMinutes.max,
+    );
+    checkIntRange(
+      "Ec2JumpHost",
+      "rootVolumeGiB",
+      props.rootVolumeGiB,
+      R.rootVolumeGiB.min,
+      R.rootVolumeGiB.max,
+    );
+    const instanceType = props.instanceType ?? R.defaultInstanceType;
+    checkPattern("Ec2JumpHost", "instanceType", instanceType, R.instanceType);
 
     const ami = new DataAwsSsmParameter(this, "ami", { name: AL2023_AMI_PARAMETER });
     this.role = new IamRole(this, "role", {
@@ -97,12 +111,12 @@ export class Ec2JumpHost extends Construct {
         kmsKeyId: props.kmsKeyArn,
         volumeType: "gp3",
         // Explicit size: real AMIs would supply it, but moto's RunInstances rejects a mapping without one.
-        volumeSize: props.rootVolumeGiB ?? 8,
+        volumeSize: props.rootVolumeGiB ?? R.rootVolumeGiB.default,
         deleteOnTermination: true,
         tags: { Name: `${props.namePrefix}-jumphost-root`, ...props.volumeTags },
       },
       instanceInitiatedShutdownBehavior: "stop",
-      userData: idleStopUserData(props.idleStopMinutes ?? 30),
+      userData: idleStopUserData(props.idleStopMinutes ?? R.idleStopMinutes.default),
       userDataReplaceOnChange: true,
       tags: { Name: `${props.namePrefix}-jumphost`, ...props.tags },
     });

@@ -6,7 +6,14 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { type PolicyStatement, policyDocument, sessionChannelsStatement } from "./iam-document.ts";
-import { checkIntRange, InvalidPropsError } from "./props-error.ts";
+import { checkIntRange, type IntRule, InvalidPropsError } from "./props-error.ts";
+
+/** Defaults and limits of the Fargate jump host props; stacks/config.ts applies the same ones. */
+export const ECS_JUMP_HOST_RULES = {
+  cpu: { min: 256, max: 16384, default: 256 },
+  memory: { min: 512, max: 122880, default: 512 },
+  logRetentionDays: { min: 1, max: 3653, default: 365 },
+} as const satisfies Record<string, IntRule>;
 
 export interface EcsJumpHostProps {
   readonly namePrefix: string;
@@ -53,9 +60,16 @@ export class EcsJumpHost extends Construct {
         "push an image with a shell (e.g. amazonlinux:2023) to a private ECR repository and pass its URI",
       );
     }
-    checkIntRange("EcsJumpHost", "cpu", props.cpu, 256, 16384);
-    checkIntRange("EcsJumpHost", "memory", props.memory, 512, 122880);
-    checkIntRange("EcsJumpHost", "logRetentionDays", props.logRetentionDays, 1, 3653);
+    const R = ECS_JUMP_HOST_RULES;
+    checkIntRange("EcsJumpHost", "cpu", props.cpu, R.cpu.min, R.cpu.max);
+    checkIntRange("EcsJumpHost", "memory", props.memory, R.memory.min, R.memory.max);
+    checkIntRange(
+      "EcsJumpHost",
+      "logRetentionDays",
+      props.logRetentionDays,
+      R.logRetentionDays.min,
+      R.logRetentionDays.max,
+    );
     const name = `${props.namePrefix}-jumphost`;
     const trust = (service: string) =>
       policyDocument([
@@ -71,7 +85,7 @@ export class EcsJumpHost extends Construct {
     const logGroup = new CloudwatchLogGroup(this, "log-group", {
       name: `/dbtunnel/${props.namePrefix}/jumphost`,
       kmsKeyId: props.kmsKeyArn,
-      retentionInDays: props.logRetentionDays ?? 365,
+      retentionInDays: props.logRetentionDays ?? R.logRetentionDays.default,
     });
 
     this.cluster = new EcsCluster(this, "cluster", {
@@ -133,8 +147,8 @@ export class EcsJumpHost extends Construct {
       family: name,
       requiresCompatibilities: ["FARGATE"],
       networkMode: "awsvpc",
-      cpu: String(props.cpu ?? 256),
-      memory: String(props.memory ?? 512),
+      cpu: String(props.cpu ?? R.cpu.default),
+      memory: String(props.memory ?? R.memory.default),
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },

@@ -1,6 +1,7 @@
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { Construct } from "constructs";
+import { ROLE_TAG, ROLES } from "../contract/tags.ts";
 import { Ec2JumpHost, type SessionLoggingTarget } from "./jumphost-ec2.ts";
 import { EcsJumpHost } from "./jumphost-ecs.ts";
 import { checkIntRange, InvalidPropsError } from "./props-error.ts";
@@ -35,7 +36,7 @@ export interface JumpHostProps {
   readonly volumeTags?: Readonly<Record<string, string>>;
 }
 
-const ROLE_TAGS = { "dbtunnel:role": "jump-host" } as const;
+const ROLE_TAGS = { [ROLE_TAG]: ROLES.jumpHost };
 
 /**
  * The jump host and its security group. The group has ZERO ingress rules (Session Manager connects

@@ -15,7 +15,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Construct } from "constructs";
 import { cidrSubnet, formatCidr, parseCidr } from "./cidr.ts";
 import { policyDocument, serviceTrustPolicy } from "./iam-document.ts";
-import { checkIntRange, InvalidPropsError } from "./props-error.ts";
+import { checkIntRange, type IntRule, InvalidPropsError } from "./props-error.ts";
 
 /** A VPC the stack does not own. Flow logs, NACLs and the default group stay the owner's responsibility. */
 export interface ExistingVpcProps {
@@ -48,6 +48,16 @@ export interface NetworkProps {
 }
 
 const NAME = "Network";
+
+/** Defaults and limits of NetworkProps; stacks/config.ts applies the same ones. */
+export const NETWORK_RULES = {
+  defaultCidr: "10.40.0.0/16",
+  /** /16 to /24: AWS VPC limits, and room for /28+ subnets. */
+  cidrPrefix: { min: 16, max: 24 },
+  /** 4 extra bits give 16 blocks: up to 15 private subnets plus the last block for the opt-in public subnet. */
+  maxAvailabilityZones: 15,
+  flowLogRetentionDays: { min: 1, max: 3653, default: 365 },
+} as const satisfies Record<string, IntRule | string | number>;
 
 /**
  * Private isolated network: subnets in at least two AZs with no public IP mapping, a route table with
@@ -87,11 +97,11 @@ export class Network extends Construct {
       return;
     }
 
-    const cidrText = props.cidr ?? "10.40.0.0/16";
+    const cidrText = props.cidr ?? NETWORK_RULES.defaultCidr;
     const cidr = parseCidr(cidrText);
     if (typeof cidr === "string")
       throw new InvalidPropsError(NAME, "cidr", cidr, "use a network address such as 10.40.0.0/16");
-    if (cidr.prefix < 16 || cidr.prefix > 24) {
+    if (cidr.prefix < NETWORK_RULES.cidrPrefix.min || cidr.prefix > NETWORK_RULES.cidrPrefix.max) {
       throw new InvalidPropsError(
         NAME,
         "cidr",
@@ -108,13 +118,12 @@ export class Network extends Construct {
         "list at least two different availability zones",
       );
     }
-    // 4 extra bits give 16 blocks: up to 15 private subnets plus the last block for the opt-in public subnet.
-    if (zones.length > 15)
+    if (zones.length > NETWORK_RULES.maxAvailabilityZones)
       throw new InvalidPropsError(
         NAME,
         "availabilityZones",
         `lists ${zones.length} zones`,
-        "list at most 15",
+        `list at most ${NETWORK_RULES.maxAvailabilityZones}`,
       );
     if (!props.kmsKeyArn)
       throw new InvalidPropsError(
@@ -123,7 +132,13 @@ export class Network extends Construct {
         "is missing",
         "pass the stack key so the flow-log group is encrypted",
       );
-    checkIntRange(NAME, "flowLogRetentionDays", props.flowLogRetentionDays, 1, 3653);
+    checkIntRange(
+      NAME,
+      "flowLogRetentionDays",
+      props.flowLogRetentionDays,
+      NETWORK_RULES.flowLogRetentionDays.min,
+      NETWORK_RULES.flowLogRetentionDays.max,
+    );
     const prefix = props.namePrefix;
 
     const vpc = new Vpc(this, "vpc", {
@@ -193,7 +208,7 @@ export class Network extends Construct {
     const flowLogGroup = new CloudwatchLogGroup(this, "flow-log-group", {
       name: `/dbtunnel/${prefix}/vpc-flow-logs`,
       kmsKeyId: props.kmsKeyArn,
-      retentionInDays: props.flowLogRetentionDays ?? 365,
+      retentionInDays: props.flowLogRetentionDays ?? NETWORK_RULES.flowLogRetentionDays.default,
     });
     const flowLogRole = new IamRole(this, "flow-log-role", {
       name: `${prefix}-vpc-flow-logs`,

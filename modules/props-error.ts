@@ -29,3 +29,28 @@ export function checkIntRange(
     throw new InvalidPropsError(construct, field, `is ${value}`, `use a whole number from ${min} to ${max}`);
   }
 }
+
+/** A whole-number prop's range and default, exported by its module so config parsing applies the same rule. */
+export interface IntRule {
+  readonly min: number;
+  readonly max: number;
+  readonly default?: number;
+}
+
+/** A string prop's pattern and the fix shown when a value does not match it. */
+export interface PatternRule {
+  readonly pattern: RegExp;
+  readonly hint: string;
+}
+
+/** Validates a string prop against its rule unless it is a token. */
+export function checkPattern(
+  construct: string,
+  field: string,
+  value: string | undefined,
+  rule: PatternRule,
+): void {
+  if (value === undefined || !isLiteral(value)) return;
+  if (!rule.pattern.test(value))
+    throw new InvalidPropsError(construct, field, `"${value}" is not valid`, rule.hint);
+}

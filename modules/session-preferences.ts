@@ -9,7 +9,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { SsmDocument } from "@cdktf/provider-aws/lib/ssm-document";
 import { Construct } from "constructs";
 import { policyDocument } from "./iam-document.ts";
-import { checkIntRange, InvalidPropsError } from "./props-error.ts";
+import { checkIntRange, type IntRule, InvalidPropsError } from "./props-error.ts";
 
 /** The one document per account and region that holds Session Manager preferences. */
 export const SESSION_PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell";
@@ -50,6 +50,13 @@ export interface SessionPreferencesProps {
 
 const NAME = "SessionPreferences";
 
+/** Defaults and limits of SessionPreferencesProps; stacks/config.ts applies the same ones. */
+export const SESSION_PREFERENCES_RULES = {
+  idleSessionTimeoutMinutes: { min: 1, max: 60, default: 20 },
+  maxSessionDurationMinutes: { min: 1, max: 1440, default: 480 },
+  logRetentionDays: { min: 1, max: 3653, default: 365 },
+} as const satisfies Record<string, IntRule>;
+
 /**
  * Session Manager preferences: the Session document with KMS key, S3 + CloudWatch logging (both
  * encrypted), idle timeout, maximum duration and run-as off; plus a hardened log bucket (KMS, public
@@ -67,9 +74,13 @@ export class SessionPreferences extends Construct {
 
   constructor(scope: Construct, id: string, props: SessionPreferencesProps) {
     super(scope, id);
-    checkIntRange(NAME, "idleSessionTimeoutMinutes", props.idleSessionTimeoutMinutes, 1, 60);
-    checkIntRange(NAME, "maxSessionDurationMinutes", props.maxSessionDurationMinutes, 1, 1440);
-    checkIntRange(NAME, "logRetentionDays", props.logRetentionDays, 1, 3653);
+    const R = SESSION_PREFERENCES_RULES;
+    for (const field of [
+      "idleSessionTimeoutMinutes",
+      "maxSessionDurationMinutes",
+      "logRetentionDays",
+    ] as const)
+      checkIntRange(NAME, field, props[field], R[field].min, R[field].max);
     if (props.adoptExistingDocument && props.manageDocument === false) {
       throw new InvalidPropsError(
         NAME,
@@ -137,7 +148,7 @@ export class SessionPreferences extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, "log-group", {
       name: `/dbtunnel/${prefix}/sessions`,
       kmsKeyId: props.kmsKeyArn,
-      retentionInDays: props.logRetentionDays ?? 365,
+      retentionInDays: props.logRetentionDays ?? R.logRetentionDays.default,
     });
 
     if (props.manageDocument === false) return;
@@ -160,8 +171,8 @@ export class SessionPreferences extends Construct {
           kmsKeyId: props.kmsKeyId,
           runAsEnabled: false,
           runAsDefaultUser: "",
-          idleSessionTimeout: String(props.idleSessionTimeoutMinutes ?? 20),
-          maxSessionDuration: String(props.maxSessionDurationMinutes ?? 480),
+          idleSessionTimeout: String(props.idleSessionTimeoutMinutes ?? R.idleSessionTimeoutMinutes.default),
+          maxSessionDuration: String(props.maxSessionDurationMinutes ?? R.maxSessionDurationMinutes.default),
           shellProfile: { windows: "", linux: "" },
         },
       }),

@@ -1,3 +1,4 @@
+import { ROLE_TAG, type Role } from "../contract/tags.ts";
 import type { TerraformJson } from "./types.ts";
 
 /**
@@ -148,10 +149,7 @@ export function effectiveTags(tf: TerraformJson, block: TfBlock): Record<string,
   return tags;
 }
 
-export const ROLE_TAG = "dbtunnel:role";
-export const STACK_TAG = "dbtunnel:stack";
-
-export function hasRole(tf: TerraformJson, block: TfBlock, role: "jump-host" | "database"): boolean {
+export function hasRole(tf: TerraformJson, block: TfBlock, role: Role): boolean {
   return effectiveTags(tf, block)[ROLE_TAG] === role;
 }
 

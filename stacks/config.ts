@@ -18,8 +18,21 @@
  * Bring your own database: `"database": { "engine", "existing": { "identifier", "securityGroupId" }, "iamUsers" }`.
  */
 import { readFileSync } from "node:fs";
-import { DATABASE_ENGINES, type DatabaseEngine } from "../modules/database-engine.ts";
-import type { RuleSuppression } from "../policy/types.ts";
+import {
+  CREATABLE_ENGINES,
+  DATABASE_ENGINES,
+  type DatabaseEngine,
+  ENGINE_FACTS,
+} from "../contract/engines.ts";
+import type { RuleSuppression } from "../contract/policy-report.ts";
+import { RESERVED_TAG_PREFIX, STACK_TAG } from "../contract/tags.ts";
+import { REGION } from "../contract/values.ts";
+import { DATABASE_RULES } from "../modules/database.ts";
+import { EC2_JUMP_HOST_RULES } from "../modules/jumphost-ec2.ts";
+import { ECS_JUMP_HOST_RULES } from "../modules/jumphost-ecs.ts";
+import { NETWORK_RULES } from "../modules/network.ts";
+import type { IntRule } from "../modules/props-error.ts";
+import { SESSION_PREFERENCES_RULES } from "../modules/session-preferences.ts";
 import {
   boolean,
   ConfigError,
@@ -38,8 +51,7 @@ export { ConfigError } from "./config-schema.ts";
 
 export type Profile = "development" | "production";
 
-/** The policy engine owns the suppression shape; the config only carries it. */
-export type { RuleSuppression };
+export type { RuleSuppression } from "../contract/policy-report.ts";
 
 export type NetworkConfig =
   | {
@@ -126,9 +138,13 @@ export interface DbtunnelConfig {
 }
 
 const STACK_NAME = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
-const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const DB_USER = /^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/;
 const SG_ID = /^sg-[0-9a-f]{8,17}$/;
+
+/** A whole number by a module's own rule: its range and, when it has one, its default. */
+function intRule(path: string, value: unknown, rule: IntRule): number {
+  return integer(path, value, rule.min, rule.max, rule.default);
+}
 
 /** Reads and validates the config file; throws ConfigError (one line) on anything wrong. */
 export function loadConfig(path: string): DbtunnelConfig {
@@ -195,10 +211,10 @@ function parseStack(path: string, value: unknown): StackConfig {
   const region = string(`${path}.region`, s.region, REGION, 'use an AWS region such as "us-east-1"');
   const tags = stringMap(`${path}.tags`, s.tags);
   for (const key of Object.keys(tags)) {
-    if (key.startsWith("dbtunnel:"))
+    if (key.startsWith(RESERVED_TAG_PREFIX))
       throw new ConfigError(
         `${path}.tags.${key}`,
-        "uses the reserved dbtunnel: prefix",
+        `uses the reserved ${RESERVED_TAG_PREFIX} prefix (${STACK_TAG} and the like are set by the stack)`,
         "choose another key",
       );
   }
@@ -265,14 +281,25 @@ function parseNetwork(path: string, value: unknown, region: string): NetworkConf
     2,
   );
   unique(`${path}.availabilityZones`, zones);
-  if (zones.length > 15)
-    throw new ConfigError(`${path}.availabilityZones`, `lists ${zones.length} zones`, "list at most 15");
+  if (zones.length > NETWORK_RULES.maxAvailabilityZones)
+    throw new ConfigError(
+      `${path}.availabilityZones`,
+      `lists ${zones.length} zones`,
+      `list at most ${NETWORK_RULES.maxAvailabilityZones}`,
+    );
   return {
     mode: "create",
-    cidr: n.cidr === undefined ? "10.40.0.0/16" : cidr(`${path}.cidr`, n.cidr, 16, 24),
+    cidr:
+      n.cidr === undefined
+        ? NETWORK_RULES.defaultCidr
+        : cidr(`${path}.cidr`, n.cidr, NETWORK_RULES.cidrPrefix.min, NETWORK_RULES.cidrPrefix.max),
     availabilityZones: zones,
     allowInternetEgress: boolean(`${path}.allowInternetEgress`, n.allowInternetEgress, false),
-    flowLogRetentionDays: integer(`${path}.flowLogRetentionDays`, n.flowLogRetentionDays, 1, 3653, 365),
+    flowLogRetentionDays: intRule(
+      `${path}.flowLogRetentionDays`,
+      n.flowLogRetentionDays,
+      NETWORK_RULES.flowLogRetentionDays,
+    ),
   };
 }
 
@@ -304,10 +331,14 @@ function parseJumpHost(path: string, value: unknown): JumpHostConfig {
         optionalString(
           `${path}.instanceType`,
           j.instanceType,
-          /^[a-z][a-z0-9-]*\.[a-z0-9]+$/,
-          'use an instance type such as "t3.micro"',
-        ) ?? "t3.micro",
-      idleStopMinutes: integer(`${path}.idleStopMinutes`, j.idleStopMinutes, 1, 1440, 30),
+          EC2_JUMP_HOST_RULES.instanceType.pattern,
+          EC2_JUMP_HOST_RULES.instanceType.hint,
+        ) ?? EC2_JUMP_HOST_RULES.defaultInstanceType,
+      idleStopMinutes: intRule(
+        `${path}.idleStopMinutes`,
+        j.idleStopMinutes,
+        EC2_JUMP_HOST_RULES.idleStopMinutes,
+      ),
     };
   }
   onlyFor(["instanceType", "idleStopMinutes"], "ec2");
@@ -321,8 +352,8 @@ function parseJumpHost(path: string, value: unknown): JumpHostConfig {
   return {
     kind,
     containerImage: string(`${path}.containerImage`, j.containerImage),
-    cpu: integer(`${path}.cpu`, j.cpu, 256, 16384, 256),
-    memory: integer(`${path}.memory`, j.memory, 512, 122880, 512),
+    cpu: intRule(`${path}.cpu`, j.cpu, ECS_JUMP_HOST_RULES.cpu),
+    memory: intRule(`${path}.memory`, j.memory, ECS_JUMP_HOST_RULES.memory),
   };
 }
 
@@ -341,7 +372,13 @@ function parseDatabase(path: string, value: unknown): DatabaseConfig {
     "backupRetentionDays",
     "deletionProtection",
   ]);
-  const engine = oneOf(`${path}.engine`, d.engine, DATABASE_ENGINES, "postgres");
+  // An existing database may be any engine the CLI reaches; a new one only what the Database module creates.
+  const engine = oneOf(
+    `${path}.engine`,
+    d.engine,
+    d.existing !== undefined ? DATABASE_ENGINES : CREATABLE_ENGINES,
+    "postgres",
+  );
   const iamUsers = list(
     `${path}.iamUsers`,
     d.iamUsers,
@@ -373,13 +410,10 @@ function parseDatabase(path: string, value: unknown): DatabaseConfig {
       ),
     };
   }
+  const R = DATABASE_RULES;
   const masterUsername =
-    optionalString(
-      `${path}.masterUsername`,
-      d.masterUsername,
-      /^[a-zA-Z][a-zA-Z0-9_]{0,15}$/,
-      "use 1-16 letters, digits or underscores, starting with a letter",
-    ) ?? "dbadmin";
+    optionalString(`${path}.masterUsername`, d.masterUsername, R.name.pattern, R.name.hint) ??
+    R.defaultMasterUsername;
   if (iamUsers.includes(masterUsername)) {
     throw new ConfigError(
       `${path}.iamUsers`,
@@ -391,47 +425,45 @@ function parseDatabase(path: string, value: unknown): DatabaseConfig {
     mode: "create",
     engine,
     iamUsers,
-    identifier: optionalString(
-      `${path}.identifier`,
-      d.identifier,
-      /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/,
-      "use lowercase letters, digits and single hyphens, starting with a letter",
-    ),
+    identifier: optionalString(`${path}.identifier`, d.identifier, R.identifier.pattern, R.identifier.hint),
     engineVersion: optionalString(
       `${path}.engineVersion`,
       d.engineVersion,
-      /^\d+(\.\d+)*$/,
-      'use a version such as "16" or "8.0"',
+      R.engineVersion.pattern,
+      R.engineVersion.hint,
     ),
     instanceClass: optionalString(
       `${path}.instanceClass`,
       d.instanceClass,
-      /^db\.[a-z0-9]+\.[a-z0-9]+$/,
-      'use a class such as "db.t4g.micro"',
+      R.instanceClass.pattern,
+      R.instanceClass.hint,
     ),
-    port: d.port === undefined ? undefined : integer(`${path}.port`, d.port, 1150, 65535),
-    name:
-      optionalString(
-        `${path}.name`,
-        d.name,
-        /^[a-zA-Z][a-zA-Z0-9_]{0,15}$/,
-        "use 1-16 letters, digits or underscores, starting with a letter",
-      ) ?? "app",
+    port: d.port === undefined ? undefined : integer(`${path}.port`, d.port, R.port.min, R.port.max),
+    name: optionalString(`${path}.name`, d.name, R.name.pattern, R.name.hint) ?? R.defaultDatabaseName,
     masterUsername,
     allocatedStorageGiB:
       d.allocatedStorageGiB === undefined
         ? undefined
-        : engine === "aurora-postgresql"
+        : ENGINE_FACTS[engine].isCluster
           ? (() => {
               throw new ConfigError(
                 `${path}.allocatedStorageGiB`,
-                "does not apply to aurora-postgresql",
+                `does not apply to ${engine}`,
                 "remove it (Aurora storage grows automatically)",
               );
             })()
-          : integer(`${path}.allocatedStorageGiB`, d.allocatedStorageGiB, 20, 65536),
-    backupRetentionDays: integer(`${path}.backupRetentionDays`, d.backupRetentionDays, 2, 35, 7),
-    deletionProtection: boolean(`${path}.deletionProtection`, d.deletionProtection, true),
+          : integer(
+              `${path}.allocatedStorageGiB`,
+              d.allocatedStorageGiB,
+              R.allocatedStorageGiB.min,
+              R.allocatedStorageGiB.max,
+            ),
+    backupRetentionDays: intRule(`${path}.backupRetentionDays`, d.backupRetentionDays, R.backupRetentionDays),
+    deletionProtection: boolean(
+      `${path}.deletionProtection`,
+      d.deletionProtection,
+      R.defaultDeletionProtection,
+    ),
   };
 }
 
@@ -444,21 +476,21 @@ function parseSessionPreferences(path: string, value: unknown): SessionPreferenc
     "adoptExistingDocument",
   ]);
   const config = {
-    idleSessionTimeoutMinutes: integer(
+    idleSessionTimeoutMinutes: intRule(
       `${path}.idleSessionTimeoutMinutes`,
       p.idleSessionTimeoutMinutes,
-      1,
-      60,
-      20,
+      SESSION_PREFERENCES_RULES.idleSessionTimeoutMinutes,
     ),
-    maxSessionDurationMinutes: integer(
+    maxSessionDurationMinutes: intRule(
       `${path}.maxSessionDurationMinutes`,
       p.maxSessionDurationMinutes,
-      1,
-      1440,
-      480,
+      SESSION_PREFERENCES_RULES.maxSessionDurationMinutes,
     ),
-    logRetentionDays: integer(`${path}.logRetentionDays`, p.logRetentionDays, 1, 3653, 365),
+    logRetentionDays: intRule(
+      `${path}.logRetentionDays`,
+      p.logRetentionDays,
+      SESSION_PREFERENCES_RULES.logRetentionDays,
+    ),
     manageDocument: boolean(`${path}.manageDocument`, p.manageDocument, true),
     adoptExistingDocument: boolean(`${path}.adoptExistingDocument`, p.adoptExistingDocument, false),
   };

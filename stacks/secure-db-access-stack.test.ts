@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { Testing } from "cdktf";
+import { STACK_TAG } from "../contract/tags.ts";
 import { synthStack } from "../modules/test-support.ts";
 import { evaluatePolicy } from "../policy/index.ts";
 import { parseConfig, type StackConfig } from "./config.ts";
-import { builtInSuppressions, SecureDbAccessStack, STACK_TAG } from "./secure-db-access-stack.ts";
+import { builtInSuppressions, SecureDbAccessStack } from "./secure-db-access-stack.ts";
 
 const CONTRACT_OUTPUTS = [
   "stack_name",

@@ -2,6 +2,8 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import type { StackOutputValues } from "../contract/outputs.ts";
+import { STACK_TAG } from "../contract/tags.ts";
 import { Database } from "../modules/database.ts";
 import type { DatabaseTarget } from "../modules/database-engine.ts";
 import { EncryptionKey } from "../modules/encryption-key.ts";
@@ -23,9 +25,6 @@ export interface SecureDbAccessStackProps {
   /** Run the security policy at synth time and fail on violations. @default true */
   readonly enforcePolicy?: boolean;
 }
-
-/** Tag every taggable resource carries; the CLI discovers stacks by it. */
-export const STACK_TAG = "dbtunnel:stack";
 
 /**
  * One environment of the zero-inbound-port path to a private database: KMS key, isolated network,
@@ -178,7 +177,8 @@ export class SecureDbAccessStack extends TerraformStack {
       groupName: config.access.groupName,
     });
 
-    const outputs: Record<string, unknown> = {
+    // The contract's outputs (contract/outputs.ts): the compiler checks every key is written.
+    const outputs: StackOutputValues = {
       stack_name: name,
       region: config.region,
       jump_host_kind: this.jumpHost.kind,

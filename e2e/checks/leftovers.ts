@@ -32,8 +32,8 @@ import { GetResourcesCommand } from "@aws-sdk/client-resource-groups-tagging-api
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { DescribeDocumentCommand } from "@aws-sdk/client-ssm";
+import { STACK_TAG } from "../../contract/tags.ts";
 import type { AwsClients } from "../aws-clients.ts";
-import { STACK_TAG } from "./no-ingress.ts";
 
 /** One resource Terraform had in state. */
 export interface DeployedResource {

@@ -16,9 +16,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { DescribeServicesCommand, type ECSClient } from "@aws-sdk/client-ecs";
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, type RDSClient } from "@aws-sdk/client-rds";
-
-export const STACK_TAG = "dbtunnel:stack";
-export const ROLE_TAG = "dbtunnel:role";
+import { ROLE_TAG, STACK_TAG } from "../../contract/tags.ts";
 
 export interface JumpHostFacts {
   readonly kind: "ec2" | "ecs";
