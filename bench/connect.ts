@@ -9,8 +9,8 @@
  *   bun bench/connect.ts [runs=7]
  */
 import { join } from "node:path";
-import { cleanEnv, seedStack, startFixtureSandbox } from "../cli/test-fixtures.ts";
 import { generateToken } from "../cli/token.ts";
+import { cleanEnv, seedStack, startFixtureSandbox } from "../test-support/cli/fixtures.ts";
 import { reportFigures } from "./figures.ts";
 
 const runs = Number(process.argv[2] ?? 7);

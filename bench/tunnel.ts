@@ -19,9 +19,9 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import postgres from "postgres";
 import { startGateway } from "../sandbox/gateway/index.ts";
 import { startSandbox } from "../sandbox/index.ts";
-import { runTestInstance } from "../sandbox/testing.ts";
+import { runTestInstance } from "../test-support/sandbox/test-gateway.ts";
+import { patternBytes, patternSha256, startDestination } from "../test-support/tunnel/destination.ts";
 import { openTunnel } from "../tunnel/index.ts";
-import { patternBytes, patternSha256, startDestination } from "../tunnel/test-destination.ts";
 import type { Tunnel } from "../tunnel/types.ts";
 import { type Figure, reportFigures } from "./figures.ts";
 

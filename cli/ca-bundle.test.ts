@@ -2,8 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeUnrelatedCa } from "../test-support/cli/helpers.ts";
 import { countCertificates, resolveCaBundle } from "./ca-bundle.ts";
-import { makeUnrelatedCa } from "./cli-test-helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dbtunnel-ca-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

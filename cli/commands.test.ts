@@ -7,14 +7,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NOISE_SUPPRESSIONS, secureStack } from "../policy/fixtures/secure-stack.ts";
-import { expectNoSecrets, failureLine } from "./cli-test-helpers.ts";
 import {
   type FixtureSandbox,
   runCli,
   type SeededStack,
   seedStack,
   startFixtureSandbox,
-} from "./test-fixtures.ts";
+} from "../test-support/cli/fixtures.ts";
+import { expectNoSecrets, failureLine } from "../test-support/cli/helpers.ts";
 
 let sandbox: FixtureSandbox;
 let stack: SeededStack;

@@ -6,8 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SessionStats } from "../sandbox/gateway/types.ts";
-import { waitFor } from "../test-support/wait.ts";
-import { expectNoSecrets, failureLine } from "./cli-test-helpers.ts";
 import {
   type FixtureSandbox,
   runCli,
@@ -15,7 +13,9 @@ import {
   type SeededStack,
   seedStack,
   startFixtureSandbox,
-} from "./test-fixtures.ts";
+} from "../test-support/cli/fixtures.ts";
+import { expectNoSecrets, failureLine } from "../test-support/cli/helpers.ts";
+import { waitFor } from "../test-support/wait.ts";
 
 let sandbox: FixtureSandbox;
 let stack: SeededStack;

@@ -7,15 +7,15 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitFor } from "../test-support/wait.ts";
-import { expectNoSecrets, failureLine, makeUnrelatedCa } from "./cli-test-helpers.ts";
 import {
   type FixtureSandbox,
   runCli,
   type SeededStack,
   seedStack,
   startFixtureSandbox,
-} from "./test-fixtures.ts";
+} from "../test-support/cli/fixtures.ts";
+import { expectNoSecrets, failureLine, makeUnrelatedCa } from "../test-support/cli/helpers.ts";
+import { waitFor } from "../test-support/wait.ts";
 
 let sandbox: FixtureSandbox;
 let stack: SeededStack;

@@ -7,8 +7,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { waitFor } from "../test-support/wait.ts";
-import { BIN_DIR, expectNoSecrets, startCli } from "./cli-test-helpers.ts";
 import {
   cleanEnv,
   type FixtureSandbox,
@@ -16,7 +14,9 @@ import {
   type SeededStack,
   seedStack,
   startFixtureSandbox,
-} from "./test-fixtures.ts";
+} from "../test-support/cli/fixtures.ts";
+import { BIN_DIR, expectNoSecrets, startCli } from "../test-support/cli/helpers.ts";
+import { waitFor } from "../test-support/wait.ts";
 
 let sandbox: FixtureSandbox;
 let stack: SeededStack;
@@ -104,7 +104,7 @@ describe("dbtunnel connect", () => {
     const child = Bun.spawn(
       [
         "python3",
-        join(import.meta.dir, "pty-driver.py"),
+        join(import.meta.dir, "../test-support/cli/pty-driver.py"),
         "--",
         process.execPath,
         join(import.meta.dir, "main.ts"),
@@ -149,7 +149,7 @@ describe("dbtunnel connect", () => {
     const child = Bun.spawn(
       [
         "python3",
-        join(import.meta.dir, "pty-driver.py"),
+        join(import.meta.dir, "../test-support/cli/pty-driver.py"),
         "--",
         process.execPath,
         join(import.meta.dir, "main.ts"),

@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLI } from "./cli-test-helpers.ts";
 import {
   cleanEnv,
   type FixtureSandbox,
   type SeededStack,
   seedStack,
   startFixtureSandbox,
-} from "./test-fixtures.ts";
+} from "../test-support/cli/fixtures.ts";
+import { CLI } from "../test-support/cli/helpers.ts";
 
 let sandbox: FixtureSandbox;
 let stack: SeededStack;

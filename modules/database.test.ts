@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { policyOf, synthesize } from "../test-support/modules/synth.ts";
 import { Database, type DatabaseProps } from "./database.ts";
 import { ExistingDatabase } from "./existing-database.ts";
-import { policyOf, synthesize } from "./test-support.ts";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";
 const base: DatabaseProps = {

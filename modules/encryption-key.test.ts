@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
 import { EncryptionKey } from "./encryption-key.ts";
-import { policyOf, statement, synthesize } from "./test-support.ts";
 
 const props = {
   accountId: "123456789012",

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { synthesize } from "../test-support/modules/synth.ts";
 import { Endpoints } from "./endpoints.ts";
-import { synthesize } from "./test-support.ts";
 
 const props = {
   namePrefix: "dev",

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
 import { EngineerAccess, type EngineerAccessProps } from "./engineer-access.ts";
-import { policyOf, statement, synthesize } from "./test-support.ts";
 
 const INSTANCE = "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc";
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
 import { JumpHost, type JumpHostProps } from "./jumphost.ts";
 import { AL2023_AMI_PARAMETER } from "./jumphost-ec2.ts";
-import { policyOf, statement, synthesize } from "./test-support.ts";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";
 const base: JumpHostProps = {

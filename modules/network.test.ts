@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { policyOf, synthesize } from "../test-support/modules/synth.ts";
 import { Network } from "./network.ts";
-import { policyOf, synthesize } from "./test-support.ts";
 
 const base = {
   namePrefix: "dev",

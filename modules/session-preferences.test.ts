@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { policyOf, synthesize } from "../test-support/modules/synth.ts";
 import {
   SESSION_PREFERENCES_DOCUMENT,
   SessionPreferences,
   type SessionPreferencesProps,
 } from "./session-preferences.ts";
-import { policyOf, synthesize } from "./test-support.ts";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";
 const base: SessionPreferencesProps = { namePrefix: "dev", kmsKeyArn: KEY, kmsKeyId: "key-id-1" };

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { Testing } from "cdktf";
 import { STACK_TAG } from "../contract/tags.ts";
-import { synthStack } from "../modules/test-support.ts";
 import { evaluatePolicy } from "../policy/index.ts";
+import { synthStack } from "../test-support/modules/synth.ts";
 import { parseConfig, type StackConfig } from "./config.ts";
 import { builtInSuppressions, SecureDbAccessStack } from "./secure-db-access-stack.ts";
 

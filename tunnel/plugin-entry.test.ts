@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { SSMClient, StartSessionCommand } from "@aws-sdk/client-ssm";
-import { startTestGateway, type TestGateway } from "../sandbox/testing.ts";
+import { startTestGateway, type TestGateway } from "../test-support/sandbox/test-gateway.ts";
+import { type Destination, startDestination } from "../test-support/tunnel/destination.ts";
 import { isPortForwarding, parsePluginArgs, runPlugin } from "./plugin-entry.ts";
-import { type Destination, startDestination } from "./test-destination.ts";
 
 const BIN = join(import.meta.dir, "..", "bin");
 const response = { SessionId: "s-1", TokenValue: "tok", StreamUrl: "ws://127.0.0.1:1/v1/data-channel/s-1" };

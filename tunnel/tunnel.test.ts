@@ -1,5 +1,5 @@
 /**
- * The tunnel against the SSM gateway + agent emulator (sandbox/testing.ts): real moto, real WebSocket,
+ * The tunnel against the SSM gateway + agent emulator (test-support/sandbox/test-gateway.ts): real moto, real WebSocket,
  * real TCP on both ends. One gateway for the whole file keeps the runtime down; faults and agent
  * versions are set per session or as defaults for the next session.
  */
@@ -8,13 +8,18 @@ import { createHash } from "node:crypto";
 import { connect, createServer, type Socket } from "node:net";
 import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
 import { startGateway } from "../sandbox/gateway/index.ts";
-import { startTestGateway, type TestGateway } from "../sandbox/testing.ts";
+import { startTestGateway, type TestGateway } from "../test-support/sandbox/test-gateway.ts";
+import {
+  type Destination,
+  patternBytes,
+  patternSha256,
+  startDestination,
+} from "../test-support/tunnel/destination.ts";
 import { encodeAgentMessage, MessageType, PayloadType } from "./codec.ts";
 import type { DataChannel } from "./data-channel.ts";
 import { openTunnel } from "./index.ts";
 import { runSession } from "./session.ts";
 import { resumeSession, startSession, terminateSession } from "./ssm-api.ts";
-import { type Destination, patternBytes, patternSha256, startDestination } from "./test-destination.ts";
 import { type Tunnel, TunnelError, type TunnelEvent } from "./types.ts";
 
 let dest: Destination;

@@ -10,6 +10,7 @@ import {
   StartSessionCommand,
   TerminateSessionCommand,
 } from "@aws-sdk/client-ssm";
+import { startTestGateway, type TestGateway } from "../../test-support/sandbox/test-gateway.ts";
 import { until } from "../../test-support/wait.ts";
 import {
   type AgentMessage,
@@ -23,7 +24,6 @@ import {
 } from "../../tunnel/codec.ts";
 import { encodeSmuxFrame, SmuxCmd, type SmuxFrame, SmuxFrameDecoder } from "../../tunnel/smux-frame.ts";
 import type { FaultPlan } from "../gateway/types.ts";
-import { startTestGateway, type TestGateway } from "../testing.ts";
 import { RawClient } from "./raw-client.ts";
 
 const utf8 = new TextEncoder();

@@ -37,8 +37,12 @@ import {
   TerminateSessionCommand,
 } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import {
+  runTestInstance,
+  startTestGateway,
+  type TestGateway,
+} from "../../test-support/sandbox/test-gateway.ts";
 import { RawClient } from "../agent/raw-client.ts";
-import { runTestInstance, startTestGateway, type TestGateway } from "../testing.ts";
 import { startGateway } from "./index.ts";
 import type { SandboxCredentials } from "./types.ts";
 

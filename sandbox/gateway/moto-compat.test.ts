@@ -24,7 +24,7 @@ import {
   ModifyDBParameterGroupCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
-import { startTestGateway, type TestGateway } from "../testing.ts";
+import { startTestGateway, type TestGateway } from "../../test-support/sandbox/test-gateway.ts";
 import {
   addContainerRuntimeIds,
   addParameterSource,

@@ -22,7 +22,11 @@ import {
   TerminateSessionCommand,
 } from "@aws-sdk/client-ssm";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { runTestInstance, startTestGateway, type TestGateway } from "../testing.ts";
+import {
+  runTestInstance,
+  startTestGateway,
+  type TestGateway,
+} from "../../test-support/sandbox/test-gateway.ts";
 import type { SandboxCredentials } from "./types.ts";
 
 const DB_HOST = "dbt-test.cabcdefghijk.us-east-1.rds.amazonaws.com";

@@ -18,7 +18,7 @@ import {
   type StartSessionCommandInput,
   TerminateSessionCommand,
 } from "@aws-sdk/client-ssm";
-import { startTestGateway, type TestGateway } from "../testing.ts";
+import { startTestGateway, type TestGateway } from "../../test-support/sandbox/test-gateway.ts";
 import { parseTarget, targetArn } from "./targets.ts";
 
 describe("parseTarget", () => {

@@ -37,9 +37,9 @@ import {
 } from "@aws-sdk/client-rds";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type postgres from "postgres";
-import type { Sandbox } from "../sandbox/index.ts";
+import type { Sandbox } from "../../sandbox/index.ts";
 
-const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), "..");
+const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), "../..");
 
 /** What the fixtures need from a sandbox (sandbox/index.ts `Sandbox` satisfies it). */
 export interface FixtureSandbox {
@@ -63,12 +63,8 @@ export interface FixtureSandbox {
  * pair whose StartSession is denied, for the AccessDenied tests.
  */
 export async function startFixtureSandbox(options: { region?: string } = {}): Promise<FixtureSandbox> {
-  const { startSandbox } = (await import(
-    join(projectRoot, "sandbox/index.ts")
-  )) as typeof import("../sandbox/index.ts");
-  const { generateSandboxCredentials } = (await import(
-    join(projectRoot, "sandbox/credentials.ts")
-  )) as typeof import("../sandbox/credentials.ts");
+  const { startSandbox } = await import("../../sandbox/index.ts");
+  const { generateSandboxCredentials } = await import("../../sandbox/credentials.ts");
   const restricted = generateSandboxCredentials();
   const sandbox = await startSandbox({
     region: options.region ?? "us-east-1",

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
-import { generateSandboxCredentials } from "./credentials.ts";
-import { type GatewayTestOptions, startGateway } from "./gateway/index.ts";
-import type { FaultPlan, Gateway, SandboxCredentials } from "./gateway/types.ts";
-import { type Moto, startMoto } from "./moto.ts";
+import { generateSandboxCredentials } from "../../sandbox/credentials.ts";
+import { type GatewayTestOptions, startGateway } from "../../sandbox/gateway/index.ts";
+import type { FaultPlan, Gateway, SandboxCredentials } from "../../sandbox/gateway/types.ts";
+import { type Moto, startMoto } from "../../sandbox/moto.ts";
 
 export interface TestGatewayOptions {
   /** Where every tunnelled connection goes (e.g. an echo server or a PostgreSQL). */

@@ -3,13 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
-import { buildApp } from "../stacks/app.ts";
-import { loadConfig, parseConfig } from "../stacks/config.ts";
-import { builtInSuppressions, SecureDbAccessStack } from "../stacks/secure-db-access-stack.ts";
-import { auditFile } from "./audit-file.ts";
-import { renderAuditTable } from "./audit-table.ts";
-import { evaluatePolicy } from "./evaluate.ts";
-import type { PolicyReport } from "./types.ts";
+import { auditFile } from "../policy/audit-file.ts";
+import { renderAuditTable } from "../policy/audit-table.ts";
+import { evaluatePolicy } from "../policy/evaluate.ts";
+import type { PolicyReport } from "../policy/types.ts";
+import { buildApp } from "./app.ts";
+import { loadConfig, parseConfig } from "./config.ts";
+import { builtInSuppressions, SecureDbAccessStack } from "./secure-db-access-stack.ts";
 
 /**
  * The real stack, synthesized from the repository's dbtunnel.config.json (and variants of it), must pass

@@ -2,9 +2,9 @@
 
 import { expect } from "bun:test";
 import { join } from "node:path";
-import { cleanEnv } from "./test-fixtures.ts";
+import { cleanEnv } from "./fixtures.ts";
 
-const projectRoot = join(import.meta.dir, "..");
+const projectRoot = join(import.meta.dir, "../..");
 export const CLI = [process.execPath, join(projectRoot, "cli/main.ts")];
 export const BIN_DIR = join(projectRoot, "bin");
 
