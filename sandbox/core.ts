@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import { createSandboxCa, type SandboxCa } from "./ca.ts";
 import { generateSandboxCredentials } from "./credentials.ts";
 import type { SandboxCredentials } from "./gateway/types.ts";
-import { checkIamToken, loginUserFromDn, MYSQL_DN_SUFFIX } from "./iam-token.ts";
+import { checkIamToken, loginUserFromDn, MYSQL_DN_SUFFIX, parsePostgresBindDn } from "./iam-token.ts";
 import { type LdapVerifier, startLdapVerifier } from "./ldap-server.ts";
 import { type Moto, startMoto } from "./moto.ts";
 import { type SandboxMariadb, startMariadb } from "./mysql/server.ts";
@@ -107,16 +107,24 @@ export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<S
         // cn=<user>,dc=rds-iam-mysql. Same checks; the token's endpoint must be of the asking engine.
         verify: async (dn, password) => {
           const mysqlUser = loginUserFromDn(dn, MYSQL_DN_SUFFIX);
-          const loginUser = mysqlUser ?? loginUserFromDn(dn);
-          if (!loginUser) return { ok: false, reason: "bind DN is not cn=<user>,dc=rds-iam[-mysql]" };
+          const postgres = mysqlUser === undefined ? parsePostgresBindDn(dn) : undefined;
+          const loginUser = mysqlUser ?? postgres?.user;
+          if (!loginUser)
+            return { ok: false, reason: "bind DN is not cn=<user>,dc=<db-N|any>,dc=rds-iam[-mysql]" };
           if (!mirror) return { ok: false, reason: "the sandbox is still starting" };
           const m = mirror;
-          const family = mysqlUser ? "mysql" : "postgres";
+          const slot = postgres?.slot;
           return checkIamToken(password, {
             credentials,
             region,
             loginUser,
-            isDatabaseEndpoint: (host, port) => m.isDatabaseEndpoint(host, port, family),
+            // Through a tunnel a PostgreSQL login arrives from its database's slot address: the token must
+            // be signed for that database. Direct connections to the shared port (no RDS equivalent) and
+            // MySQL logins accept any endpoint of the engine's databases.
+            isDatabaseEndpoint: (host, port) =>
+              slot !== undefined
+                ? m.isEndpointOfSlot(host, port, slot)
+                : m.isDatabaseEndpoint(host, port, mysqlUser ? "mysql" : "postgres"),
           });
         },
       }),

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Signer } from "@aws-sdk/rds-signer";
 import { generateSandboxCredentials } from "./credentials.ts";
-import { checkIamToken, loginUserFromDn, type TokenCheckContext } from "./iam-token.ts";
+import { checkIamToken, loginUserFromDn, parsePostgresBindDn, type TokenCheckContext } from "./iam-token.ts";
 
 const region = "eu-central-1";
 const endpoint = `appdb.aaaaaaaaaa.${region}.rds.amazonaws.com`;
@@ -98,6 +98,21 @@ describe("checkIamToken", () => {
     expect(await reasonOf(otherKey)).toContain("access key id");
   });
 
+  test("verifies the query as sent: the same values in a non-canonical form are refused", async () => {
+    const token = await sign();
+    expect(await reasonOf(token)).toBe("accepted");
+    // Same parsed values, other bytes: a percent-encoded unreserved character, lower-case hex in an
+    // escape, parameters in another order.
+    const escaped = token.replace("DBUser=alice", "DBUser=al%69ce");
+    const lowerHex = token.replace(/%2F/g, "%2f");
+    const params = token.slice(token.indexOf("/?") + 2).split("&");
+    const reordered = `${token.slice(0, token.indexOf("/?") + 2)}${[params[1], params[0], ...params.slice(2)].join("&")}`;
+    for (const altered of [escaped, lowerHex, reordered]) {
+      expect(altered).not.toBe(token);
+      expect(await reasonOf(altered)).toContain("not in the canonical form");
+    }
+  });
+
   test("refuses garbage and extra parameters, and never echoes the token", async () => {
     expect(await reasonOf("hunter2")).toContain("not an RDS IAM token");
     const token = await sign();
@@ -105,6 +120,17 @@ describe("checkIamToken", () => {
     const reason = await reasonOf(extra);
     expect(reason).toContain("unexpected query parameter");
     expect(reason).not.toContain(creds.sessionToken.slice(0, 40));
+  });
+});
+
+describe("parsePostgresBindDn", () => {
+  test("reads the role and the database slot from the end of the DN", () => {
+    expect(parsePostgresBindDn("cn=alice,dc=db-3,dc=rds-iam")).toEqual({ user: "alice", slot: 3 });
+    expect(parsePostgresBindDn("cn=alice,dc=any,dc=rds-iam")).toEqual({ user: "alice" });
+    // A role name that contains a scope cannot choose the slot.
+    expect(parsePostgresBindDn("cn=alice,dc=db-3,dc=any,dc=rds-iam")).toEqual({ user: "alice,dc=db-3" });
+    expect(parsePostgresBindDn("cn=alice,dc=rds-iam")).toBeUndefined();
+    expect(parsePostgresBindDn("cn=,dc=db-1,dc=rds-iam")).toBeUndefined();
   });
 });
 

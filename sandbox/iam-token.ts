@@ -123,9 +123,14 @@ export async function checkIamToken(token: string, ctx: TokenCheckContext): Prom
   }
 
   const signature = get("X-Amz-Signature") ?? "";
-  const expected = await presignedSignature(host, port, dbUser, signedAt, expires, ctx);
-  if (!constantTimeEqual(signature, expected))
+  const expected = await presignedToken(host, port, dbUser, signedAt, expires, ctx);
+  if (!constantTimeEqual(signature, expected.signature))
     return refuse("signature does not match (wrong secret or altered token)");
+  // The signature is over the canonical query. Parsed values can hide a different literal query
+  // (`DBUser=al%69ce`, `+` for a space, reordered parameters): accept only the exact bytes the signer
+  // produces for these values, so what is verified is the query as sent.
+  if (!constantTimeEqual(token, expected.token))
+    return refuse("query is not in the canonical form the RDS signer produces (altered token)");
 
   // Last, as it costs a call to moto: the signature covers host:port, so the token must have been made
   // for a real database endpoint, not for the local tunnel port.
@@ -137,15 +142,26 @@ export async function checkIamToken(token: string, ctx: TokenCheckContext): Prom
   return { ok: true };
 }
 
-/** The signature @aws-sdk/rds-signer would have produced for these inputs (mirrors Signer.getAuthToken). */
-async function presignedSignature(
+/** SigV4 URI encoding of a query key or value (RFC 3986 unreserved characters stay as they are). */
+function escapeUri(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * The token and signature @aws-sdk/rds-signer would have produced for these inputs (mirrors
+ * Signer.getAuthToken: presign, then `<host>:<port>/?<query>` with the keys sorted, as formatUrl does).
+ */
+async function presignedToken(
   hostname: string,
   port: number,
   dbUser: string,
   signingDate: Date,
   expiresIn: number,
   ctx: TokenCheckContext,
-): Promise<string> {
+): Promise<{ signature: string; token: string }> {
   const signer = new SignatureV4({
     service: "rds-db",
     region: ctx.region,
@@ -162,14 +178,34 @@ async function presignedSignature(
     headers: { host: `${hostname}:${port}` },
   };
   const presigned = await signer.presign(request, { expiresIn, signingDate });
+  const query = Object.entries(presigned.query ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${escapeUri(key)}=${escapeUri(String(value))}`)
+    .join("&");
   const value = presigned.query?.["X-Amz-Signature"];
-  return typeof value === "string" ? value : "";
+  return {
+    signature: typeof value === "string" ? value : "",
+    token: `${hostname}:${port}/?${query}`,
+  };
 }
 
 /** Bind DN suffix of the sandbox MariaDB's AWSAuthenticationPlugin (sandbox/mysql/aws_authentication_plugin.c). */
 export const MYSQL_DN_SUFFIX = ",dc=rds-iam-mysql";
 
-/** Extracts the login role from the bind DN PostgreSQL builds: ldapprefix "cn=" + user + ldapsuffix. */
+/**
+ * The login role and database slot from the bind DN the sandbox PostgreSQL builds:
+ * `cn=<role>,dc=db-<N>,dc=rds-iam` for a login that arrived from database slot N's address, or
+ * `cn=<role>,dc=any,dc=rds-iam` from the shared 127.0.0.1 (see postgres.ts pgHba). The scope is read
+ * from the end, so a role name containing ",dc=db-3" cannot pose as slot 3.
+ */
+export function parsePostgresBindDn(dn: string): { user: string; slot?: number } | undefined {
+  const m = /^cn=([\s\S]+),dc=(db-([1-9]\d{0,3})|any),dc=rds-iam$/.exec(dn);
+  if (!m) return undefined;
+  const user = m[1] as string;
+  return m[3] === undefined ? { user } : { user, slot: Number(m[3]) };
+}
+
+/** Extracts the login role from a bind DN: ldapprefix "cn=" + user + ldapsuffix (MySQL's plugin). */
 export function loginUserFromDn(dn: string, suffix = ",dc=rds-iam"): string | undefined {
   if (!dn.startsWith("cn=") || !dn.endsWith(suffix)) return undefined;
   const user = dn.slice(3, dn.length - suffix.length);

@@ -61,6 +61,7 @@ test("a database created through the gateway resolves to the local PostgreSQL", 
   expect(await sandbox.mirror.resolveDestination(endpoint, 5432)).toEqual({
     host: "127.0.0.1",
     port: sandbox.postgres.port,
+    localAddress: "127.0.1.1",
   });
   // moto loads its RDS backend on first use: seconds on a loaded machine.
 }, 30_000);

@@ -105,7 +105,8 @@ describe("sandbox PostgreSQL mirroring an RDS instance in moto", () => {
 
   test("resolving the endpoint creates the master role and database; the master logs in with the secret", async () => {
     const target = await core.mirror.resolveDestination(endpoint, 5432);
-    expect(target).toEqual({ host: "127.0.0.1", port: core.postgres.port });
+    // Dialled from the database's own loopback address: the IAM verifier tells databases apart by it.
+    expect(target).toEqual({ host: "127.0.0.1", port: core.postgres.port, localAddress: "127.0.1.1" });
     // Idempotent: a second dial must not fail on "role already exists".
     await core.mirror.resolveDestination(endpoint, 5432);
     const result = await psql({

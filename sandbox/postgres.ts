@@ -86,12 +86,28 @@ function asAccount(account: OsAccount | undefined, cmd: string[]): string[] {
  * Order matters: the first matching line wins.
  */
 export function pgHba(ldapPort: number): string {
+  const ldap = (suffix: string) =>
+    `ldap ldapserver=127.0.0.1 ldapport=${ldapPort} ldapprefix="cn=" ldapsuffix=",${suffix},dc=rds-iam"`;
   return [
     "# Written by dbtunnel sandbox. TLS only, like RDS with rds.force_ssl=1.",
-    `hostssl all +rds_iam 127.0.0.1/32 ldap ldapserver=127.0.0.1 ldapport=${ldapPort} ldapprefix="cn=" ldapsuffix=",dc=rds-iam"`,
-    "hostssl all all 127.0.0.1/32 scram-sha-256",
+    "# Each sandbox database is dialled from its own loopback address (rds-mirror.ts), so an IAM login",
+    "# names the database it reached and a token signed for another database's endpoint is refused.",
+    ...Array.from(
+      { length: DATABASE_SLOTS },
+      (_, i) => `hostssl all +rds_iam ${slotAddress(i + 1)}/32 ${ldap(`dc=db-${i + 1}`)}`,
+    ),
+    `hostssl all +rds_iam 127.0.0.1/32 ${ldap("dc=any")}`,
+    "hostssl all all 127.0.0.0/8 scram-sha-256",
     "",
   ].join("\n");
+}
+
+/** How many sandbox databases get their own endpoint identity (later ones share the generic one). */
+export const DATABASE_SLOTS = 64;
+
+/** Loopback source address of database slot n (1-based): 127.0.1.n. Linux routes all of 127/8 locally. */
+export function slotAddress(n: number): string {
+  return `127.0.1.${n}`;
 }
 
 async function run(cmd: string[], what: string): Promise<void> {

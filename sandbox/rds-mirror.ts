@@ -11,6 +11,7 @@ import type postgres from "postgres";
 import type { DestinationResolver, SandboxCredentials } from "./gateway/types.ts";
 import { prepareMysqlDatabase } from "./mysql/prepare.ts";
 import type { SandboxMariadb } from "./mysql/server.ts";
+import { DATABASE_SLOTS, slotAddress } from "./postgres.ts";
 
 export interface RdsMirrorOptions {
   readonly motoUrl: string;
@@ -67,6 +68,12 @@ export interface RdsMirror {
    * given server family when one is named (a token signed for a PostgreSQL endpoint opens no MySQL login).
    */
   isDatabaseEndpoint(host: string, port: number, family?: EngineFamily): Promise<boolean>;
+  /**
+   * True if host:port is an endpoint of the database dialled from loopback slot `slot` (what an IAM
+   * login arriving from that slot's address reached): a token signed for instance A opens no login on
+   * instance B although both live in the one sandbox PostgreSQL.
+   */
+  isEndpointOfSlot(host: string, port: number, slot: number): Promise<boolean>;
   /** Databases in moto right now. */
   listDatabases(): Promise<MotoDatabase[]>;
 }
@@ -139,6 +146,17 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
   const rds = new RDSClient(clientConfig);
   const secrets = new SecretsManagerClient(clientConfig);
   const prepared = new Map<string, Promise<void>>();
+  // Database (kind:identifier) → its loopback slot, handed out in the order databases are first dialled.
+  const slots = new Map<string, number>();
+  function slotOf(db: MotoDatabase): number | undefined {
+    const id = `${db.kind}:${db.identifier}`;
+    let slot = slots.get(id);
+    if (slot === undefined && slots.size < DATABASE_SLOTS) {
+      slot = slots.size + 1;
+      slots.set(id, slot);
+    }
+    return slot;
+  }
   // DDL for different databases must not interleave (two instances may share a DBName or master user).
   let ddlQueue: Promise<unknown> = Promise.resolve();
 
@@ -242,6 +260,14 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
       const found = await find(host, port);
       return found !== undefined && (family === undefined || found.family === family);
     },
+    async isEndpointOfSlot(host, port, slot) {
+      const found = await find(host, port);
+      return (
+        found !== undefined &&
+        found.family === "postgres" &&
+        slots.get(`${found.kind}:${found.identifier}`) === slot
+      );
+    },
     async resolveDestination(host, port) {
       const found = await find(host, port);
       if (!found) {
@@ -250,7 +276,12 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
       await ensurePrepared(found);
       if (found.family === "mysql" && opts.mysql)
         return { host: "127.0.0.1", port: (await opts.mysql()).port };
-      return { host: "127.0.0.1", port: opts.postgresPort };
+      const slot = slotOf(found);
+      return {
+        host: "127.0.0.1",
+        port: opts.postgresPort,
+        ...(slot !== undefined ? { localAddress: slotAddress(slot) } : {}),
+      };
     },
   };
 }

@@ -39,8 +39,14 @@ async function tunnelTo(host: string, port = 5432): Promise<{ tunnel: Tunnel; ev
   return { tunnel, events };
 }
 
-async function psql(localPort: number, user: string, password: string, sql = "select current_user") {
-  const conninfo = `host=${endpoint} hostaddr=127.0.0.1 port=${localPort} dbname=postgres user=${user} sslmode=verify-full sslrootcert=${sandbox.caBundlePath} connect_timeout=10`;
+async function psql(
+  localPort: number,
+  user: string,
+  password: string,
+  sql = "select current_user",
+  host = endpoint,
+) {
+  const conninfo = `host=${host} hostaddr=127.0.0.1 port=${localPort} dbname=postgres user=${user} sslmode=verify-full sslrootcert=${sandbox.caBundlePath} connect_timeout=10`;
   const proc = Bun.spawn({
     cmd: ["psql", conninfo, "-XAtc", sql],
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PGPASSWORD: password },
@@ -107,4 +113,46 @@ test("a destination that is no database in the account fails that connection, no
   const result = await psql(tunnel.port, "carol", "irrelevant");
   expect(result.code).not.toBe(0);
   expect(events.some((e) => e.type === "connection-failed")).toBe(true);
+}, 60_000);
+
+test("each database is its own endpoint identity: a token signed for another instance logs in nowhere else", async () => {
+  const created = await new RDSClient(clientConfig()).send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: "otherdb",
+      Engine: "postgres",
+      DBInstanceClass: "db.t3.micro",
+      AllocatedStorage: 20,
+      MasterUsername: "dbadmin",
+      ManageMasterUserPassword: true,
+      EnableIAMDatabaseAuthentication: true,
+    }),
+  );
+  const other = created.DBInstance?.Endpoint?.Address ?? "";
+  const first = await tunnelTo(endpoint);
+  const setup = await psql(
+    first.tunnel.port,
+    "dbadmin",
+    masterPassword,
+    "create user dora; grant rds_iam to dora; select 1",
+  );
+  expect(setup.err).toBe("");
+  const { tunnel } = await tunnelTo(other);
+  const tokenFor = (hostname: string) =>
+    new Signer({
+      hostname,
+      port: 5432,
+      username: "dora",
+      region: sandbox.region,
+      credentials: sandbox.credentials,
+    }).getAuthToken();
+  // Both instances live in the one sandbox PostgreSQL, yet a token for tunneldb does not open otherdb...
+  const wrong = await psql(tunnel.port, "dora", await tokenFor(endpoint), "select current_user", other);
+  expect(wrong.code).not.toBe(0);
+  expect(wrong.err).toContain("authentication failed");
+  // ...while otherdb's own token does, and tunneldb's token still opens tunneldb.
+  const right = await psql(tunnel.port, "dora", await tokenFor(other), "select current_user", other);
+  expect(right.err).toBe("");
+  expect(right.out).toBe("dora");
+  const home = await psql(first.tunnel.port, "dora", await tokenFor(endpoint));
+  expect(home.out).toBe("dora");
 }, 60_000);

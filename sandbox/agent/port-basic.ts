@@ -77,7 +77,11 @@ export class BasicPortSession implements PortSession {
     resolve(ctx).then(
       (dst) => {
         if (this.disposed) return;
-        const socket = connect({ host: dst.host, port: dst.port });
+        const socket = connect({
+          host: dst.host,
+          port: dst.port,
+          ...(dst.localAddress ? { localAddress: dst.localAddress } : {}),
+        });
         this.socket = socket;
         socket.setNoDelay(true);
         socket.once("connect", () => {

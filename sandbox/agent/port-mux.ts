@@ -96,7 +96,11 @@ export class MuxPortSession implements PortSession {
     resolve(ctx).then(
       (dst) => {
         if (this.disposed || this.streams.get(id) !== state) return;
-        const socket = connect({ host: dst.host, port: dst.port });
+        const socket = connect({
+          host: dst.host,
+          port: dst.port,
+          ...(dst.localAddress ? { localAddress: dst.localAddress } : {}),
+        });
         state.socket = socket;
         socket.setNoDelay(true);
         socket.once("connect", () => {

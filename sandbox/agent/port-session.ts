@@ -42,6 +42,8 @@ export interface PortSession {
 export const DESTINATION_HIGH_WATER = 8 * 1024 * 1024;
 
 /** The destination as the jump host's "VPC DNS" resolves it. */
-export async function resolve(ctx: PortContext): Promise<{ host: string; port: number }> {
+export async function resolve(
+  ctx: PortContext,
+): Promise<{ host: string; port: number; localAddress?: string }> {
   return ctx.resolveDestination(ctx.host, ctx.port);
 }

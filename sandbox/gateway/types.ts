@@ -35,8 +35,15 @@ export interface SandboxCredentials {
   readonly sessionToken?: string;
 }
 
-/** Where the jump host's "VPC DNS" sends a destination: the local PostgreSQL for RDS endpoints. */
-export type DestinationResolver = (host: string, port: number) => Promise<{ host: string; port: number }>;
+/**
+ * Where the jump host's "VPC DNS" sends a destination: the local PostgreSQL for RDS endpoints.
+ * `localAddress` is the loopback source address to dial from: the sandbox PostgreSQL tells databases
+ * apart by it (each sandbox database is its own endpoint identity for IAM tokens, see rds-mirror.ts).
+ */
+export type DestinationResolver = (
+  host: string,
+  port: number,
+) => Promise<{ host: string; port: number; localAddress?: string }>;
 
 export interface GatewayOptions {
   /** moto server base URL, e.g. http://127.0.0.1:5001 — every non-Session-Manager call is proxied there. */
