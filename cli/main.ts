@@ -2,12 +2,12 @@
  * `dbtunnel` entry point: routes to a lazily imported command module, prints every failure as one line
  * (stack trace only with --verbose), and guarantees cleanup on every exit path.
  */
+import { DAEMON_SUBCOMMAND } from "../sandbox/daemon-state.ts";
 import type { CommandModule } from "./command.ts";
-import { describeError, EXIT_USAGE, UsageError } from "./errors.ts";
+import { CliError, describeError, EXIT_USAGE, UsageError } from "./errors.ts";
 import { installLifecycle, runSyncCleanups, shutdownSignal } from "./lifecycle.ts";
 import { Reporter } from "./ui.ts";
-
-const VERSION = "0.1.0";
+import { buildInfo, standaloneBuild, VERSION, versionText } from "./version.ts";
 
 /**
  * Command name → its module, imported on use with a literal path (so `--help` loads no AWS SDK and the
@@ -56,7 +56,7 @@ Global options:
   -h, --help      show help (also: dbtunnel <command> --help)
       --json      machine-readable events, one JSON object per line on stdout
   -v, --verbose   more detail, and stack traces on errors
-      --version   print the version
+      --version   print the version, git commit and Session Manager client version
 Environment: NO_COLOR disables colours; AWS_PROFILE / AWS_REGION / AWS_ENDPOINT_URL are honoured.
 
 Examples:
@@ -93,12 +93,20 @@ async function route(argv: readonly string[], ui: Reporter): Promise<number> {
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (name === "--version") {
-    process.stdout.write(`${VERSION}\n`);
+    if (ui.json) ui.event({ type: "version", ...buildInfo() });
+    else process.stdout.write(`${versionText()}\n`);
     return 0;
   }
+  if (name === PLUGIN_NAME) return runPluginMode(rest);
   if (name.startsWith("-")) throw new UsageError(`unknown option '${name}' (options go after the command)`);
   const entry = COMMANDS[name];
   if (!entry) throw new UsageError(`unknown command '${name}'`);
+  if (name === "demo" && standaloneBuild()) {
+    throw new CliError(
+      "dbtunnel demo deploys the project's own stack with cdktf and Terraform, so it runs from a clone of the repository (npm ci && npm run demo); this executable has every other command.",
+      { code: "DemoNeedsClone" },
+    );
+  }
   const command = await entry.load();
   const end = rest.indexOf("--");
   const head = end === -1 ? rest : rest.slice(0, end);
@@ -120,6 +128,29 @@ function stackOf(error: unknown): string | undefined {
   return text;
 }
 
+/** The AWS CLI runs `session-manager-plugin`: this executable is one when invoked under that name. */
+const PLUGIN_NAME = "session-manager-plugin";
+
+/** True when this process was started as `session-manager-plugin` (a link or copy of the executable). */
+export function invokedAsPlugin(argv0: string): boolean {
+  const base = argv0.split(/[\\/]/).pop() ?? "";
+  return base.replace(/\.exe$/i, "") === PLUGIN_NAME;
+}
+
+/** The drop-in plugin owns the process from here: its own signals, its own exit codes, no CLI framing. */
+async function runPluginMode(args: readonly string[]): Promise<never> {
+  const { pluginMain } = await import("../tunnel/plugin-entry.ts");
+  process.exit(await pluginMain(args));
+}
+
+if (import.meta.main && invokedAsPlugin(process.argv0)) await runPluginMode(process.argv.slice(2));
+if (import.meta.main && process.argv[2] === DAEMON_SUBCOMMAND) {
+  // The sandbox daemon of a standalone executable (sandbox/commands.ts starts it): it handles its own
+  // signals and runs until `dbtunnel sandbox down`.
+  const { runDaemon } = await import("../sandbox/daemon.ts");
+  await runDaemon(process.argv.slice(3));
+  await new Promise<never>(() => {});
+}
 if (import.meta.main) {
   installLifecycle();
   // Crash paths: still one line, still clean up (the 'exit' handler runs sync cleanups too).

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import postgres from "postgres";
 import {
+  DAEMON_SUBCOMMAND,
   type DaemonState,
   ensureStateDir,
   logPath,
@@ -69,7 +70,22 @@ export class SandboxCommandError extends Error {
   override readonly name = "SandboxCommandError";
 }
 
-const DAEMON = join(import.meta.dir, "daemon.ts");
+/**
+ * How to start the daemon: from a clone, Bun runs sandbox/daemon.ts; inside a standalone executable
+ * (modules live under Bun's embedded /$bunfs, B:/~BUN on Windows) the executable runs itself with the
+ * hidden daemon command.
+ */
+function daemonCommand(): string[] {
+  const standalone = /^\/\$bunfs\/|~BUN[\\/]/.test(import.meta.path);
+  return standalone
+    ? [process.execPath, DAEMON_SUBCOMMAND]
+    : [process.execPath, join(import.meta.dir, "daemon.ts")];
+}
+
+function withoutBunBeBun(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const { BUN_BE_BUN: _ignored, ...rest } = env;
+  return rest;
+}
 
 function daemonAlive(state: DaemonState): boolean {
   return pidAlive(state.pid) && processStartTime(state.pid) === state.startTime;
@@ -179,8 +195,7 @@ async function upLocked(
       // setsid: own session, so the terminal's Ctrl-C or closing it does not reach the daemon.
       cmd: [
         "setsid",
-        process.execPath,
-        DAEMON,
+        ...daemonCommand(),
         "--state-dir",
         stateDir,
         ...(opts.region ? ["--region", opts.region] : []),
@@ -188,8 +203,8 @@ async function upLocked(
       stdin: "ignore",
       stdout: log,
       stderr: log,
-      // BUN_BE_BUN: if the CLI is a `bun build --compile` binary, execPath acts as plain bun.
-      env: { ...process.env, BUN_BE_BUN: "1" },
+      // Never BUN_BE_BUN: it would turn a standalone executable into plain Bun, which cannot see its modules.
+      env: withoutBunBeBun(process.env),
     });
     proc.unref();
     return await awaitReady(proc.pid, stateDir, timeoutMs, "started");

@@ -217,16 +217,18 @@ function stringField(object: Record<string, unknown>, key: string): string {
   return typeof value === "string" ? value : "";
 }
 
-if (import.meta.main) {
+/** The plugin as a process (bin/session-manager-plugin, or the dbtunnel executable under that name). */
+export function pluginMain(args: readonly string[]): Promise<number> {
   const interrupted = new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM", "SIGQUIT", "SIGTSTP"] as const)
       process.on(signal, () => resolve());
   });
-  const code = await runPlugin(process.argv.slice(2), {
+  return runPlugin(args, {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     env: process.env,
     interrupted,
   });
-  process.exit(code);
 }
+
+if (import.meta.main) process.exit(await pluginMain(process.argv.slice(2)));
