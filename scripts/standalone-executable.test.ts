@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { gitCommit } from "../cli/version.ts";
 import {
   type FixtureSandbox,
   type SeededStack,
   seedStack,
   startFixtureSandbox,
-} from "../cli/test-fixtures.ts";
-import { gitCommit } from "../cli/version.ts";
+} from "../test-support/cli/fixtures.ts";
 import { CLIENT_VERSION } from "../tunnel/version.ts";
 import { buildExecutable } from "./build.ts";
 
