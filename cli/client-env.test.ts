@@ -1,13 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  exportLines,
-  libpqConnectionString,
-  libpqEnv,
-  libpqQuote,
-  mysqlArgs,
-  mysqlEnv,
-  shellQuote,
-} from "./client-env.ts";
+import { exportLines, libpqConnectionString, libpqEnv, libpqQuote, shellQuote } from "./client-env.ts";
 
 const params = {
   endpoint: "db.aaaaaaaaaa.eu-west-1.rds.amazonaws.com",
@@ -53,25 +45,5 @@ describe("client environment", () => {
     expect(lines).toContain("export PGSSLROOTCERT='/tmp/ca bundle.pem'\n");
     expect(lines.trimEnd().split("\n").at(-1)).toBe('export PGPASSWORD="$(dbtunnel token --user app_ro)"');
     expect(shellQuote("a'b")).toBe("'a'\\''b'");
-  });
-
-  test("mysql variables for --exec", () => {
-    expect(mysqlEnv(params, "T")).toEqual({
-      MYSQL_HOST: params.endpoint,
-      MYSQL_TCP_PORT: "40001",
-      MYSQL_PWD: "T",
-    });
-  });
-
-  test("mysql verifies identity against the endpoint (hosts-file mode)", () => {
-    expect(mysqlArgs(params)).toEqual([
-      `--host=${params.endpoint}`,
-      "--port=40001",
-      "--user=app_ro",
-      "--ssl-mode=VERIFY_IDENTITY",
-      "--ssl-ca=/tmp/ca bundle.pem",
-      "--enable-cleartext-plugin",
-      "app",
-    ]);
   });
 });

@@ -70,28 +70,3 @@ export function exportLines(env: Record<string, string>, tokenCommand?: string):
   if (tokenCommand) lines.push(`export PGPASSWORD="$(${tokenCommand})"`);
   return `${lines.join("\n")}\n`;
 }
-
-/** Variables the mysql client reads (for `--exec` on MySQL targets, next to the libpq ones). */
-export function mysqlEnv(params: ClientParams, token?: string): Record<string, string> {
-  const env: Record<string, string> = {
-    MYSQL_HOST: params.endpoint,
-    MYSQL_TCP_PORT: String(params.localPort),
-  };
-  if (token !== undefined) env.MYSQL_PWD = token;
-  return env;
-}
-
-/** mysql client arguments: hosts-file mode only (no hostaddr), VERIFY_IDENTITY is verify-full's twin. */
-export function mysqlArgs(params: ClientParams): string[] {
-  const args = [
-    `--host=${params.endpoint}`,
-    `--port=${params.localPort}`,
-    `--user=${params.user}`,
-    "--ssl-mode=VERIFY_IDENTITY",
-    `--ssl-ca=${params.caBundle}`,
-    // The IAM token travels as a cleartext password inside TLS, as RDS documents.
-    "--enable-cleartext-plugin",
-  ];
-  if (params.database) args.push(params.database);
-  return args;
-}

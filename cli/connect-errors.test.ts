@@ -158,10 +158,10 @@ describe("connect failures", () => {
     );
   }, 30_000);
 
-  test("a MySQL target needs the mysql client (and would use hosts-file mode)", async () => {
+  test("a MySQL target needs the mysql (or mariadb) client", async () => {
     const file = join(dir, "mysql.json");
     writeFileSync(file, JSON.stringify({ m: { ...stack.outputs, db_engine: "mysql", db_port: 3306 } }));
-    expect(await failing(["-o", file], sandbox.env)).toStartWith(
+    expect(await failing(["-o", file], { ...sandbox.env, PATH: dir })).toStartWith(
       "'mysql' is not installed or not on PATH: install the MySQL client",
     );
   }, 30_000);

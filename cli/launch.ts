@@ -78,8 +78,8 @@ export function clientMissing(program: string): CliError {
   const install =
     program === "psql"
       ? "install the PostgreSQL client (Debian/Ubuntu: apt install postgresql-client; macOS: brew install libpq)"
-      : program === "mysql"
-        ? "install the MySQL client (Debian/Ubuntu: apt install default-mysql-client; macOS: brew install mysql-client)"
+      : program === "mysql" || program === "mariadb"
+        ? "install the MySQL client (Debian/Ubuntu: apt install default-mysql-client or mariadb-client; macOS: brew install mysql-client)"
         : "install it or check PATH";
   return new CliError(
     `'${program}' is not installed or not on PATH: ${install}, or use --exec -- <command>.`,
@@ -96,6 +96,8 @@ export interface FailureContext {
   readonly caBundle: string;
   readonly region: string;
   readonly resourceId?: string;
+  /** A MySQL target: the IAM user is made with AWSAuthenticationPlugin, not rds_iam. */
+  readonly mysql?: boolean;
 }
 
 /** One-line explanation for a client failure recognised from its stderr, or undefined. */
@@ -110,13 +112,16 @@ export function explainClientFailure(
     )
   ) {
     const resource = `arn:aws:rds-db:${ctx.region}:<account>:dbuser:${ctx.resourceId ?? "<DbiResourceId>"}/${ctx.user}`;
+    const made = ctx.mysql
+      ? `the user was created IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'`
+      : `the role has 'GRANT rds_iam TO ${ctx.user}'`;
     return {
       code: "DatabaseAuthFailed",
-      message: `The database refused the IAM token for user '${ctx.user}': check the role has 'GRANT rds_iam TO ${ctx.user}', your IAM policy allows rds-db:connect on ${resource}, and the token is signed for ${ctx.endpoint}:${ctx.port}.`,
+      message: `The database refused the IAM token for user '${ctx.user}': check ${made}, your IAM policy allows rds-db:connect on ${resource}, and the token is signed for ${ctx.endpoint}:${ctx.port}.`,
     };
   }
   if (
-    /certificate verify failed|does not match host name|server certificate for .* does not match|SSL error: certificate/i.test(
+    /certificate verify failed|does not match host name|server certificate for .* does not match|SSL error: certificate|TLS\/SSL error|SSL connection error/i.test(
       text,
     )
   ) {
@@ -126,7 +131,7 @@ export function explainClientFailure(
     };
   }
   if (
-    /server closed the connection unexpectedly|could not receive data from server|Connection refused/i.test(
+    /server closed the connection unexpectedly|could not receive data from server|Connection refused|Lost connection to (MySQL|MariaDB) server|Can't connect to (MySQL|MariaDB) server/i.test(
       text,
     )
   ) {

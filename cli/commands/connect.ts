@@ -9,14 +9,7 @@ import { TunnelError } from "../../tunnel/types.ts";
 import { parseCommandArgs, parsePort } from "../args.ts";
 import { awsClients } from "../aws.ts";
 import { resolveCaBundle } from "../ca-bundle.ts";
-import {
-  type ClientParams,
-  exportLines,
-  libpqConnectionString,
-  libpqEnv,
-  mysqlArgs,
-  mysqlEnv,
-} from "../client-env.ts";
+import { type ClientParams, exportLines, libpqConnectionString, libpqEnv } from "../client-env.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError, describeError, type ErrorContext, UsageError } from "../errors.ts";
 import { addHostsEntry, assertHostsFileWritable, type HostsEntry, hostsFilePath } from "../hosts-file.ts";
@@ -24,6 +17,13 @@ import { readyJumpHost } from "../jump-host.ts";
 import { clientMissing, explainClientFailure, launchClient } from "../launch.ts";
 import { exitCodeForSignal, onExit } from "../lifecycle.ts";
 import { assertLocalPortFree, portInUse } from "../local-port.ts";
+import { findMysqlClient, type MysqlClient, mysqlArgs, mysqlExecEnv } from "../mysql-client.ts";
+import {
+  inPrivateHosts,
+  type PrivateHosts,
+  privateHostsAvailable,
+  writePrivateHosts,
+} from "../private-hosts.ts";
 import { resolveTarget } from "../resolve-target.ts";
 import { describeJumpHost, isMysql, type StackTarget } from "../target.ts";
 import { pickUser, TARGET_HELP, TARGET_OPTIONS, tokenCommand } from "../target-options.ts";
@@ -34,7 +34,9 @@ export const help = `Usage: dbtunnel connect [target options] [options] [--exec 
 
 Opens a Session Manager port-forwarding session to the stack's database (starting the jump host if it
 was auto-stopped), generates a fresh RDS IAM token for the real endpoint, and runs psql with
-sslmode=verify-full. Nothing listens beyond 127.0.0.1 and the session closes when the client exits.
+sslmode=verify-full (MySQL: mysql/mariadb with VERIFY_IDENTITY / --ssl-verify-server-cert and the token
+as a cleartext password inside that TLS). Nothing listens beyond 127.0.0.1 and the session closes when
+the client exits.
 
 ${TARGET_HELP}
 
@@ -44,9 +46,13 @@ Options:
       --ca-bundle <pem>  CA bundle that verifies the database (default: DBTUNNEL_CA_BUNDLE, else the RDS
                          global bundle, downloaded once to the cache). Verification cannot be disabled.
       --hosts-file       map the endpoint to 127.0.0.1 in /etc/hosts (or DBTUNNEL_HOSTS_FILE) for this
-                         run instead of libpq's hostaddr (needs write access: sudo). Always on for MySQL.
+                         run instead of libpq's hostaddr (needs write access: sudo). MySQL clients have no
+                         hostaddr: on Linux they run in a private namespace with their own hosts file (no
+                         sudo); elsewhere, and for MySQL with --listen/--print-env, this mode is used.
       --exec -- CMD ...  run CMD with PGHOST, PGHOSTADDR, PGPORT, PGUSER, PGDATABASE, PGSSLMODE,
-                         PGSSLROOTCERT, PGPASSWORD set; exit with its exit code
+                         PGSSLROOTCERT, PGPASSWORD set (MySQL: MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_PWD and
+                         an option file with the TLS settings in MYSQL_HOME / DBTUNNEL_MYSQL_CNF); exit
+                         with its exit code
       --listen           keep the tunnel open for other tools and print the connection string
       --print-env        keep the tunnel open and print 'export' lines (PGPASSWORD via 'dbtunnel token')
       --reason <text>    reason recorded with StartSession in CloudTrail
@@ -57,6 +63,7 @@ Examples:
   dbtunnel connect --outputs outputs.json
   dbtunnel connect --stack dev --region eu-west-1 --user app_ro
   dbtunnel connect -o outputs.json --exec -- pg_dump --schema-only
+  dbtunnel connect -o mysql-outputs.json --exec -- mariadb -e 'select current_user()'
   dbtunnel connect -o outputs.json --listen --local-port 15432
   eval "$(dbtunnel connect -o outputs.json --print-env)"   # in another shell while it runs
   sudo dbtunnel connect -o outputs.json --hosts-file`;
@@ -128,11 +135,20 @@ export interface ConnectOptions {
   readonly reason?: string;
 }
 
+/**
+ * How the client finds the tunnel while verifying the real endpoint name: libpq's hostaddr (PostgreSQL),
+ * a private hosts file in a mount namespace (MySQL on Linux, no sudo), or a block in the system hosts file.
+ */
+type NameResolution = "hostaddr" | "private-hosts" | "hosts-file";
+
 /** Everything decided before any AWS session is opened; each check here fails without side effects. */
 interface Plan {
   readonly target: StackTarget;
   readonly user: string;
   readonly mysql: boolean;
+  /** The installed MySQL client, for MySQL targets. */
+  readonly mysqlClient?: MysqlClient;
+  readonly resolution: NameResolution;
   readonly useHostsFile: boolean;
   readonly hostsPath: string;
   readonly caBundle: string;
@@ -145,6 +161,7 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
   const errorCtx: MutableErrorContext = {};
   let tunnel: Tunnel | undefined;
   let hosts: HostsEntry | undefined;
+  let privateHosts: PrivateHosts | undefined;
   let unregisterHosts: (() => void) | undefined;
   try {
     const plan = await makePlan(options, ui, errorCtx);
@@ -173,6 +190,15 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
       hosts = entry;
       ui.debug(`hosts file ${plan.hostsPath}: ${plan.target.db.endpoint} → 127.0.0.1 (pid ${process.pid})`);
     }
+    if (plan.resolution === "private-hosts") {
+      let file: PrivateHosts | undefined;
+      unregisterHosts = onExit(() => file?.remove());
+      file = writePrivateHosts([plan.target.db.endpoint]);
+      privateHosts = file;
+      ui.debug(
+        `private hosts file ${privateHosts.path}: ${plan.target.db.endpoint} → 127.0.0.1 for the client only`,
+      );
+    }
 
     const params: ClientParams = {
       endpoint: plan.target.db.endpoint,
@@ -180,13 +206,13 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
       user: plan.user,
       database: options.database ?? plan.target.db.name,
       caBundle: plan.caBundle,
-      hostaddr: !plan.useHostsFile,
+      hostaddr: plan.resolution === "hostaddr",
     };
     if (options.mode === "listen" || options.mode === "print-env") {
       return await holdOpen(tunnel, plan.target, params, options, ui, signal);
     }
     abortIfRequested(signal);
-    return await runClient(plan, params, options, ui, () => dialFailure);
+    return await runClient(plan, params, options, ui, () => dialFailure, privateHosts);
   } catch (error) {
     if (signal.aborted) {
       ui.info("Cancelled.");
@@ -196,6 +222,7 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
   } finally {
     if (tunnel) await closeQuietly(tunnel, ui);
     hosts?.remove();
+    privateHosts?.remove();
     unregisterHosts?.();
   }
 }
@@ -234,16 +261,43 @@ async function makePlan(options: ConnectOptions, ui: Reporter, errorCtx: Mutable
 
   const user = await pickUser(target, options.user);
   const mysql = isMysql(target.db.engine);
-  const program = mysql ? "mysql" : "psql";
-  if (options.mode === "interactive" && !Bun.which(program)) throw clientMissing(program);
-  // MySQL clients have no hostaddr: the certificate name can only match through the hosts file.
-  const useHostsFile = options.hostsFile || mysql;
+  const mysqlClient = mysql ? await findMysqlClient() : undefined;
+  if (options.mode === "interactive") {
+    if (mysql && !mysqlClient) throw clientMissing("mysql");
+    if (!mysql && !Bun.which("psql")) throw clientMissing("psql");
+  }
+  const resolution = await chooseNameResolution(options, mysql);
+  const useHostsFile = resolution === "hosts-file";
   const hostsPath = hostsFilePath();
   if (useHostsFile) assertHostsFileWritable(hostsPath);
   if (options.localPort !== undefined) await assertLocalPortFree(options.localPort);
   const ca = await resolveCaBundle({ flag: options.caBundle });
   ui.debug(`CA bundle ${ca.path} (${ca.source}, ${ca.certificates} certificates)`);
-  return { target, user, mysql, useHostsFile, hostsPath, caBundle: ca.path };
+  ui.debug(
+    `name resolution: ${resolution}${mysqlClient ? `, client ${mysqlClient.program} (${mysqlClient.flavor})` : ""}`,
+  );
+  return {
+    target,
+    user,
+    mysql,
+    ...(mysqlClient ? { mysqlClient } : {}),
+    resolution,
+    useHostsFile,
+    hostsPath,
+    caBundle: ca.path,
+  };
+}
+
+/**
+ * PostgreSQL: hostaddr unless --hosts-file. MySQL clients have no hostaddr: a private hosts namespace for
+ * the client when it runs under us (Linux, no sudo), else the system hosts file; tools started later by
+ * the engineer (--listen, --print-env) live outside any namespace, so they need the system hosts file.
+ */
+async function chooseNameResolution(options: ConnectOptions, mysql: boolean): Promise<NameResolution> {
+  if (options.hostsFile) return "hosts-file";
+  if (!mysql) return "hostaddr";
+  const clientRunsUnderUs = options.mode === "interactive" || options.mode === "exec";
+  return clientRunsUnderUs && (await privateHostsAvailable()) ? "private-hosts" : "hosts-file";
 }
 
 async function openSession(
@@ -291,8 +345,9 @@ async function runClient(
   options: ConnectOptions,
   ui: Reporter,
   dialFailure: () => string | undefined,
+  privateHosts: PrivateHosts | undefined,
 ): Promise<number> {
-  const { target, user, mysql } = plan;
+  const { target, user, mysql, mysqlClient } = plan;
   ui.step("connect", "connecting").done(`${user}@${target.db.endpoint}`);
   const token = await generateToken({
     endpoint: target.db.endpoint,
@@ -300,11 +355,42 @@ async function runClient(
     user,
     region: target.region,
   });
-  const command =
-    options.mode === "exec" ? options.command : mysql ? ["mysql", ...mysqlArgs(params)] : ["psql"];
-  // mysql takes the host and port as arguments (interactive) or from its own variables (--exec).
-  const env = mysql ? { ...libpqEnv(params, token), ...mysqlEnv(params, token) } : libpqEnv(params, token);
-  const result = await launchClient({ command, env, stdoutToStderr: ui.json });
+  // mysql takes host, port and TLS as arguments (interactive) or from its variables and option file (--exec).
+  const clientCommand =
+    options.mode === "exec"
+      ? options.command
+      : mysqlClient
+        ? [mysqlClient.program, ...mysqlArgs(mysqlClient, params)]
+        : ["psql"];
+  const program = clientCommand[0] ?? "";
+  // Inside the namespace a missing program would only be sh's "not found": say it the usual way first.
+  if (privateHosts && !Bun.which(program)) throw clientMissing(program);
+  const mysqlExec =
+    mysql && options.mode === "exec" ? mysqlExecEnv(mysqlClient?.flavor, params, token) : undefined;
+  const unregister = mysqlExec ? onExit(() => mysqlExec.remove()) : undefined;
+  try {
+    const command = privateHosts ? inPrivateHosts(clientCommand, privateHosts.path) : clientCommand;
+    const env = mysql ? (mysqlExec?.env ?? { MYSQL_PWD: token }) : libpqEnv(params, token);
+    return await finishClient(
+      plan,
+      await launchClient({ command, env, stdoutToStderr: ui.json }),
+      ui,
+      dialFailure,
+    );
+  } finally {
+    mysqlExec?.remove();
+    unregister?.();
+  }
+}
+
+/** The client's exit code; a recognised failure explained in one line. */
+function finishClient(
+  plan: Plan,
+  result: Awaited<ReturnType<typeof launchClient>>,
+  ui: Reporter,
+  dialFailure: () => string | undefined,
+): number {
+  const { target, user } = plan;
   if (result.exitCode === 0) return 0;
   const dial = dialFailure();
   const failure = dial
@@ -316,6 +402,7 @@ async function runClient(
         caBundle: plan.caBundle,
         region: target.region,
         resourceId: target.db.resourceId,
+        mysql: plan.mysql,
       });
   if (failure) ui.error(failure.message, failure.code);
   return result.exitCode;
