@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSandboxCa } from "../sandbox/ca.ts";
 import { type Sandbox, startSandbox } from "../sandbox/index.ts";
-import { runMysql } from "../test-support/mysql-client.ts";
-import { type SeededMysql, seedMysqlDatabase } from "../test-support/mysql-stack.ts";
-import { CLI, expectNoSecrets } from "./cli-test-helpers.ts";
-import { cleanEnv, fixtureFromSandbox, type SeededStack, seedStack } from "./test-fixtures.ts";
+import { cleanEnv, fixtureFromSandbox, type SeededStack, seedStack } from "../test-support/cli/fixtures.ts";
+import { CLI, expectNoSecrets } from "../test-support/cli/helpers.ts";
+import { type SeededMysql, seedMysqlDatabase } from "../test-support/cli/mysql-stack.ts";
+import { runMysql } from "../test-support/sandbox/mysql-client.ts";
 
 let sandbox: Sandbox;
 let stack: SeededStack;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Signer } from "@aws-sdk/rds-signer";
-import { runMysql } from "../../test-support/mysql-client.ts";
+import { runMysql } from "../../test-support/sandbox/mysql-client.ts";
 import { createSandboxCa } from "../ca.ts";
 import { type SandboxCore, startSandboxCore } from "../core.ts";
 

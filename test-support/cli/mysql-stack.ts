@@ -1,11 +1,11 @@
 /**
- * A MySQL database next to a seeded stack's jump host (cli/test-fixtures.ts seedStack), with an IAM user
+ * A MySQL database next to a seeded stack's jump host (test-support/cli/fixtures.ts seedStack), with an IAM user
  * made the RDS way, and an outputs file that points the CLI at it.
  */
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CreateDBInstanceCommand, DeleteDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
-import type { Sandbox } from "../sandbox/index.ts";
+import type { Sandbox } from "../../sandbox/index.ts";
 
 export interface SeededMysql {
   readonly identifier: string;
