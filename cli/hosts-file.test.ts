@@ -1,5 +1,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CliError } from "./errors.ts";
@@ -111,5 +120,62 @@ describe("hosts file editing", () => {
       expect(() => assertHostsFileWritable(path)).toThrow(CliError);
     }
     expect(() => assertHostsFileWritable(join(dir, "missing"))).toThrow("does not exist");
+  });
+
+  test("bytes that are not UTF-8 are kept byte for byte", () => {
+    const path = join(dir, "hosts-latin1");
+    const bytes = Buffer.concat([
+      Buffer.from("127.0.0.1 localhost # caf"),
+      Buffer.from([0xe9, 0xff, 0xfe, 0x80]),
+      Buffer.from("\n10.0.0.9 nas\n"),
+    ]);
+    writeFileSync(path, bytes);
+    const entry = addHostsEntry(path, ["db.example.rds.amazonaws.com"]);
+    expect(readFileSync(path).subarray(0, bytes.length).equals(bytes)).toBe(true);
+    entry.remove();
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
+  test("a symlinked hosts file is written through: the link stays a link, its target gets the block", () => {
+    const target = join(dir, "managed-hosts");
+    const link = join(dir, "hosts-link");
+    writeFileSync(target, original);
+    symlinkSync(target, link);
+    const entry = addHostsEntry(link, ["db.example.rds.amazonaws.com"]);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, "utf8")).toContain("127.0.0.1 db.example.rds.amazonaws.com\n");
+    entry.remove();
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, "utf8")).toBe(original);
+  });
+
+  test("a link planted at the old predictable temp name is not followed, and no temp file is left", () => {
+    const sub = mkdtempSync(join(dir, "planted-"));
+    const path = join(sub, "hosts");
+    const victim = join(dir, "victim");
+    writeFileSync(path, original);
+    writeFileSync(victim, "precious\n");
+    symlinkSync(victim, join(sub, `.hosts.dbtunnel-${process.pid}.tmp`));
+    const entry = addHostsEntry(path, ["db.example.rds.amazonaws.com"]);
+    entry.remove();
+    expect(readFileSync(victim, "utf8")).toBe("precious\n");
+    expect(readFileSync(path, "utf8")).toBe(original);
+    expect(readdirSync(sub).sort()).toEqual([`.hosts.dbtunnel-${process.pid}.tmp`, "hosts"]);
+  });
+
+  test("a name with a newline, a space or a comment cannot add a line or a name; the file is untouched", () => {
+    const path = join(dir, "hosts-crafted");
+    writeFileSync(path, original);
+    for (const crafted of [
+      "db.example.com\n203.0.113.66 github.com",
+      "db.example.com github.com",
+      "db.example.com#",
+      "db.example.com\r",
+      "",
+    ]) {
+      expect(() => addHostsEntry(path, [crafted]), JSON.stringify(crafted)).toThrow(CliError);
+    }
+    expect(() => addHostsEntry(path, ["db.example.com"], "203.0.113.66")).toThrow("only loopback");
+    expect(readFileSync(path, "utf8")).toBe(original);
   });
 });

@@ -6,14 +6,27 @@
  * the old one atomically (temp file + rename). A hosts file that is itself a mount point (Docker bind-mounts
  * /etc/hosts; our tests bind-mount a temp file in a private namespace) cannot be renamed over, so there the
  * content is written in place with a single write, still under the lock.
+ *
+ * Safety (this runs under sudo, and always for MySQL):
+ * - every name and the address are validated before they reach the file: a value with a newline or a
+ *   space (from a crafted outputs file or tag) cannot add a line or a name;
+ * - the temp file has an unpredictable name and is created with O_CREAT|O_EXCL|O_NOFOLLOW, so a planted
+ *   file or symlink at that name makes the edit fail instead of being followed;
+ * - a symlinked hosts file is written through to its target (the link stays a link: distributions and
+ *   configuration managers keep /etc/hosts as a link to a managed file, and replacing the link by a plain
+ *   file would silently detach it). Run as root, the link is followed only if root or the invoking user
+ *   (SUDO_UID) owns it: a link another user planted is refused with a line that says so;
+ * - the file is handled as bytes (latin1 maps each byte to one character and back), so content that is
+ *   not UTF-8 is kept byte for byte.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   accessSync,
   chmodSync,
   chownSync,
   closeSync,
   constants,
+  lstatSync,
   openSync,
   readFileSync,
   realpathSync,
@@ -25,6 +38,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { dnsNameProblem, printable } from "../contract/values.ts";
 import { CliError } from "./errors.ts";
 import { withBlock, withoutBlock } from "./hosts-block.ts";
 
@@ -63,8 +77,37 @@ export function assertHostsFileWritable(path: string): void {
   }
 }
 
+/** Loopback literals a block may map names to. */
+const LOOPBACK = /^(?:127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}|::1)$/;
+
+/** Refuses any name or address that could add a line, a name or a comment to the hosts file. */
+export function assertHostsValues(hosts: readonly string[], address: string): void {
+  if (!LOOPBACK.test(address)) {
+    throw new CliError(
+      `Refusing to map names to "${printable(address)}" in the hosts file: only loopback addresses are allowed.`,
+      {
+        code: "HostsFileValue",
+      },
+    );
+  }
+  if (hosts.length === 0)
+    throw new CliError("No host name to add to the hosts file.", { code: "HostsFileValue" });
+  for (const host of hosts) {
+    const problem = dnsNameProblem(host);
+    if (problem) {
+      throw new CliError(
+        `Refusing to write host name to the hosts file: it ${problem}. Check db_endpoint in the stack outputs.`,
+        {
+          code: "HostsFileValue",
+        },
+      );
+    }
+  }
+}
+
 /** Adds this process's block mapping `hosts` to `address`, healing blocks of dead runs on the way. */
 export function addHostsEntry(path: string, hosts: readonly string[], address = "127.0.0.1"): HostsEntry {
+  assertHostsValues(hosts, address);
   const pid = process.pid;
   editHostsFile(path, (text) => withBlock(text, { pid, hosts, address }, pidAlive));
   let removed = false;
@@ -87,36 +130,81 @@ export function healHostsFile(path: string): void {
   editHostsFile(path, (text) => withoutBlock(text, -1, pidAlive));
 }
 
-function editHostsFile(path: string, edit: (text: string) => string): void {
+function editHostsFile(linkPath: string, edit: (text: string) => string): void {
+  const path = writeTarget(linkPath);
   const release = acquireLock(path);
   try {
     let text: string;
     try {
-      text = readFileSync(path, "utf8");
+      // latin1: one character per byte, so bytes that are not UTF-8 survive the edit unchanged.
+      text = readFileSync(path).toString("latin1");
     } catch (error) {
       throw hostsError(path, error);
     }
     const next = edit(text);
-    if (next !== text) writeReplacing(path, next);
+    if (next !== text) writeReplacing(path, Buffer.from(next, "latin1"));
   } finally {
     release();
   }
 }
 
-function writeReplacing(path: string, content: string): void {
+/**
+ * The file to edit: the hosts file itself, or the target of a symlinked one (written through, so the
+ * link survives). Under root, a link owned by someone other than root or the sudo caller is refused.
+ */
+function writeTarget(path: string): string {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch (error) {
+    throw hostsError(path, error);
+  }
+  if (!st.isSymbolicLink()) return path;
+  if (process.getuid?.() === 0) {
+    const sudoUid = Number(process.env.SUDO_UID ?? "0");
+    if (st.uid !== 0 && st.uid !== sudoUid) {
+      throw new CliError(
+        `Refusing to edit ${path}: it is a symlink owned by uid ${st.uid}, neither root nor you. Remove the link or point DBTUNNEL_HOSTS_FILE at the real file.`,
+        { code: "HostsFilePermission" },
+      );
+    }
+  }
+  try {
+    return realpathSync(path);
+  } catch (error) {
+    throw hostsError(path, error);
+  }
+}
+
+function writeReplacing(path: string, content: Buffer): void {
   if (!isMountPoint(path)) {
-    const tmp = join(dirname(path), `.${basenameOf(path)}.dbtunnel-${process.pid}.tmp`);
+    // Unpredictable name, created exclusively and never through a symlink: a file or link planted in a
+    // shared directory makes this attempt fail instead of redirecting the write.
+    const tmp = join(dirname(path), `.${basenameOf(path)}.dbtunnel-${randomBytes(12).toString("hex")}.tmp`);
+    let created = false;
     try {
       const st = statSync(path);
-      writeFileSync(tmp, content, { mode: st.mode & 0o7777 });
+      const fd = openSync(
+        tmp,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        st.mode & 0o7777,
+      );
+      created = true;
+      try {
+        writeSync(fd, content);
+      } finally {
+        closeSync(fd);
+      }
       chmodSync(tmp, st.mode & 0o7777);
       if (process.getuid?.() === 0) chownSync(tmp, st.uid, st.gid);
       renameSync(tmp, path);
       return;
     } catch (error) {
-      try {
-        unlinkSync(tmp);
-      } catch {}
+      if (created) {
+        try {
+          unlinkSync(tmp);
+        } catch {}
+      }
       const code = (error as NodeJS.ErrnoException).code;
       // EBUSY/EXDEV: a mount point we did not detect; anything else is a real failure.
       if (code !== "EBUSY" && code !== "EXDEV" && code !== "EACCES" && code !== "EPERM") {
