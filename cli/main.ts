@@ -37,6 +37,10 @@ export const COMMANDS: Record<
     load: () => import("./commands/sandbox.ts"),
     summary: "start/stop the local sandbox account (up | down | status)",
   },
+  proxy: {
+    load: () => import("./commands/proxy.ts"),
+    summary: "local endpoint for GUIs and drivers: no token to paste, verified TLS upstream",
+  },
   demo: {
     load: () => import("./commands/demo.ts"),
     summary: "deploy to the sandbox, connect, and tear down",

@@ -1,0 +1,180 @@
+/**
+ * `dbtunnel proxy`: a local database endpoint for GUIs and drivers. Clients connect to 127.0.0.1 with the
+ * local secret as password; the proxy opens verified TLS to the real endpoint through the Session Manager
+ * session and logs in with a fresh IAM token per connection.
+ */
+
+import { loadOrCreateSecret, secretPath } from "../../proxy/local-secret.ts";
+import { parseCommandArgs, parsePort } from "../args.ts";
+import { awsClients } from "../aws.ts";
+import { resolveCaBundle } from "../ca-bundle.ts";
+import type { CommandContext } from "../command.ts";
+import { CliError, describeError, UsageError } from "../errors.ts";
+import { readyJumpHost } from "../jump-host.ts";
+import { exitCodeForSignal } from "../lifecycle.ts";
+import { assertLocalPortFree } from "../local-port.ts";
+import { announce, reportProxyEvent, SHOW_SECRET_COMMAND } from "../proxy-output.ts";
+import {
+  localAuthFor,
+  localTlsFor,
+  setupReporter,
+  startProxyOrExplain,
+  waitForShutdown,
+} from "../proxy-run.ts";
+import { SessionStreams, upstreamFor } from "../proxy-upstream.ts";
+import { resolveTarget } from "../resolve-target.ts";
+import { describeJumpHost } from "../target.ts";
+import { pickUser, TARGET_HELP, TARGET_OPTIONS } from "../target-options.ts";
+
+export const help = `Usage: dbtunnel proxy [target options] [options]
+
+Listens on 127.0.0.1 and lets any PostgreSQL client (a GUI, a JDBC or Node driver, pgbench, an app)
+connect to the stack's database with no token to paste. For each client connection the proxy opens TLS to
+the real endpoint through the Session Manager session, verifies the certificate (server name = the
+endpoint, the RDS CA bundle, TLS 1.2+) and logs in with a fresh IAM token. Clients authenticate to the
+proxy with your local secret (created once in the config directory, mode 0600).
+
+${TARGET_HELP}
+
+Options:
+  -d, --database <name>  database when the client names none (default: the stack's db_name)
+  -p, --local-port <n>   local port (default: a free port)
+      --ca-bundle <pem>  CA bundle that verifies the database (default: DBTUNNEL_CA_BUNDLE, else the RDS
+                         global bundle). Verification cannot be disabled.
+      --local-tls        also accept TLS from clients (sslmode=require) with a generated local certificate
+      --no-local-auth    accept clients without the local secret: only on a machine no one else uses
+      --show-secret      print the local secret (the password GUIs save) and exit
+      --reason <text>    reason recorded with StartSession in CloudTrail
+      --json             JSON event lines on stdout: 'listening' first, then one per client event
+  -v, --verbose          tunnel events and stack traces
+
+Examples:
+  dbtunnel proxy --outputs outputs.json --local-port 15432
+  dbtunnel proxy --show-secret
+  dbtunnel proxy -o outputs.json -p 15432 --local-tls     # for clients that insist on sslmode=require
+  dbtunnel proxy -o outputs.json --json`;
+
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  database: { type: "string", short: "d" },
+  "local-port": { type: "string", short: "p" },
+  "ca-bundle": { type: "string" },
+  "local-tls": { type: "boolean" },
+  "no-local-auth": { type: "boolean" },
+  "show-secret": { type: "boolean" },
+  reason: { type: "string" },
+} as const;
+
+export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
+  const { values } = parseCommandArgs(argv, OPTIONS, "dbtunnel proxy");
+  const { signal } = ctx;
+  // With --json the first event is 'listening': set-up steps stay quiet unless they fail.
+  const ui = ctx.ui.json ? setupReporter(ctx.ui) : ctx.ui;
+  if (values["show-secret"]) {
+    if (values["no-local-auth"])
+      throw new UsageError("--show-secret and --no-local-auth cannot be combined", "dbtunnel proxy --help");
+    const path = secretPath();
+    const { secret, created } = loadOrCreateSecret(path);
+    if (created) ui.info(`Created the local secret ${path} (mode 0600).`);
+    ui.event({ type: "secret", path, secret });
+    ui.result(secret);
+    return 0;
+  }
+  const localPort = parsePort(values["local-port"], "--local-port", "dbtunnel proxy");
+  const auth = localAuthFor(values["no-local-auth"] ?? false, ui);
+  const localTls = values["local-tls"] ? localTlsFor() : undefined;
+
+  const finding = ui.step("find-stack", "finding stack");
+  const target = await resolveTarget({
+    outputs: values.outputs,
+    stack: values.stack,
+    db: values.db,
+    region: values.region,
+  }).catch((error) => {
+    finding.fail();
+    throw error;
+  });
+  finding.done(
+    `${target.stackName}: ${target.db.engine} ${target.db.identifier} via ${describeJumpHost(target.jumpHost)}`,
+  );
+  if (target.db.engine !== "postgres" && target.db.engine !== "aurora-postgresql") {
+    throw new CliError(
+      `dbtunnel proxy speaks PostgreSQL only in this version; ${target.stackName} runs ${target.db.engine}: use 'dbtunnel connect' for it.`,
+      { code: "EngineUnsupported" },
+    );
+  }
+  const user = await pickUser(target, values.user);
+  if (localPort !== undefined) await assertLocalPortFree(localPort);
+  const ca = await resolveCaBundle({ flag: values["ca-bundle"] });
+  ui.debug(`CA bundle ${ca.path} (${ca.source}, ${ca.certificates} certificates)`);
+
+  const aws = awsClients(target.region);
+  let streams: SessionStreams | undefined;
+  try {
+    const ssmTarget = await readyJumpHost(aws, target.jumpHost, ui, {
+      engineerPolicyArn: target.engineerPolicyArn,
+      signal,
+    });
+    streams = new SessionStreams({
+      ssmTarget,
+      host: target.db.endpoint,
+      port: target.db.port,
+      ssm: await aws.ssm(),
+      reason: values.reason ?? `dbtunnel proxy ${user}@${target.db.identifier}`,
+      signal,
+      onTunnelEvent: (event) => {
+        ui.debug(`tunnel ${event.type}`);
+        if (event.type === "closed" && event.reason.kind !== "local") {
+          ui.warn(`Session closed (${event.reason.message}); the next client connection starts a new one.`);
+        }
+      },
+    });
+    const opening = ui.step("open-session", "opening session");
+    // Opened now so that credentials, policy and jump host problems show here, not in a GUI later.
+    const tunnel = await streams.session().catch((error) => {
+      opening.fail();
+      throw describeError(error, {
+        target: ssmTarget,
+        engineerPolicyArn: target.engineerPolicyArn,
+        stackName: target.stackName,
+      });
+    });
+    opening.done(`${tunnel.sessionId}, ${tunnel.mode}`);
+    const database = values.database ?? target.db.name;
+    const proxy = await startProxyOrExplain({
+      upstream: upstreamFor(target, streams, ca.path, database),
+      auth,
+      ...(localTls ? { localTls } : {}),
+      ...(localPort !== undefined ? { port: localPort } : {}),
+      onEvent: (event) => reportProxyEvent(ctx.ui, target.stackName, event),
+    });
+    announce(
+      ctx.ui,
+      {
+        name: target.stackName,
+        engine: "postgres",
+        host: "127.0.0.1",
+        port: proxy.port,
+        user,
+        ...(database ? { database } : {}),
+        ssl: localTls ? "require" : "disable",
+        ...(localTls ? { localCertificate: localTls.certPath } : {}),
+        localAuth: auth.kind === "secret",
+        endpoint: target.db.endpoint,
+      },
+      auth.kind === "secret" ? auth.secret : undefined,
+      Boolean(process.stdout.isTTY),
+    );
+    ui.info(
+      `Press Ctrl-C to stop. The password is your local secret ('${SHOW_SECRET_COMMAND}'), not a token.`,
+    );
+    await waitForShutdown(signal);
+    await proxy.close();
+    return 0;
+  } catch (error) {
+    if (signal.aborted) return exitCodeForSignal(signal.reason);
+    throw error;
+  } finally {
+    await streams?.close();
+  }
+}
