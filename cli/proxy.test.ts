@@ -7,15 +7,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitFor } from "../test-support/wait.ts";
-import { expectNoSecrets, type LiveCli, startCli } from "./cli-test-helpers.ts";
 import {
   type FixtureSandbox,
   runCli,
   type SeededStack,
   seedStack,
   startFixtureSandbox,
-} from "./test-fixtures.ts";
+} from "../test-support/cli/fixtures.ts";
+import { expectNoSecrets, type LiveCli, startCli } from "../test-support/cli/helpers.ts";
+import { waitFor } from "../test-support/wait.ts";
 
 let sandbox: FixtureSandbox;
 let stack: SeededStack;
@@ -169,7 +169,7 @@ describe("dbtunnel proxy", () => {
         "java",
         "-cp",
         JDBC_JAR,
-        join(import.meta.dir, "../proxy/testdata/ProxyJdbcCheck.java"),
+        join(import.meta.dir, "../test-support/proxy/ProxyJdbcCheck.java"),
         url,
         stack.dbUser,
       ],
