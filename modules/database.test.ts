@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { policyOf, synthesize } from "../test-support/modules/synth.ts";
 import { Database, type DatabaseProps } from "./database.ts";
-import { ExistingDatabase } from "./existing-database.ts";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";
 const base: DatabaseProps = {
@@ -170,10 +169,10 @@ describe("Database: invalid props", () => {
   });
 });
 
-describe("ExistingDatabase", () => {
+describe("Database.fromExisting", () => {
   test("reads an instance by identifier and adds one ingress rule to the given group", () => {
     const tf = synthesize((stack) => {
-      new ExistingDatabase(stack, "db", {
+      Database.fromExisting(stack, "db", {
         identifier: "legacy",
         securityGroupId: "sg-0123abcd",
       }).allowConnectionsFrom("in", "sg-jump");
@@ -186,20 +185,19 @@ describe("ExistingDatabase", () => {
   });
 
   test("Aurora reads the cluster", () => {
-    const tf = synthesize(
-      (stack) =>
-        new ExistingDatabase(stack, "db", {
-          identifier: "c",
-          engine: "aurora-postgresql",
-          securityGroupId: "sg-1",
-        }),
+    const tf = synthesize((stack) =>
+      Database.fromExisting(stack, "db", {
+        identifier: "c",
+        engine: "aurora-postgresql",
+        securityGroupId: "sg-1",
+      }),
     );
     expect(tf.data("aws_rds_cluster")).toHaveLength(1);
   });
 
   test("needs a security group", () => {
     expect(() =>
-      synthesize((s) => new ExistingDatabase(s, "db", { identifier: "x", securityGroupId: "" })),
+      synthesize((s) => Database.fromExisting(s, "db", { identifier: "x", securityGroupId: "" })),
     ).toThrow(/ExistingDatabase: securityGroupId is empty/);
   });
 });

@@ -17,7 +17,10 @@ import {
   type EngineCreateFacts,
 } from "../contract/engines.ts";
 import { ROLE_TAG, ROLES } from "../contract/tags.ts";
-import type { DatabaseTarget } from "./database-engine.ts";
+import { arn } from "./aws-context.ts";
+import { grantConnectTo, type IDatabase } from "./database-interface.ts";
+import { ExistingDatabase, type ExistingDatabaseProps } from "./existing-database.ts";
+import type { IPrincipal } from "./grant.ts";
 import { policyDocument } from "./iam-document.ts";
 import {
   checkIntRange,
@@ -94,7 +97,7 @@ export const DATABASE_RULES = {
  * rds-ca-rsa2048-g1 and automatic minor upgrades. Its security group starts empty; the stack admits the
  * jump host with `allowConnectionsFrom`.
  */
-export class Database extends Construct implements DatabaseTarget {
+export class Database extends Construct implements IDatabase {
   readonly engine: DatabaseEngine;
   readonly identifier: string;
   readonly endpoint: string;
@@ -108,6 +111,19 @@ export class Database extends Construct implements DatabaseTarget {
   readonly cluster?: RdsCluster;
   /** The port as configured (a literal, unlike `port` which is read back from AWS). */
   readonly literalPort: number;
+
+  /**
+   * Brings your own database: reads an existing RDS instance (or Aurora cluster) through a data source.
+   * The stack does not manage its encryption, TLS parameter or IAM authentication: enable IAM database
+   * authentication and force TLS on it yourself (the policy checks cannot see it).
+   */
+  static fromExisting(scope: Construct, id: string, props: ExistingDatabaseProps): IDatabase {
+    return new ExistingDatabase(scope, id, props);
+  }
+
+  get connectionPort(): number {
+    return this.literalPort;
+  }
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -304,6 +320,10 @@ export class Database extends Construct implements DatabaseTarget {
     });
   }
 
+  grantConnect(principal: IPrincipal, users: readonly string[]): void {
+    grantConnectTo(this, principal, users);
+  }
+
   /** Inline equivalent of AmazonRDSEnhancedMonitoringRole, scoped to the RDSOSMetrics log group. */
   private monitoringRole(prefix: string): IamRole {
     const role = new IamRole(this, "monitoring-role", {
@@ -326,7 +346,9 @@ export class Database extends Construct implements DatabaseTarget {
             "logs:PutLogEvents",
             "logs:DescribeLogStreams",
           ],
-          Resource: ["arn:aws:logs:*:*:log-group:RDSOSMetrics", "arn:aws:logs:*:*:log-group:RDSOSMetrics:*"],
+          Resource: ["RDSOSMetrics", "RDSOSMetrics:*"].map((group) =>
+            arn(this, { service: "logs", region: "*", account: "*", resource: `log-group:${group}` }),
+          ),
         },
       ]),
     });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
+import { PARTITION, policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
 import { EncryptionKey } from "./encryption-key.ts";
 
 const props = {
@@ -22,13 +22,13 @@ describe("EncryptionKey", () => {
     const doc = policyOf(key);
     for (const s of doc.Statement) expect(s.Principal).not.toBe("*");
     expect(statement(doc, "AccountRootManagesKeyViaIam").Principal).toEqual({
-      AWS: "arn:aws:iam::123456789012:root",
+      AWS: `arn:${PARTITION}:iam::123456789012:root`,
     });
     const logs = statement(doc, "CloudWatchLogsEncryptsThisAccountsLogGroups");
     expect(logs.Principal).toEqual({ Service: "logs.eu-west-1.amazonaws.com" });
     expect(logs.Condition).toEqual({
       ArnLike: {
-        "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/dbtunnel/dev/*",
+        "kms:EncryptionContext:aws:logs:arn": `arn:${PARTITION}:logs:eu-west-1:123456789012:log-group:/dbtunnel/dev/*`,
       },
     });
   });

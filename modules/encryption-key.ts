@@ -1,6 +1,7 @@
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
+import { arn } from "./aws-context.ts";
 import { policyDocument } from "./iam-document.ts";
 import { checkIntRange, InvalidPropsError } from "./props-error.ts";
 
@@ -41,7 +42,12 @@ export class EncryptionKey extends Construct {
         "use letters, digits, '/', '_' or '-' without the alias/ prefix (aws/ is reserved)",
       );
     }
-    const logsArn = `arn:aws:logs:${props.region}:${props.accountId}:log-group:${props.logGroupPattern ?? "*"}`;
+    const logsArn = arn(this, {
+      service: "logs",
+      region: props.region,
+      account: props.accountId,
+      resource: `log-group:${props.logGroupPattern ?? "*"}`,
+    });
     this.key = new KmsKey(this, "key", {
       description: `dbtunnel ${props.aliasName}: database storage, session logs, jump host volumes`,
       enableKeyRotation: true,
@@ -51,7 +57,7 @@ export class EncryptionKey extends Construct {
           // Standard root statement: lets IAM policies in this account grant use of the key.
           Sid: "AccountRootManagesKeyViaIam",
           Effect: "Allow",
-          Principal: { AWS: `arn:aws:iam::${props.accountId}:root` },
+          Principal: { AWS: arn(this, { service: "iam", account: props.accountId, resource: "root" }) },
           Action: "kms:*",
           Resource: "*",
         },

@@ -1,23 +1,37 @@
 import { describe, expect, test } from "bun:test";
-import { policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
+import type { TerraformStack } from "cdktf";
+import {
+  ACCOUNT_REF,
+  PARTITION,
+  policyOf,
+  REGION_REF,
+  statement,
+  synthesize,
+} from "../test-support/modules/synth.ts";
+import { Database } from "./database.ts";
 import { EngineerAccess, type EngineerAccessProps } from "./engineer-access.ts";
+import { JumpHost } from "./jumphost.ts";
 
-const INSTANCE = "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc";
+const INSTANCE = `arn:${PARTITION}:ec2:us-east-1:123456789012:instance/i-0abc`;
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";
-const base: EngineerAccessProps = {
-  namePrefix: "dev",
-  region: "us-east-1",
-  accountId: "123456789012",
-  jumpHostKind: "ec2",
-  sessionTargetArns: [INSTANCE],
-  instanceArn: INSTANCE,
-  databaseResourceId: "db-ABCDEF",
-  databaseUsers: ["alice", "bob"],
-  kmsKeyArn: KEY,
-};
+const common = { region: "us-east-1", accountId: "123456789012", securityGroupId: "sg-jump" };
+
+/** The props, with a jump host and a database brought in by attributes (what the grants read). */
+function props(stack: TerraformStack, overrides: Partial<EngineerAccessProps> = {}): EngineerAccessProps {
+  return {
+    namePrefix: "dev",
+    region: "us-east-1",
+    accountId: "123456789012",
+    jumpHost: JumpHost.fromEc2Instance(stack, "jump", { ...common, instanceId: "i-0abc" }),
+    database: Database.fromExisting(stack, "db", { identifier: "legacy", securityGroupId: "sg-db" }),
+    databaseUsers: ["alice", "bob"],
+    kmsKeyArn: KEY,
+    ...overrides,
+  };
+}
 
 describe("EngineerAccess", () => {
-  const tf = synthesize((stack) => new EngineerAccess(stack, "access", base));
+  const tf = synthesize((stack) => new EngineerAccess(stack, "access", props(stack)));
   const doc = policyOf(tf.one("aws_iam_policy"));
 
   test("StartSession only on the jump host and the port-forwarding document, with the document access check", () => {
@@ -25,7 +39,10 @@ describe("EngineerAccess", () => {
     expect(starts).toHaveLength(1);
     expect(starts[0]).toMatchObject({
       Action: "ssm:StartSession",
-      Resource: [INSTANCE, "arn:aws:ssm:us-east-1::document/AWS-StartPortForwardingSessionToRemoteHost"],
+      Resource: [
+        INSTANCE,
+        `arn:${PARTITION}:ssm:us-east-1::document/AWS-StartPortForwardingSessionToRemoteHost`,
+      ],
       Condition: { BoolIfExists: { "ssm:SessionDocumentAccessCheck": "true" } },
     });
   });
@@ -33,14 +50,16 @@ describe("EngineerAccess", () => {
   test("terminate/resume only own sessions; the aws:userid policy variable escaped from Terraform interpolation", () => {
     expect(statement(doc, "ManageOwnSessionsOnly")).toMatchObject({
       Action: ["ssm:TerminateSession", "ssm:ResumeSession"],
-      Resource: "arn:aws:ssm:*:*:session/$${aws:userid}-*",
+      Resource: `arn:${PARTITION}:ssm:*:*:session/$\${aws:userid}-*`,
     });
   });
 
   test("rds-db:connect for exactly the named users of this database", () => {
+    const dbName = tf.data("aws_db_instance")[0]?.[0];
+    const RESOURCE_ID = `\${data.aws_db_instance.${dbName}.resource_id}`;
     expect(statement(doc, "ConnectAsNamedDatabaseUsers").Resource).toEqual([
-      "arn:aws:rds-db:us-east-1:123456789012:dbuser:db-ABCDEF/alice",
-      "arn:aws:rds-db:us-east-1:123456789012:dbuser:db-ABCDEF/bob",
+      `arn:${PARTITION}:rds-db:${REGION_REF}:${ACCOUNT_REF}:dbuser:${RESOURCE_ID}/alice`,
+      `arn:${PARTITION}:rds-db:${REGION_REF}:${ACCOUNT_REF}:dbuser:${RESOURCE_ID}/bob`,
     ]);
   });
 
@@ -68,8 +87,8 @@ describe("EngineerAccess", () => {
       }
     }
     expect(statement(doc, "CliDescribesTheDatabase").Resource).toEqual([
-      "arn:aws:rds:us-east-1:123456789012:db:*",
-      "arn:aws:rds:us-east-1:123456789012:cluster:*",
+      `arn:${PARTITION}:rds:us-east-1:123456789012:db:*`,
+      `arn:${PARTITION}:rds:us-east-1:123456789012:cluster:*`,
     ]);
   });
 
@@ -82,7 +101,7 @@ describe("EngineerAccess", () => {
     const withRole = synthesize(
       (s) =>
         new EngineerAccess(s, "a", {
-          ...base,
+          ...props(s),
           role: { trustedPrincipalArns: ["arn:aws:iam::123456789012:root"] },
           groupName: "engineers",
         }),
@@ -100,35 +119,91 @@ describe("EngineerAccess", () => {
     const ecs = synthesize(
       (s) =>
         new EngineerAccess(s, "a", {
-          ...base,
-          jumpHostKind: "ecs",
-          instanceArn: undefined,
-          ecsClusterName: "dev-jumphost",
-          sessionTargetArns: ["arn:aws:ecs:us-east-1:123456789012:task/dev-jumphost/*"],
+          ...props(s),
+          jumpHost: JumpHost.fromEcsService(s, "ecs-jump", {
+            ...common,
+            clusterName: "dev-jumphost",
+            serviceName: "dev-jumphost",
+          }),
         }),
     );
     const ecsDoc = policyOf(ecs.one("aws_iam_policy"));
     expect(JSON.stringify(ecsDoc)).not.toContain("ec2:StartInstances");
     expect(statement(ecsDoc, "ListJumpHostTasks").Resource).toBe(
-      "arn:aws:ecs:us-east-1:123456789012:container-instance/dev-jumphost/*",
+      `arn:${PARTITION}:ecs:us-east-1:123456789012:container-instance/dev-jumphost/*`,
     );
     expect(statement(ecsDoc, "ListJumpHostTasks").Condition).toEqual({
-      ArnEquals: { "ecs:cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/dev-jumphost" },
+      ArnEquals: { "ecs:cluster": `arn:${PARTITION}:ecs:us-east-1:123456789012:cluster/dev-jumphost` },
     });
     expect(statement(ecsDoc, "DescribeJumpHostTasks").Resource).toBe(
-      "arn:aws:ecs:us-east-1:123456789012:task/dev-jumphost/*",
+      `arn:${PARTITION}:ecs:us-east-1:123456789012:task/dev-jumphost/*`,
+    );
+    // The session targets and the task look-ups name the same ARN, built once.
+    expect(statement(ecsDoc, "StartPortForwardingToJumpHostOnly").Resource).toContain(
+      statement(ecsDoc, "DescribeJumpHostTasks").Resource,
     );
   });
 
   test("invalid props name the construct, the field and the fix", () => {
-    expect(() => synthesize((s) => new EngineerAccess(s, "a", { ...base, databaseUsers: [] }))).toThrow(
+    expect(() => synthesize((s) => new EngineerAccess(s, "a", props(s, { databaseUsers: [] })))).toThrow(
       /^EngineerAccess: databaseUsers is empty; name at least one/,
     );
-    expect(() => synthesize((s) => new EngineerAccess(s, "a", { ...base, instanceArn: undefined }))).toThrow(
-      /EngineerAccess: instanceArn is missing/,
-    );
     expect(() =>
-      synthesize((s) => new EngineerAccess(s, "a", { ...base, role: { trustedPrincipalArns: [] } })),
+      synthesize((s) => new EngineerAccess(s, "a", props(s, { role: { trustedPrincipalArns: [] } }))),
     ).toThrow(/EngineerAccess: role.trustedPrincipalArns is empty/);
+  });
+});
+
+describe("grants", () => {
+  test("a session document other than the default: StartSession names it instead", () => {
+    const doc = policyOf(
+      synthesize(
+        (s) =>
+          new EngineerAccess(s, "a", {
+            ...props(s),
+            session: { documentArns: ["arn:aws:ssm:us-east-1:123456789012:document/dev-db-port"] },
+          }),
+      ).one("aws_iam_policy"),
+    );
+    expect(statement(doc, "StartPortForwardingToJumpHostOnly").Resource).toEqual([
+      INSTANCE,
+      "arn:aws:ssm:us-east-1:123456789012:document/dev-db-port",
+    ]);
+  });
+
+  test("grants added after the policy exists are in the synthesized document", () => {
+    const doc = policyOf(
+      synthesize((s) => {
+        const access = new EngineerAccess(s, "a", props(s));
+        access.addToPrincipalPolicy({
+          Sid: "Later",
+          Effect: "Allow",
+          Action: "ssm:GetDocument",
+          Resource: "*",
+        });
+      }).one("aws_iam_policy"),
+    );
+    expect(statement(doc, "Later").Action).toBe("ssm:GetDocument");
+  });
+
+  test("two different statements with one Sid are refused; the same grant twice is kept once", () => {
+    synthesize((s) => {
+      const p = props(s);
+      const access = new EngineerAccess(s, "a", p);
+      const other = JumpHost.fromEc2Instance(s, "jump-2", { ...common, instanceId: "i-0def" });
+      expect(() => other.grantStartSession(access)).toThrow(/two different statements with Sid/);
+      const before = access.statements.length;
+      p.database.grantConnect(access, p.databaseUsers);
+      expect(access.statements.length).toBe(before);
+    });
+  });
+
+  test("grantConnect refuses an empty or wildcard user list", () => {
+    synthesize((s) => {
+      const access = new EngineerAccess(s, "a", props(s));
+      const db = Database.fromExisting(s, "db-2", { identifier: "other", securityGroupId: "sg-db" });
+      expect(() => db.grantConnect(access, [])).toThrow(/grantConnect users is empty/);
+      expect(() => db.grantConnect(access, ["*"])).toThrow(/includes "\*"/);
+    });
   });
 });

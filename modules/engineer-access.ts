@@ -3,11 +3,12 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
+import { arn } from "./aws-context.ts";
+import type { IDatabase } from "./database-interface.ts";
+import { type IPrincipal, PrincipalPolicy } from "./grant.ts";
 import { type PolicyStatement, policyDocument } from "./iam-document.ts";
+import type { IJumpHost, StartSessionGrantOptions } from "./jumphost-interface.ts";
 import { InvalidPropsError } from "./props-error.ts";
-
-/** AWS-owned document for forwarding to a remote host; AWS documents have an empty account field. */
-export const PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost";
 
 export interface EngineerRoleProps {
   /** Principals (ARNs) that may assume the role, e.g. an SSO permission-set role or the account root. */
@@ -22,20 +23,16 @@ export interface EngineerAccessProps {
   readonly namePrefix: string;
   readonly region: string;
   readonly accountId: string;
-  /** "ec2" allows StartInstances on the host; "ecs" allows ListTasks/DescribeTasks on its cluster. */
-  readonly jumpHostKind: "ec2" | "ecs";
-  /** ARNs of session targets: the instance, or `arn:aws:ecs:<region>:<account>:task/<cluster>/*`. */
-  readonly sessionTargetArns: readonly string[];
-  /** EC2 jump host ARN (for ec2:StartInstances). Required for kind "ec2". */
-  readonly instanceArn?: string;
-  /** ECS cluster name (for the task lookups). Required for kind "ecs". */
-  readonly ecsClusterName?: string;
-  /** DbiResourceId (cluster resource id for Aurora). */
-  readonly databaseResourceId: string;
+  /** The host engineers start sessions on (EC2 instance or ECS service). */
+  readonly jumpHost: IJumpHost;
+  /** The database engineers log in to. */
+  readonly database: IDatabase;
   /** Database users the engineers may log in as with an IAM token. */
   readonly databaseUsers: readonly string[];
   /** Stack key: engineers need kms:GenerateDataKey for KMS-encrypted sessions. */
   readonly kmsKeyArn: string;
+  /** The documents engineers may start sessions with. @default see IJumpHost.grantStartSession */
+  readonly session?: StartSessionGrantOptions;
   /** Also create a role with the policy. @default no role */
   readonly role?: EngineerRoleProps;
   /** Attach the policy to this existing IAM group. @default not attached */
@@ -44,13 +41,15 @@ export interface EngineerAccessProps {
 
 /**
  * Managed policy for engineers (optionally attached to a new role and/or an existing group), exactly
- * the permissions `dbtunnel connect` needs: StartSession on the jump host with the port-forwarding
- * document only, terminate/resume of their own sessions, rds-db:connect as the named users, the
- * look-ups the CLI makes, starting the stopped EC2 host, and the session data key.
+ * the permissions `dbtunnel connect` needs, composed from the other constructs' grants: the jump host's
+ * StartSession (its own document(s) only, own sessions only) and find-and-start, the database's
+ * rds-db:connect as the named users, plus the look-ups the CLI makes and the session data key.
+ * It is itself an IPrincipal: more grants may be added to it (`jumpHost.grantStartSession(access)`).
  */
-export class EngineerAccess extends Construct {
+export class EngineerAccess extends Construct implements IPrincipal {
   readonly policy: IamPolicy;
   readonly role?: IamRole;
+  private readonly document: PrincipalPolicy;
 
   constructor(scope: Construct, id: string, props: EngineerAccessProps) {
     super(scope, id);
@@ -62,28 +61,18 @@ export class EngineerAccess extends Construct {
         "name at least one database user the engineers log in as",
       );
     }
-    if (props.jumpHostKind === "ec2" && !props.instanceArn) {
-      throw new InvalidPropsError(
-        "EngineerAccess",
-        "instanceArn",
-        "is missing for an ec2 jump host",
-        "pass the jump host's instance ARN",
-      );
-    }
-    if (props.jumpHostKind === "ecs" && !props.ecsClusterName) {
-      throw new InvalidPropsError(
-        "EngineerAccess",
-        "ecsClusterName",
-        "is missing for an ecs jump host",
-        "pass the jump host's cluster name",
-      );
-    }
+    this.document = new PrincipalPolicy("EngineerAccess");
+    // The order of the statements in the document: session, database, CLI look-ups, key, waking the host.
+    props.jumpHost.grantStartSession(this, props.session);
+    props.database.grantConnect(this, props.databaseUsers);
+    for (const statement of cliStatements(this, props)) this.addToPrincipalPolicy(statement);
+    props.jumpHost.grantFindAndStart(this);
+
     this.policy = new IamPolicy(this, "policy", {
       name: `${props.namePrefix}-engineer-access`,
       description: `dbtunnel: port-forward to the ${props.namePrefix} database through Session Manager`,
-      policy: policyDocument(engineerStatements(props)),
+      policy: this.document.document,
     });
-
     if (props.role) {
       if (props.role.trustedPrincipalArns.length === 0) {
         throw new InvalidPropsError(
@@ -116,34 +105,22 @@ export class EngineerAccess extends Construct {
       });
     }
   }
+
+  addToPrincipalPolicy(statement: PolicyStatement): void {
+    this.document.addToPrincipalPolicy(statement);
+  }
+
+  /** The statements of the engineer policy so far (for tests and reviews). */
+  get statements(): readonly PolicyStatement[] {
+    return this.document.statementsSoFar;
+  }
 }
 
-/** Exported for tests: the statements of the engineer policy. */
-export function engineerStatements(props: EngineerAccessProps): PolicyStatement[] {
-  const { region, accountId } = props;
-  const statements: PolicyStatement[] = [
-    {
-      Sid: "StartPortForwardingToJumpHostOnly",
-      Effect: "Allow",
-      Action: "ssm:StartSession",
-      Resource: [...props.sessionTargetArns, `arn:aws:ssm:${region}::document/${PORT_FORWARDING_DOCUMENT}`],
-      Condition: { BoolIfExists: { "ssm:SessionDocumentAccessCheck": "true" } },
-    },
-    {
-      // "$${" reaches IAM as the literal policy variable ${aws:userid} (Terraform would interpolate "${").
-      Sid: "ManageOwnSessionsOnly",
-      Effect: "Allow",
-      Action: ["ssm:TerminateSession", "ssm:ResumeSession"],
-      Resource: "arn:aws:ssm:*:*:session/$${aws:userid}-*",
-    },
-    {
-      Sid: "ConnectAsNamedDatabaseUsers",
-      Effect: "Allow",
-      Action: "rds-db:connect",
-      Resource: props.databaseUsers.map(
-        (user) => `arn:aws:rds-db:${region}:${accountId}:dbuser:${props.databaseResourceId}/${user}`,
-      ),
-    },
+/** What the CLI looks up besides the grants of the jump host and the database, and the session key. */
+function cliStatements(scope: Construct, props: EngineerAccessProps): PolicyStatement[] {
+  const rds = (resource: string) =>
+    arn(scope, { service: "rds", region: props.region, account: props.accountId, resource });
+  return [
     {
       // These describe/list calls support no resource-level permissions in IAM: "*" is the only option.
       Sid: "CliLookupsWithoutResourceTypes",
@@ -156,36 +133,8 @@ export function engineerStatements(props: EngineerAccessProps): PolicyStatement[
       Sid: "CliDescribesTheDatabase",
       Effect: "Allow",
       Action: ["rds:DescribeDBInstances", "rds:DescribeDBClusters"],
-      Resource: [`arn:aws:rds:${region}:${accountId}:db:*`, `arn:aws:rds:${region}:${accountId}:cluster:*`],
+      Resource: [rds("db:*"), rds("cluster:*")],
     },
     { Sid: "EncryptSessionData", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: props.kmsKeyArn },
   ];
-  if (props.jumpHostKind === "ec2") {
-    statements.push({
-      Sid: "StartStoppedJumpHost",
-      Effect: "Allow",
-      Action: "ec2:StartInstances",
-      Resource: props.instanceArn ?? "",
-    });
-  } else {
-    const cluster = `arn:aws:ecs:${region}:${accountId}:cluster/${props.ecsClusterName ?? ""}`;
-    statements.push(
-      {
-        // IAM authorizes ListTasks against container-instance ARNs plus the ecs:cluster condition
-        // (ECS identity-based policy examples); both pin it to the jump host's cluster.
-        Sid: "ListJumpHostTasks",
-        Effect: "Allow",
-        Action: "ecs:ListTasks",
-        Resource: `arn:aws:ecs:${region}:${accountId}:container-instance/${props.ecsClusterName ?? ""}/*`,
-        Condition: { ArnEquals: { "ecs:cluster": cluster } },
-      },
-      {
-        Sid: "DescribeJumpHostTasks",
-        Effect: "Allow",
-        Action: "ecs:DescribeTasks",
-        Resource: `arn:aws:ecs:${region}:${accountId}:task/${props.ecsClusterName ?? ""}/*`,
-      },
-    );
-  }
-  return statements;
 }

@@ -4,7 +4,8 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DATABASE_ENGINES, type DatabaseEngine, ENGINE_FACTS } from "../contract/engines.ts";
-import type { DatabaseTarget } from "./database-engine.ts";
+import { grantConnectTo, type IDatabase } from "./database-interface.ts";
+import type { IPrincipal } from "./grant.ts";
 import { InvalidPropsError } from "./props-error.ts";
 
 export interface ExistingDatabaseProps {
@@ -21,11 +22,10 @@ export interface ExistingDatabaseProps {
 }
 
 /**
- * Brings your own database: reads an existing RDS instance (or Aurora cluster) through a data source.
- * The stack does not manage its encryption, TLS parameter or IAM authentication: enable IAM database
- * authentication and force TLS on it yourself (the policy checks cannot see it).
+ * An existing RDS instance (or Aurora cluster) read through a data source: what `Database.fromExisting`
+ * returns, as an IDatabase (use that, not this class).
  */
-export class ExistingDatabase extends Construct implements DatabaseTarget {
+export class ExistingDatabase extends Construct implements IDatabase {
   readonly engine: DatabaseEngine;
   readonly identifier: string;
   readonly endpoint: string;
@@ -82,6 +82,14 @@ export class ExistingDatabase extends Construct implements DatabaseTarget {
       this.masterUsername = instance.masterUsername;
       this.masterSecretArn = Token.asString(Fn.try([instance.masterUserSecret.get(0).secretArn, ""]));
     }
+  }
+
+  get connectionPort(): number {
+    return this.port;
+  }
+
+  grantConnect(principal: IPrincipal, users: readonly string[]): void {
+    grantConnectTo(this, principal, users);
   }
 
   allowConnectionsFrom(id: string, sourceSecurityGroupId: string): void {

@@ -4,12 +4,20 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Construct } from "constructs";
+import { arn } from "./aws-context.ts";
+import type { IPrincipal } from "./grant.ts";
 import {
   type PolicyStatement,
   policyDocument,
   serviceTrustPolicy,
   sessionChannelsStatement,
 } from "./iam-document.ts";
+import {
+  grantStartInstance,
+  grantStartSessionOn,
+  type IEc2JumpHost,
+  type StartSessionGrantOptions,
+} from "./jumphost-interface.ts";
 import { idleStopUserData } from "./jumphost-user-data.ts";
 import { checkIntRange, checkPattern, type IntRule, type PatternRule } from "./props-error.ts";
 
@@ -57,9 +65,15 @@ export interface Ec2JumpHostProps {
  * instead of AmazonSSMManagedInstanceCore (which also grants Run Command, State Manager, inventory and
  * parameter reads that a forwarding host never needs).
  */
-export class Ec2JumpHost extends Construct {
+export class Ec2JumpHost extends Construct implements IEc2JumpHost {
+  readonly kind = "ec2" as const;
   readonly instance: Instance;
   readonly role: IamRole;
+  readonly instanceId: string;
+  readonly instanceArn: string;
+  readonly securityGroupId: string;
+  readonly sessionTargetArns: readonly string[];
+  private readonly region: string;
 
   constructor(scope: Construct, id: string, props: Ec2JumpHostProps) {
     super(scope, id);
@@ -89,7 +103,17 @@ export class Ec2JumpHost extends Construct {
     new IamRolePolicy(this, "session-manager", {
       name: "session-manager-least-privilege",
       role: this.role.id,
-      policy: policyDocument(instanceStatements(props)),
+      policy: policyDocument(
+        instanceStatements(
+          props,
+          arn(this, {
+            service: "ec2",
+            region: props.region,
+            account: props.accountId,
+            resource: "instance/*",
+          }),
+        ),
+      ),
     });
     const profile = new IamInstanceProfile(this, "profile", {
       name: `${props.namePrefix}-jumphost`,
@@ -120,17 +144,31 @@ export class Ec2JumpHost extends Construct {
       userDataReplaceOnChange: true,
       tags: { Name: `${props.namePrefix}-jumphost`, ...props.tags },
     });
+    this.instanceId = this.instance.id;
+    this.instanceArn = this.instance.arn;
+    this.securityGroupId = props.securityGroupId;
+    this.sessionTargetArns = [this.instanceArn];
+    this.region = props.region;
+  }
+
+  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+    grantStartSessionOn(this, this.region, principal, options);
+  }
+
+  grantFindAndStart(principal: IPrincipal): void {
+    grantStartInstance(principal, this.instanceArn);
   }
 }
 
-function instanceStatements(props: Ec2JumpHostProps): PolicyStatement[] {
+/** `accountInstances`: every instance of this account and region (the agent registers before it knows its id). */
+function instanceStatements(props: Ec2JumpHostProps, accountInstances: string): PolicyStatement[] {
   const statements: PolicyStatement[] = [
     sessionChannelsStatement("SessionManagerChannels"),
     {
       Sid: "AgentRegistersThisAccountsInstances",
       Effect: "Allow",
       Action: "ssm:UpdateInstanceInformation",
-      Resource: `arn:aws:ec2:${props.region}:${props.accountId}:instance/*`,
+      Resource: accountInstances,
     },
     {
       Sid: "DecryptSessionData",

@@ -5,7 +5,17 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
+import { arn } from "./aws-context.ts";
+import type { IPrincipal } from "./grant.ts";
 import { type PolicyStatement, policyDocument, sessionChannelsStatement } from "./iam-document.ts";
+import {
+  type EcsClusterArns,
+  ecsClusterArns,
+  grantFindTasks,
+  grantStartSessionOn,
+  type IEcsJumpHost,
+  type StartSessionGrantOptions,
+} from "./jumphost-interface.ts";
 import { checkIntRange, type IntRule, InvalidPropsError } from "./props-error.ts";
 
 /** Defaults and limits of the Fargate jump host props; stacks/config.ts applies the same ones. */
@@ -44,11 +54,19 @@ export interface EcsJumpHostProps {
  * without host PID. The root filesystem stays writable because the SSM agent that ECS Exec injects
  * writes to it (aws-facts.md).
  */
-export class EcsJumpHost extends Construct {
+export class EcsJumpHost extends Construct implements IEcsJumpHost {
+  readonly kind = "ecs" as const;
   readonly cluster: EcsCluster;
   readonly service: EcsService;
   readonly taskRole: IamRole;
   readonly executionRole: IamRole;
+  readonly clusterName: string;
+  readonly clusterArn: string;
+  readonly serviceName: string;
+  readonly securityGroupId: string;
+  readonly sessionTargetArns: readonly string[];
+  private readonly arns: EcsClusterArns;
+  private readonly region: string;
 
   constructor(scope: Construct, id: string, props: EcsJumpHostProps) {
     super(scope, id);
@@ -116,7 +134,12 @@ export class EcsJumpHost extends Construct {
                   "ecr:GetDownloadUrlForLayer",
                   "ecr:BatchCheckLayerAvailability",
                 ],
-                Resource: `arn:aws:ecr:${props.region}:${props.accountId}:repository/*`,
+                Resource: arn(this, {
+                  service: "ecr",
+                  region: props.region,
+                  account: props.accountId,
+                  resource: "repository/*",
+                }),
               },
             ] satisfies PolicyStatement[])
           : []),
@@ -189,6 +212,27 @@ export class EcsJumpHost extends Construct {
       },
       tags: { Name: name, ...props.tags },
     });
+    this.clusterName = this.cluster.name;
+    this.serviceName = this.service.name;
+    this.securityGroupId = props.securityGroupId;
+    this.region = props.region;
+    // Built once: the session targets and the task lookups name the same ARNs.
+    this.arns = ecsClusterArns(this, {
+      name: this.cluster.name,
+      arn: this.cluster.arn,
+      region: props.region,
+      accountId: props.accountId,
+    });
+    this.clusterArn = this.arns.clusterArn;
+    this.sessionTargetArns = [this.arns.tasks];
+  }
+
+  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+    grantStartSessionOn(this, this.region, principal, options);
+  }
+
+  grantFindAndStart(principal: IPrincipal): void {
+    grantFindTasks(principal, this.arns);
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
+import { TerraformOutput } from "cdktf";
+import { PARTITION, policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
 import { JumpHost, type JumpHostProps } from "./jumphost.ts";
 import { AL2023_AMI_PARAMETER } from "./jumphost-ec2.ts";
 
@@ -139,7 +140,7 @@ describe("JumpHost EC2", () => {
       "ssmmessages:OpenDataChannel",
     ]);
     expect(statement(doc, "AgentRegistersThisAccountsInstances").Resource).toBe(
-      "arn:aws:ec2:us-east-1:123456789012:instance/*",
+      `arn:${PARTITION}:ec2:us-east-1:123456789012:instance/*`,
     );
     expect(statement(doc, "DecryptSessionData").Resource).toBe(KEY);
     expect(statement(doc, "WriteSessionLogsToS3").Resource).toBe("arn:aws:s3:::logs/*");
@@ -153,8 +154,11 @@ describe("JumpHost EC2", () => {
 
   test("tagged as the jump host and exposes its ARN for the access policy", () => {
     expect(instance.tags).toMatchObject({ "dbtunnel:role": "jump-host" });
-    expect(host?.sessionTargetArns).toEqual([host?.instanceArn ?? "missing"]);
-    expect(host?.ecsClusterName).toBe("");
+    const ec2 = host?.host;
+    expect(ec2?.kind).toBe("ec2");
+    expect(host?.sessionTargetArns).toEqual([ec2?.kind === "ec2" ? ec2.instanceArn : "missing"]);
+    // The EC2 host carries no ECS fields (not even empty ones).
+    expect(ec2 && "clusterName" in ec2).toBe(false);
   });
 
   test("invalid props name the construct, the field and the fix", () => {
@@ -178,6 +182,7 @@ describe("JumpHost ECS", () => {
       kind: "ecs",
       containerImage: "123456789012.dkr.ecr.us-east-1.amazonaws.com/jump:1",
     });
+    new TerraformOutput(stack, "target", { value: host.sessionTargetArns[0] }).overrideLogicalId("target");
   });
 
   test("service with desired count 1, ECS Exec on, no public IP, zero-ingress group", () => {
@@ -212,8 +217,11 @@ describe("JumpHost ECS", () => {
   test("cluster encrypts exec sessions with the stack key; StartSession targets the cluster's tasks", () => {
     const cluster = tf.one("aws_ecs_cluster");
     expect(cluster.configuration).toMatchObject({ execute_command_configuration: { kms_key_id: KEY } });
-    expect(host?.instanceId).toBe("");
-    expect(host?.sessionTargetArns[0]).toMatch(/^arn:aws:ecs:us-east-1:123456789012:task\/.+\/\*$/);
+    // The ECS host carries no instance fields (not even empty ones).
+    expect(host?.host && "instanceId" in host.host).toBe(false);
+    const target = String(tf.json.output?.target?.value);
+    expect(target).toStartWith(`arn:${PARTITION}:ecs:us-east-1:123456789012:task/`);
+    expect(target).toMatch(/:task\/\$\{aws_ecs_cluster\.[\w-]+\.name\}\/\*$/);
   });
 
   test("a missing image is an error naming the field", () => {

@@ -2,11 +2,23 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { Construct } from "constructs";
 import { ROLE_TAG, ROLES } from "../contract/tags.ts";
+import { arn } from "./aws-context.ts";
+import type { IPrincipal } from "./grant.ts";
 import { Ec2JumpHost, type SessionLoggingTarget } from "./jumphost-ec2.ts";
 import { EcsJumpHost } from "./jumphost-ecs.ts";
+import {
+  type EcsClusterArns,
+  ecsClusterArns,
+  grantFindTasks,
+  grantStartInstance,
+  grantStartSessionOn,
+  type IEc2JumpHost,
+  type IEcsJumpHost,
+  type IJumpHost,
+  type JumpHostKind,
+  type StartSessionGrantOptions,
+} from "./jumphost-interface.ts";
 import { checkIntRange, InvalidPropsError } from "./props-error.ts";
-
-export type JumpHostKind = "ec2" | "ecs";
 
 export interface JumpHostProps {
   readonly namePrefix: string;
@@ -46,24 +58,40 @@ const ROLE_TAGS = { [ROLE_TAG]: ROLES.jumpHost };
  * Rules are separate aws_vpc_security_group_egress_rule resources (never inline) so that the endpoint and
  * database groups can reference this group without a dependency cycle.
  */
-export class JumpHost extends Construct {
-  readonly kind: JumpHostKind;
+export class JumpHost extends Construct implements IJumpHost {
   readonly securityGroupId: string;
-  /** EC2: the instance id; ECS: "". */
-  readonly instanceId: string;
-  /** EC2: the instance ARN; ECS: "". */
-  readonly instanceArn: string;
-  /** ECS: cluster / service names; EC2: "". */
-  readonly ecsClusterName: string;
-  readonly ecsServiceName: string;
-  /** ARNs that `ssm:StartSession` must name for this host (instance, or the cluster's tasks). */
-  readonly sessionTargetArns: string[];
-  readonly ec2?: Ec2JumpHost;
-  readonly ecs?: EcsJumpHost;
+  /** The host itself: an EC2 instance or an ECS service, each with only its own fields. */
+  readonly host: Ec2JumpHost | EcsJumpHost;
+
+  /** An EC2 instance the stack does not manage, as a jump host others can be granted access to. */
+  static fromEc2Instance(scope: Construct, id: string, attrs: Ec2JumpHostAttributes): IEc2JumpHost {
+    return new ImportedEc2JumpHost(scope, id, attrs);
+  }
+
+  /** An ECS service the stack does not manage, as a jump host others can be granted access to. */
+  static fromEcsService(scope: Construct, id: string, attrs: EcsJumpHostAttributes): IEcsJumpHost {
+    return new ImportedEcsJumpHost(scope, id, attrs);
+  }
+
+  get kind(): JumpHostKind {
+    return this.host.kind;
+  }
+
+  get sessionTargetArns(): readonly string[] {
+    return this.host.sessionTargetArns;
+  }
+
+  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+    this.host.grantStartSession(principal, options);
+  }
+
+  grantFindAndStart(principal: IPrincipal): void {
+    this.host.grantFindAndStart(principal);
+  }
 
   constructor(scope: Construct, id: string, props: JumpHostProps) {
     super(scope, id);
-    this.kind = props.kind ?? "ec2";
+    const kind = props.kind ?? "ec2";
     checkIntRange("JumpHost", "database.port", props.database.port, 1, 65535);
     if (props.subnetIds.length < 1)
       throw new InvalidPropsError("JumpHost", "subnetIds", "is empty", "pass the private subnets");
@@ -106,7 +134,7 @@ export class JumpHost extends Construct {
       kmsKeyArn: props.kmsKeyArn,
       tags: ROLE_TAGS,
     };
-    if (this.kind === "ec2") {
+    if (kind === "ec2") {
       if (props.containerImage !== undefined) {
         throw new InvalidPropsError(
           "JumpHost",
@@ -115,7 +143,7 @@ export class JumpHost extends Construct {
           'remove it or set kind "ecs"',
         );
       }
-      this.ec2 = new Ec2JumpHost(this, "ec2", {
+      this.host = new Ec2JumpHost(this, "ec2", {
         ...common,
         subnetId: props.subnetIds[0] ?? "",
         instanceType: props.instanceType,
@@ -123,26 +151,100 @@ export class JumpHost extends Construct {
         sessionLogging: props.sessionLogging,
         volumeTags: props.volumeTags,
       });
-      this.instanceId = this.ec2.instance.id;
-      this.instanceArn = this.ec2.instance.arn;
-      this.ecsClusterName = "";
-      this.ecsServiceName = "";
-      this.sessionTargetArns = [this.instanceArn];
-    } else if (this.kind === "ecs") {
-      this.ecs = new EcsJumpHost(this, "ecs", {
+    } else if (kind === "ecs") {
+      this.host = new EcsJumpHost(this, "ecs", {
         ...common,
         subnetIds: props.subnetIds,
         containerImage: props.containerImage ?? "",
       });
-      this.instanceId = "";
-      this.instanceArn = "";
-      this.ecsClusterName = this.ecs.cluster.name;
-      this.ecsServiceName = this.ecs.service.name;
-      this.sessionTargetArns = [
-        `arn:aws:ecs:${props.region}:${props.accountId}:task/${this.ecs.cluster.name}/*`,
-      ];
     } else {
-      throw new InvalidPropsError("JumpHost", "kind", `is "${String(this.kind)}"`, 'use "ec2" or "ecs"');
+      throw new InvalidPropsError("JumpHost", "kind", `is "${String(kind)}"`, 'use "ec2" or "ecs"');
     }
+  }
+}
+
+export interface Ec2JumpHostAttributes {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly securityGroupId: string;
+}
+
+export interface EcsJumpHostAttributes {
+  readonly clusterName: string;
+  readonly serviceName: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly securityGroupId: string;
+}
+
+class ImportedEc2JumpHost extends Construct implements IEc2JumpHost {
+  readonly kind = "ec2" as const;
+  readonly instanceId: string;
+  readonly instanceArn: string;
+  readonly securityGroupId: string;
+  readonly sessionTargetArns: readonly string[];
+  private readonly region: string;
+
+  constructor(scope: Construct, id: string, attrs: Ec2JumpHostAttributes) {
+    super(scope, id);
+    this.instanceId = attrs.instanceId;
+    this.instanceArn = arn(this, {
+      service: "ec2",
+      region: attrs.region,
+      account: attrs.accountId,
+      resource: `instance/${attrs.instanceId}`,
+    });
+    this.securityGroupId = attrs.securityGroupId;
+    this.sessionTargetArns = [this.instanceArn];
+    this.region = attrs.region;
+  }
+
+  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+    grantStartSessionOn(this, this.region, principal, options);
+  }
+
+  grantFindAndStart(principal: IPrincipal): void {
+    grantStartInstance(principal, this.instanceArn);
+  }
+}
+
+class ImportedEcsJumpHost extends Construct implements IEcsJumpHost {
+  readonly kind = "ecs" as const;
+  readonly clusterName: string;
+  readonly clusterArn: string;
+  readonly serviceName: string;
+  readonly securityGroupId: string;
+  readonly sessionTargetArns: readonly string[];
+  private readonly arns: EcsClusterArns;
+  private readonly region: string;
+
+  constructor(scope: Construct, id: string, attrs: EcsJumpHostAttributes) {
+    super(scope, id);
+    this.clusterName = attrs.clusterName;
+    this.serviceName = attrs.serviceName;
+    this.securityGroupId = attrs.securityGroupId;
+    this.region = attrs.region;
+    this.arns = ecsClusterArns(this, {
+      name: attrs.clusterName,
+      arn: arn(this, {
+        service: "ecs",
+        region: attrs.region,
+        account: attrs.accountId,
+        resource: `cluster/${attrs.clusterName}`,
+      }),
+      region: attrs.region,
+      accountId: attrs.accountId,
+    });
+    this.clusterArn = this.arns.clusterArn;
+    this.sessionTargetArns = [this.arns.tasks];
+  }
+
+  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+    grantStartSessionOn(this, this.region, principal, options);
+  }
+
+  grantFindAndStart(principal: IPrincipal): void {
+    grantFindTasks(principal, this.arns);
   }
 }

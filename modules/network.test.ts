@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { policyOf, synthesize } from "../test-support/modules/synth.ts";
-import { Network } from "./network.ts";
+import { type INetwork, Network } from "./network.ts";
 
 const base = {
   namePrefix: "dev",
@@ -94,9 +94,9 @@ describe("Network (existing VPC)", () => {
   };
 
   test("passes the ids through and creates nothing", () => {
-    let net: Network | undefined;
+    let net: INetwork | undefined;
     const tf = synthesize((stack) => {
-      net = new Network(stack, "net", { namePrefix: "dev", existingVpc: existing });
+      net = Network.fromExisting(stack, "net", existing);
     });
     expect(tf.json.resource).toBeUndefined();
     expect(net?.vpcId).toBe("vpc-0123abcd");
@@ -105,15 +105,10 @@ describe("Network (existing VPC)", () => {
 
   test("needs two subnets and a route table", () => {
     expect(() =>
-      synthesize(
-        (s) =>
-          new Network(s, "n", { namePrefix: "d", existingVpc: { ...existing, subnetIds: ["subnet-01"] } }),
-      ),
+      synthesize((s) => Network.fromExisting(s, "n", { ...existing, subnetIds: ["subnet-01"] })),
     ).toThrow(/Network: existingVpc.subnetIds has 1 subnet/);
-    expect(() =>
-      synthesize(
-        (s) => new Network(s, "n", { namePrefix: "d", existingVpc: { ...existing, routeTableIds: [] } }),
-      ),
-    ).toThrow(/Network: existingVpc.routeTableIds is empty/);
+    expect(() => synthesize((s) => Network.fromExisting(s, "n", { ...existing, routeTableIds: [] }))).toThrow(
+      /Network: existingVpc.routeTableIds is empty/,
+    );
   });
 });

@@ -12,10 +12,19 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
-import { Construct } from "constructs";
+import { Construct, type IConstruct } from "constructs";
 import { cidrSubnet, formatCidr, parseCidr } from "./cidr.ts";
 import { policyDocument, serviceTrustPolicy } from "./iam-document.ts";
 import { checkIntRange, type IntRule, InvalidPropsError } from "./props-error.ts";
+
+/** The network the jump host, the endpoints and the database live in, created or brought in. */
+export interface INetwork extends IConstruct {
+  readonly vpcId: string;
+  readonly privateSubnetIds: readonly string[];
+  readonly privateRouteTableIds: readonly string[];
+  /** The VPC range when the stack created it; undefined for an existing VPC. */
+  readonly vpcCidr?: string;
+}
 
 /** A VPC the stack does not own. Flow logs, NACLs and the default group stay the owner's responsibility. */
 export interface ExistingVpcProps {
@@ -43,8 +52,6 @@ export interface NetworkProps {
   readonly allowInternetEgress?: boolean;
   /** Flow-log retention in days. @default 365 */
   readonly flowLogRetentionDays?: number;
-  /** Use this VPC instead of creating one. @default a new VPC */
-  readonly existingVpc?: ExistingVpcProps;
 }
 
 const NAME = "Network";
@@ -64,39 +71,35 @@ export const NETWORK_RULES = {
  * only the local route, the default security group stripped of all rules, NACLs that deny inbound SSH
  * and RDP, and flow logs to a KMS-encrypted log group. Or an existing VPC passed through.
  */
-export class Network extends Construct {
+export class Network extends Construct implements INetwork {
   readonly vpcId: string;
   readonly privateSubnetIds: string[];
   readonly privateRouteTableIds: string[];
-  /** The VPC range when the stack created it; undefined for an existing VPC. */
-  readonly vpcCidr?: string;
+  readonly vpcCidr: string;
+
+  /** Uses a VPC the stack does not own (its private subnets and their route tables). */
+  static fromExisting(scope: Construct, id: string, existing: ExistingVpcProps): INetwork {
+    if (existing.subnetIds.length < 2) {
+      throw new InvalidPropsError(
+        NAME,
+        "existingVpc.subnetIds",
+        `has ${existing.subnetIds.length} subnet(s)`,
+        "give at least two private subnets in different availability zones",
+      );
+    }
+    if (existing.routeTableIds.length < 1) {
+      throw new InvalidPropsError(
+        NAME,
+        "existingVpc.routeTableIds",
+        "is empty",
+        "give the route tables of the private subnets (the S3 gateway endpoint needs them)",
+      );
+    }
+    return new ExistingNetwork(scope, id, existing);
+  }
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    if (props.existingVpc) {
-      const existing = props.existingVpc;
-      if (existing.subnetIds.length < 2) {
-        throw new InvalidPropsError(
-          NAME,
-          "existingVpc.subnetIds",
-          `has ${existing.subnetIds.length} subnet(s)`,
-          "give at least two private subnets in different availability zones",
-        );
-      }
-      if (existing.routeTableIds.length < 1) {
-        throw new InvalidPropsError(
-          NAME,
-          "existingVpc.routeTableIds",
-          "is empty",
-          "give the route tables of the private subnets (the S3 gateway endpoint needs them)",
-        );
-      }
-      this.vpcId = existing.vpcId;
-      this.privateSubnetIds = [...existing.subnetIds];
-      this.privateRouteTableIds = [...existing.routeTableIds];
-      return;
-    }
-
     const cidrText = props.cidr ?? NETWORK_RULES.defaultCidr;
     const cidr = parseCidr(cidrText);
     if (typeof cidr === "string")
@@ -273,5 +276,19 @@ export class Network extends Construct {
       destinationCidrBlock: "0.0.0.0/0",
       natGatewayId: nat.id,
     });
+  }
+}
+
+/** A VPC passed through by id: nothing is created. */
+class ExistingNetwork extends Construct implements INetwork {
+  readonly vpcId: string;
+  readonly privateSubnetIds: readonly string[];
+  readonly privateRouteTableIds: readonly string[];
+
+  constructor(scope: Construct, id: string, existing: ExistingVpcProps) {
+    super(scope, id);
+    this.vpcId = existing.vpcId;
+    this.privateSubnetIds = [...existing.subnetIds];
+    this.privateRouteTableIds = [...existing.routeTableIds];
   }
 }

@@ -1,18 +1,17 @@
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { StackOutputValues } from "../contract/outputs.ts";
 import { STACK_TAG } from "../contract/tags.ts";
+import { accountIdOf } from "../modules/aws-context.ts";
 import { Database } from "../modules/database.ts";
-import type { DatabaseTarget } from "../modules/database-engine.ts";
+import type { IDatabase } from "../modules/database-interface.ts";
 import { EncryptionKey } from "../modules/encryption-key.ts";
 import { Endpoints } from "../modules/endpoints.ts";
 import { EngineerAccess } from "../modules/engineer-access.ts";
-import { ExistingDatabase } from "../modules/existing-database.ts";
 import { JumpHost } from "../modules/jumphost.ts";
 import { isPrivateEcrImage } from "../modules/jumphost-ecs.ts";
-import { Network } from "../modules/network.ts";
+import { type INetwork, Network } from "../modules/network.ts";
 import { SessionPreferences } from "../modules/session-preferences.ts";
 import type { RuleSuppression, StackConfig } from "./config.ts";
 import { addSecurityPolicy } from "./security-policy.ts";
@@ -33,7 +32,7 @@ export interface SecureDbAccessStackProps {
  */
 export class SecureDbAccessStack extends TerraformStack {
   readonly jumpHost: JumpHost;
-  readonly database: DatabaseTarget;
+  readonly database: IDatabase;
   readonly access: EngineerAccess;
 
   constructor(scope: Construct, id: string, props: SecureDbAccessStackProps) {
@@ -59,7 +58,7 @@ export class SecureDbAccessStack extends TerraformStack {
       this.addOverride("terraform.backend.s3.use_lockfile", true);
     }
 
-    const accountId = new DataAwsCallerIdentity(this, "account").accountId;
+    const accountId = accountIdOf(this);
     const testStack = config.database.mode === "create" && !config.database.deletionProtection;
     const production = config.profile === "production";
 
@@ -72,18 +71,21 @@ export class SecureDbAccessStack extends TerraformStack {
     });
 
     const net = config.network;
-    const network = new Network(this, "network", {
-      namePrefix: name,
-      kmsKeyArn: key.keyArn,
-      ...(net.mode === "create"
-        ? {
+    const network: INetwork =
+      net.mode === "create"
+        ? new Network(this, "network", {
+            namePrefix: name,
+            kmsKeyArn: key.keyArn,
             cidr: net.cidr,
             availabilityZones: net.availabilityZones,
             allowInternetEgress: net.allowInternetEgress,
             flowLogRetentionDays: net.flowLogRetentionDays,
-          }
-        : { existingVpc: { vpcId: net.vpcId, subnetIds: net.subnetIds, routeTableIds: net.routeTableIds } }),
-    });
+          })
+        : Network.fromExisting(this, "network", {
+            vpcId: net.vpcId,
+            subnetIds: net.subnetIds,
+            routeTableIds: net.routeTableIds,
+          });
 
     const endpoints = new Endpoints(this, "endpoints", {
       namePrefix: name,
@@ -115,12 +117,11 @@ export class SecureDbAccessStack extends TerraformStack {
             deletionProtection: db.deletionProtection,
             production,
           })
-        : new ExistingDatabase(this, "database", {
+        : Database.fromExisting(this, "database", {
             identifier: db.identifier,
             engine: db.engine,
             securityGroupId: db.securityGroupId,
           });
-    const dbPort = this.database instanceof Database ? this.database.literalPort : this.database.port;
 
     const prefs = config.sessionPreferences;
     const sessionPreferences = new SessionPreferences(this, "session-preferences", {
@@ -145,7 +146,7 @@ export class SecureDbAccessStack extends TerraformStack {
       kmsKeyArn: key.keyArn,
       endpointSecurityGroupId: endpoints.securityGroupId,
       s3PrefixListId: endpoints.s3PrefixListId,
-      database: { securityGroupId: this.database.securityGroupId, port: dbPort },
+      database: { securityGroupId: this.database.securityGroupId, port: this.database.connectionPort },
       kind: host.kind,
       ...(host.kind === "ec2"
         ? {
@@ -166,11 +167,8 @@ export class SecureDbAccessStack extends TerraformStack {
       namePrefix: name,
       region: config.region,
       accountId,
-      jumpHostKind: this.jumpHost.kind,
-      sessionTargetArns: this.jumpHost.sessionTargetArns,
-      instanceArn: this.jumpHost.instanceArn || undefined,
-      ecsClusterName: this.jumpHost.ecsClusterName || undefined,
-      databaseResourceId: this.database.resourceId,
+      jumpHost: this.jumpHost,
+      database: this.database,
       databaseUsers: db.iamUsers,
       kmsKeyArn: key.keyArn,
       role: config.access.role,
@@ -178,13 +176,15 @@ export class SecureDbAccessStack extends TerraformStack {
     });
 
     // The contract's outputs (contract/outputs.ts): the compiler checks every key is written.
+    const jump = this.jumpHost.host;
     const outputs: StackOutputValues = {
       stack_name: name,
       region: config.region,
-      jump_host_kind: this.jumpHost.kind,
-      jump_host_instance_id: this.jumpHost.instanceId,
-      ecs_cluster: this.jumpHost.ecsClusterName,
-      ecs_service: this.jumpHost.ecsServiceName,
+      jump_host_kind: jump.kind,
+      // The contract writes "" for the other kind's outputs.
+      jump_host_instance_id: jump.kind === "ec2" ? jump.instanceId : "",
+      ecs_cluster: jump.kind === "ecs" ? jump.clusterName : "",
+      ecs_service: jump.kind === "ecs" ? jump.serviceName : "",
       db_engine: this.database.engine,
       db_identifier: this.database.identifier,
       db_endpoint: this.database.endpoint,

@@ -1,5 +1,6 @@
 import type { Rule } from "../types.ts";
 import { amiSourcePinned } from "./ami-source-pinned.ts";
+import { arnPartitionMatchesRegion } from "./arn-partition-matches-region.ts";
 import { databaseAutoMinorUpgrade } from "./database-auto-minor-upgrade.ts";
 import { databaseBackupRetention } from "./database-backup-retention.ts";
 import { databaseCaCertificate } from "./database-ca-certificate.ts";
@@ -114,4 +115,5 @@ export const ALL_RULES: readonly Rule[] = [
   ownSessionsOnly,
   rdsConnectScoped,
   noAwsManagedPolicies,
+  arnPartitionMatchesRegion,
 ];

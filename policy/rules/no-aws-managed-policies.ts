@@ -1,8 +1,9 @@
+import { ARN_PARTITION } from "../arn.ts";
 import { defineRule, fail, ok } from "../define-rule.ts";
 import { asString, asStrings, blockAt, exactReference, mentions, resources } from "../tf-json.ts";
 import type { Finding, TerraformJson } from "../types.ts";
 
-const AWS_MANAGED = /^arn:aws[\w-]*:iam::aws:policy\//;
+const AWS_MANAGED = new RegExp(`^arn:${ARN_PARTITION}:iam::aws:policy/`);
 
 function managedArn(tf: TerraformJson, v: unknown): string | undefined {
   const s = asString(v);

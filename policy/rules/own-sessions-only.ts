@@ -1,3 +1,4 @@
+import { arnPattern } from "../arn.ts";
 import { defineRule, fail, ok } from "../define-rule.ts";
 import { describeStatement, documentsOfKind, grants, label } from "../iam-documents.ts";
 import type { Finding } from "../types.ts";
@@ -6,8 +7,8 @@ import type { Finding } from "../types.ts";
  * `${aws:userid}` must reach IAM literally. In Terraform JSON a bare `${` starts an interpolation, so it is
  * written `$${aws:userid}` (or `&{aws:userid}` in aws_iam_policy_document).
  */
-const OWN_SESSION = /^arn:aws[\w-]*:ssm:\*:\*:session\/(\$\$\{aws:userid\}|&\{aws:userid\})-\*$/;
-const UNESCAPED = /^arn:aws[\w-]*:ssm:\*:\*:session\/\$\{aws:userid\}-\*$/;
+const OWN_SESSION = arnPattern(String.raw`ssm:\*:\*:session\/(\$\$\{aws:userid\}|&\{aws:userid\})-\*`);
+const UNESCAPED = arnPattern(String.raw`ssm:\*:\*:session\/\$\{aws:userid\}-\*`);
 
 export const ownSessionsOnly = defineRule({
   id: "DBT-IAM-2",

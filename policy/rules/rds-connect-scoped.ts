@@ -1,9 +1,10 @@
+import { arnPattern } from "../arn.ts";
 import { defineRule, fail, ok } from "../define-rule.ts";
 import { describeStatement, documentsOfKind, grants, label } from "../iam-documents.ts";
 import { exactReference } from "../tf-json.ts";
 import type { Finding } from "../types.ts";
 
-const DBUSER = /^arn:aws[\w-]*:rds-db:([^:]+):([^:]+):dbuser:(.+)\/([^/]+)$/;
+const DBUSER = arnPattern(String.raw`rds-db:([^:]+):([^:]+):dbuser:(.+)\/([^/]+)`);
 
 /** The resource id must name one database: a reference to its resource id, or a literal db-/cluster- id. */
 function isOneDatabase(resourceId: string): boolean {

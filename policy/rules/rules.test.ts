@@ -97,6 +97,16 @@ function ecsJumpHost(tf: MutableTf): void {
 }
 
 const FAILING: Record<string, FailingCase[]> = {
+  "DBT-ARN-1": [
+    {
+      name: "arn:aws: ARNs in a GovCloud stack",
+      change: (tf) => {
+        tf.provider.aws[0].region = "us-gov-west-1";
+      },
+      resource: "aws_iam_policy.engineer",
+      message: /names partition aws in us-gov-west-1/,
+    },
+  ],
   "DBT-INGRESS-1": [
     {
       name: "inline ingress on the jump host group",

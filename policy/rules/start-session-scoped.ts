@@ -1,11 +1,13 @@
+import { arnPattern } from "../arn.ts";
 import { defineRule, fail, ok } from "../define-rule.ts";
 import { describeStatement, documentsOfKind, grants, label, type Statement } from "../iam-documents.ts";
 import { references } from "../tf-json.ts";
 import { jumpHosts } from "../topology.ts";
 import type { Finding, TerraformJson } from "../types.ts";
 
-const PORT_FORWARD_DOCUMENT =
-  /^arn:aws[\w-]*:ssm:[^:]+::document\/AWS-StartPortForwardingSessionToRemoteHost$/;
+const PORT_FORWARD_DOCUMENT = arnPattern(
+  String.raw`ssm:[^:]+::document\/AWS-StartPortForwardingSessionToRemoteHost`,
+);
 
 function hasDocumentAccessCheck(s: Statement): boolean {
   return s.conditions.some(
@@ -21,7 +23,7 @@ function hasDocumentAccessCheck(s: Statement): boolean {
  * An ARN naming the jump host: it references a tagged jump-host resource, is a literal instance id, or (ECS,
  * whose tasks are created at run time) names the tasks of one cluster.
  */
-const ECS_CLUSTER_TASKS = /^arn:aws[\w-]*:ecs:[^:]*:[^:]*:task\/[^*/]+\/\*$/;
+const ECS_CLUSTER_TASKS = arnPattern(String.raw`ecs:[^:]*:[^:]*:task\/[^*/]+\/\*`);
 
 function isJumpHostTarget(resource: string, jumpAddresses: Set<string>): boolean {
   const ecsTasks = ECS_CLUSTER_TASKS.test(resource);
@@ -31,7 +33,7 @@ function isJumpHostTarget(resource: string, jumpAddresses: Set<string>): boolean
     // ECS tasks are created at run time: the task ARN can only pin the cluster.
     return refs.some((r) => jumpAddresses.has(r.address) || r.address.startsWith("aws_ecs_cluster."));
   }
-  return ecsTasks || /^arn:aws[\w-]*:ec2:[^:]+:\d{12}:instance\/i-[0-9a-f]+$/.test(resource);
+  return ecsTasks || arnPattern(String.raw`ec2:[^:]+:\d{12}:instance\/i-[0-9a-f]+`).test(resource);
 }
 
 function problemsOf(s: Statement, jumpAddresses: Set<string>): string[] {

@@ -70,3 +70,11 @@ export function statement(
   if (!found) throw new Error(`no statement ${sid} in ${JSON.stringify(doc)}`);
   return found;
 }
+
+/** How ARNs built by the modules name the partition in synthesized JSON (the stack's aws_partition). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform reference, not a JavaScript template
+export const PARTITION = "${data.aws_partition.aws-partition.partition}";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform reference, not a JavaScript template
+export const REGION_REF = "${data.aws_region.aws-region.name}";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform reference, not a JavaScript template
+export const ACCOUNT_REF = "${data.aws_caller_identity.account.account_id}";
