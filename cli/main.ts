@@ -41,6 +41,10 @@ export const COMMANDS: Record<
     load: () => import("./commands/proxy.ts"),
     summary: "local endpoint for GUIs and drivers: no token to paste, verified TLS upstream",
   },
+  up: {
+    load: () => import("./commands/up.ts"),
+    summary: "start the proxies of a profile (several databases at once)",
+  },
   demo: {
     load: () => import("./commands/demo.ts"),
     summary: "deploy to the sandbox, connect, and tear down",
