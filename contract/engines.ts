@@ -79,6 +79,14 @@ export const ENGINE_FACTS: Readonly<Record<DatabaseEngine, EngineFacts>> = {
     defaultPort: 3306,
     isCluster: true,
     tlsParameter: MYSQL_TLS,
+    create: {
+      // Aurora MySQL 3 (MySQL 8.0 compatible); the family drops the Aurora part of the version.
+      defaultVersion: "8.0.mysql_aurora.3.08.0",
+      family: (v) => `aurora-mysql${v.split(".").slice(0, 2).join(".")}`,
+      defaultInstanceClass: "db.t4g.medium",
+      // "audit" also needs server_audit_logging in the cluster parameter group; these need nothing extra.
+      logExports: ["error", "general", "slowquery"],
+    },
   },
 };
 

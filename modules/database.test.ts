@@ -157,7 +157,7 @@ describe("Database: MySQL", () => {
 describe("Database: invalid props", () => {
   test("name the construct, the field and the fix", () => {
     expect(() => build({ engine: "oracle" as never })).toThrow(
-      /^Database: engine is "oracle"; use one of postgres, aurora-postgresql, mysql$/,
+      /^Database: engine is "oracle"; use one of postgres, aurora-postgresql, mysql, aurora-mysql$/,
     );
     expect(() => build({ port: 80 })).toThrow("Database: port is 80; use a whole number from 1150 to 65535");
     expect(() => build({ backupRetentionDays: 1 })).toThrow(/Database: backupRetentionDays is 1/);

@@ -44,7 +44,7 @@ export interface DatabaseProps {
   readonly engine?: DatabaseEngine;
   /** @default `<namePrefix>-db` */
   readonly identifier?: string;
-  /** @default "16" (postgres), "16.6" (aurora-postgresql), "8.0" (mysql) */
+  /** @default "16" (postgres), "16.6" (aurora-postgresql), "8.0" (mysql), "8.0.mysql_aurora.3.08.0" (aurora-mysql) */
   readonly engineVersion?: string;
   /** @default "db.t4g.micro" ("db.t4g.medium" for Aurora) */
   readonly instanceClass?: string;

@@ -90,7 +90,7 @@ describe("parseConfig", () => {
 
   test("an unknown engine", () => {
     expect(errorOf((c) => (s0(c).database.engine = "oracle"))).toBe(
-      'stacks[0].database.engine: is "oracle"; use one of: postgres, aurora-postgresql, mysql',
+      'stacks[0].database.engine: is "oracle"; use one of: postgres, aurora-postgresql, mysql, aurora-mysql',
     );
   });
 

@@ -91,7 +91,7 @@ describe("the synthesized default stack", () => {
     SYNTH_TIMEOUT_MS,
   );
 
-  for (const engine of ["aurora-postgresql", "mysql"]) {
+  for (const engine of ["aurora-postgresql", "mysql", "aurora-mysql"]) {
     test(
       `${engine} passes`,
       () => {

@@ -35,6 +35,9 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     database: { engine: "aurora-postgresql", iamUsers: ["app_engineer"] },
   },
   "v-mysql": { database: { engine: "mysql", iamUsers: ["app_engineer"], deletionProtection: false } },
+  "v-aurora-mysql": {
+    database: { engine: "aurora-mysql", iamUsers: ["app_engineer"], deletionProtection: false },
+  },
   "v-byo-vpc": {
     network: byoVpc,
     access: { role: { trustedPrincipalArns: ["arn:aws:iam::123456789012:root"] }, groupName: "engineers" },
