@@ -19,6 +19,7 @@ import {
 } from "./daemon-state.ts";
 import type { SandboxEnv } from "./index.ts";
 import { isListening } from "./ports.ts";
+import { type SeedResult, seedSandboxStack } from "./seed.ts";
 import { cleanupStaleSandboxes, defaultSandboxRoot, processStartTime } from "./state.ts";
 import { pidAlive } from "./supervisor.ts";
 
@@ -379,6 +380,64 @@ export function formatEnvExports(env: SandboxEnv): string {
   return Object.entries(env)
     .map(([key, value]) => `export ${key}=${shellQuote(String(value))}`)
     .join("\n");
+}
+
+/** The `unset` line that undoes formatEnvExports (for `eval "$(dbtunnel sandbox down)"`). */
+export function formatEnvUnset(): string {
+  return `unset ${SANDBOX_ENV_KEYS.join(" ")}`;
+}
+
+/** Every variable `sandbox up` exports (sandbox/index.ts SandboxEnv). */
+const SANDBOX_ENV_KEYS: readonly (keyof SandboxEnv)[] = [
+  "AWS_ENDPOINT_URL",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "DBTUNNEL_CA_BUNDLE",
+  "AWS_EC2_METADATA_DISABLED",
+];
+
+/**
+ * Seeds a ready stack (sandbox/seed.ts) into the running sandbox daemon; the outputs file goes to the
+ * sandbox state directory, so `sandbox down` discards it with everything else.
+ */
+export async function sandboxSeed(
+  opts: SandboxCommandOptions & { readonly stackName?: string; readonly dbUser?: string } = {},
+): Promise<SeedResult> {
+  const stateDir = sandboxStateDir(opts.home);
+  const state = readDaemonState(stateDir);
+  if (!state?.env || !state.postgres || state.state !== "ready" || !daemonAlive(state)) {
+    throw new SandboxCommandError("the sandbox is not running: start it with 'dbtunnel sandbox up --seed'");
+  }
+  const env = state.env;
+  const pg = state.postgres;
+  const ca = readFileSync(env.DBTUNNEL_CA_BUNDLE, "utf8");
+  try {
+    return await seedSandboxStack({
+      env,
+      dir: join(stateDir, "stacks"),
+      ...(opts.stackName ? { stackName: opts.stackName } : {}),
+      ...(opts.dbUser ? { dbUser: opts.dbUser } : {}),
+      admin: () =>
+        postgres({
+          host: "127.0.0.1",
+          port: pg.port,
+          user: pg.user,
+          password: pg.password,
+          database: "postgres",
+          ssl: { ca, servername: pg.tlsServerName },
+          max: 1,
+          connect_timeout: 5,
+          onnotice: () => {},
+        }),
+    });
+  } catch (error) {
+    throw new SandboxCommandError(
+      `seeding the sandbox stack failed: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+    );
+  }
 }
 
 /** Human-readable status, one part per line. */

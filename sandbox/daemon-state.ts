@@ -64,4 +64,6 @@ export function writeDaemonState(dir: string, state: DaemonState): void {
 export function removeDaemonFiles(dir: string): void {
   rmSync(statePath(dir), { force: true });
   rmSync(logPath(dir), { force: true });
+  // Outputs files of `sandbox up --seed` stacks: they name resources of the sandbox that is gone.
+  rmSync(join(dir, "stacks"), { recursive: true, force: true });
 }

@@ -12,6 +12,7 @@ import * as sandbox from "../../sandbox/commands.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError } from "../errors.ts";
+import { selfCommand } from "../self-command.ts";
 import type { Reporter, Step } from "../ui.ts";
 
 export const help = `Usage: dbtunnel demo [--keep] [--json] [--verbose]
@@ -120,14 +121,15 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
     );
   }
   if (keep) {
+    const self = selfCommand();
     ui.result(
       [
         "",
         `Kept running: stack ${outcome.stackName} in the sandbox. Try it by hand:`,
-        `  eval "$(dbtunnel sandbox up)"`,
-        `  dbtunnel connect --outputs ${outcome.outputsFile ?? `${outcome.workDir}/outputs.json`}`,
+        `  eval "$(${self} sandbox up)"`,
+        `  ${self} connect --outputs ${outcome.outputsFile ?? `${outcome.workDir}/outputs.json`}`,
         "When done (discards the stack with the sandbox):",
-        "  dbtunnel sandbox down",
+        `  eval "$(${self} sandbox down)"`,
         `  rm -rf ${outcome.workDir} ${PROJECT_ROOT}/terraform.${outcome.stackName}.tfstate*`,
       ].join("\n"),
     );
