@@ -1,0 +1,53 @@
+import { describe, test } from "bun:test";
+import {
+  type CompliantVariant,
+  expectCompliant,
+  expectNotApplicable,
+  expectSecureStackPasses,
+  expectViolation,
+  type NonCompliantCase,
+} from "../fixtures/expect-rule.ts";
+import { secureStackWith } from "../fixtures/secure-stack.ts";
+import { R } from "../fixtures/stack-edits.ts";
+import { databaseManagedMasterPassword as rule } from "./database-managed-master-password.ts";
+
+const NON_COMPLIANT: NonCompliantCase[] = [
+  {
+    name: "literal password",
+    change: (tf) => {
+      delete R(tf).aws_db_instance.db.manage_master_user_password;
+      R(tf).aws_db_instance.db.password = "hunter2hunter2";
+    },
+    resource: "aws_db_instance.db",
+    message: /password is set/,
+  },
+  {
+    name: "not managed",
+    change: (tf) => {
+      R(tf).aws_db_instance.db.manage_master_user_password = false;
+    },
+    resource: "aws_db_instance.db",
+    message: /manage_master_user_password/,
+  },
+];
+
+const COMPLIANT: CompliantVariant[] = [];
+
+describe(`${rule.id} ${rule.description}`, () => {
+  test("compliant: the secure stack", () => {
+    expectSecureStackPasses(rule.id);
+  });
+  for (const c of COMPLIANT) {
+    test(`compliant: ${c.name}`, () => {
+      expectCompliant(rule.id, secureStackWith(c.change));
+    });
+  }
+  for (const c of NON_COMPLIANT) {
+    test(`non-compliant: ${c.name}`, () => {
+      expectViolation(rule.id, secureStackWith(c.change), c.resource, c.message);
+    });
+  }
+  test("not-applicable: a stack with nothing the rule is about", () => {
+    expectNotApplicable(rule.id, { resource: {} });
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, test } from "bun:test";
+import {
+  type CompliantVariant,
+  expectCompliant,
+  expectNotApplicable,
+  expectSecureStackPasses,
+  expectViolation,
+  type NonCompliantCase,
+} from "../fixtures/expect-rule.ts";
+import { secureStackWith } from "../fixtures/secure-stack.ts";
+import { R } from "../fixtures/stack-edits.ts";
+import { noDefaultVpc as rule } from "./no-default-vpc.ts";
+
+const NON_COMPLIANT: NonCompliantCase[] = [
+  {
+    name: "default VPC looked up",
+    change: (tf) => {
+      tf.data.aws_vpc = { default: { default: true } };
+    },
+    resource: "data.aws_vpc.default",
+    message: /default VPC/,
+  },
+  {
+    name: "default VPC managed",
+    change: (tf) => {
+      R(tf).aws_default_vpc = { default: {} };
+    },
+    resource: "aws_default_vpc.default",
+    message: /default VPC/,
+  },
+];
+
+const COMPLIANT: CompliantVariant[] = [];
+
+describe(`${rule.id} ${rule.description}`, () => {
+  test("compliant: the secure stack", () => {
+    expectSecureStackPasses(rule.id);
+  });
+  for (const c of COMPLIANT) {
+    test(`compliant: ${c.name}`, () => {
+      expectCompliant(rule.id, secureStackWith(c.change));
+    });
+  }
+  for (const c of NON_COMPLIANT) {
+    test(`non-compliant: ${c.name}`, () => {
+      expectViolation(rule.id, secureStackWith(c.change), c.resource, c.message);
+    });
+  }
+  test("not-applicable: a stack with nothing the rule is about", () => {
+    expectNotApplicable(rule.id, { resource: {} });
+  });
+});

@@ -1,0 +1,44 @@
+import { describe, test } from "bun:test";
+import {
+  type CompliantVariant,
+  expectCompliant,
+  expectNotApplicable,
+  expectSecureStackPasses,
+  expectViolation,
+  type NonCompliantCase,
+} from "../fixtures/expect-rule.ts";
+import { secureStackWith } from "../fixtures/secure-stack.ts";
+import { R } from "../fixtures/stack-edits.ts";
+import { noKeyPair as rule } from "./no-key-pair.ts";
+
+const NON_COMPLIANT: NonCompliantCase[] = [
+  {
+    name: "key pair",
+    change: (tf) => {
+      R(tf).aws_instance.jumphost.key_name = "ops";
+    },
+    resource: "aws_instance.jumphost",
+    message: /key_name = ops/,
+  },
+];
+
+const COMPLIANT: CompliantVariant[] = [];
+
+describe(`${rule.id} ${rule.description}`, () => {
+  test("compliant: the secure stack", () => {
+    expectSecureStackPasses(rule.id);
+  });
+  for (const c of COMPLIANT) {
+    test(`compliant: ${c.name}`, () => {
+      expectCompliant(rule.id, secureStackWith(c.change));
+    });
+  }
+  for (const c of NON_COMPLIANT) {
+    test(`non-compliant: ${c.name}`, () => {
+      expectViolation(rule.id, secureStackWith(c.change), c.resource, c.message);
+    });
+  }
+  test("not-applicable: a stack with nothing the rule is about", () => {
+    expectNotApplicable(rule.id, { resource: {} });
+  });
+});

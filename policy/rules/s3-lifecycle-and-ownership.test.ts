@@ -1,0 +1,53 @@
+import { describe, test } from "bun:test";
+import {
+  type CompliantVariant,
+  expectCompliant,
+  expectNotApplicable,
+  expectSecureStackPasses,
+  expectViolation,
+  type NonCompliantCase,
+} from "../fixtures/expect-rule.ts";
+import { secureStackWith } from "../fixtures/secure-stack.ts";
+import { R } from "../fixtures/stack-edits.ts";
+import { s3LifecycleAndOwnership as rule } from "./s3-lifecycle-and-ownership.ts";
+
+const NON_COMPLIANT: NonCompliantCase[] = [
+  {
+    name: "lifecycle without abort",
+    change: (tf) => {
+      delete R(tf).aws_s3_bucket_lifecycle_configuration.session_logs.rule[0]
+        .abort_incomplete_multipart_upload;
+    },
+    resource: "aws_s3_bucket.session_logs",
+    message: /aborts incomplete multipart uploads/,
+  },
+  {
+    name: "ACLs enabled",
+    change: (tf) => {
+      R(tf).aws_s3_bucket_ownership_controls.session_logs.rule.object_ownership = "ObjectWriter";
+    },
+    resource: "aws_s3_bucket.session_logs",
+    message: /BucketOwnerEnforced/,
+  },
+];
+
+const COMPLIANT: CompliantVariant[] = [];
+
+describe(`${rule.id} ${rule.description}`, () => {
+  test("compliant: the secure stack", () => {
+    expectSecureStackPasses(rule.id);
+  });
+  for (const c of COMPLIANT) {
+    test(`compliant: ${c.name}`, () => {
+      expectCompliant(rule.id, secureStackWith(c.change));
+    });
+  }
+  for (const c of NON_COMPLIANT) {
+    test(`non-compliant: ${c.name}`, () => {
+      expectViolation(rule.id, secureStackWith(c.change), c.resource, c.message);
+    });
+  }
+  test("not-applicable: a stack with nothing the rule is about", () => {
+    expectNotApplicable(rule.id, { resource: {} });
+  });
+});
