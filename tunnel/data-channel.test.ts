@@ -109,7 +109,7 @@ test("publication control, unknown types and client-direction data are ignored; 
   });
   channel.receiveFrame(badAck);
   expect(dropped).toHaveLength(2);
-  expect(channel.stats.framesDropped).toBe(2);
+  expect(channel.snapshot().framesDropped).toBe(2);
   channel.close();
 });
 
@@ -126,6 +126,6 @@ test("output_stream_data is delivered in order and acked (acks are counted even 
   channel.receiveFrame(data(0));
   channel.receiveFrame(data(0));
   expect(delivered.map((m) => m.sequenceNumber)).toEqual([0, 1]);
-  expect(channel.stats.acksOut).toBe(3); // early 1, then 0, then the duplicate 0 again
+  expect(channel.snapshot().acksOut).toBe(3); // early 1, then 0, then the duplicate 0 again
   channel.close();
 });

@@ -21,7 +21,7 @@ import {
   parseJsonPayload,
 } from "./codec.ts";
 import { ReliableReceiver } from "./reliable-receiver.ts";
-import { DEFAULT_WINDOW, RESEND_INTERVAL_MS, ReliableSender } from "./reliable-sender.ts";
+import { DEFAULT_WINDOW_BYTES, RESEND_INTERVAL_MS, ReliableSender } from "./reliable-sender.ts";
 import { RETRY_MAX_DELAY_MS, RETRY_MAX_RETRIES, withRetry } from "./retry.ts";
 import type { TunnelCloseReason } from "./types.ts";
 import { CLIENT_VERSION } from "./version.ts";
@@ -62,8 +62,10 @@ export interface DataChannelOptions {
   /** One ResumeSession call: the new token, or undefined when the service gave none. */
   readonly resumeSession: () => Promise<string | undefined>;
   readonly events: DataChannelEvents;
-  /** @default DEFAULT_WINDOW */
-  readonly window?: number;
+  /** Payload bytes in flight. @default DEFAULT_WINDOW_BYTES */
+  readonly windowBytes?: number;
+  /** Out-of-order bytes held. @default DEFAULT_RECEIVE_CAPACITY_BYTES */
+  readonly receiveCapacityBytes?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -83,10 +85,12 @@ export class DataChannel {
   private state: "new" | "open" | "reconnecting" | "closed" = "new";
   private blocked = false;
   private corked = 0;
+  /** Flags that must follow the bytes queued before them (basic mode's DisconnectToPort). */
+  private readonly flagsAfterOutput: { flag: number; sent: (seq: number) => void }[] = [];
   private attachedAt = 0;
   private shortLivedSockets = 0;
-  /** Counters for tests and the benchmark. */
-  readonly stats = { framesIn: 0, framesDropped: 0, messagesOut: 0, acksOut: 0, reconnects: 0 };
+  /** Counters for tests and the benchmark (see snapshot()). */
+  private readonly counters = { framesIn: 0, framesDropped: 0, acksOut: 0, reconnects: 0 };
 
   constructor(private readonly options: DataChannelOptions) {
     this.token = options.tokenValue;
@@ -94,15 +98,16 @@ export class DataChannel {
     const now = options.now ?? Date.now;
     this.sender = new ReliableSender({
       now,
-      window: options.window ?? DEFAULT_WINDOW,
+      windowBytes: options.windowBytes ?? DEFAULT_WINDOW_BYTES,
       transmit: (bytes) => this.transmit(bytes),
     });
     this.receiver = new ReliableReceiver({
       deliver: (message) => options.events.onStreamMessage(message),
       ack: (message) => {
-        this.stats.acksOut++;
+        this.counters.acksOut++;
         this.transmit(writeAcknowledge(message));
       },
+      ...(options.receiveCapacityBytes ? { capacityBytes: options.receiveCapacityBytes } : {}),
     });
   }
 
@@ -124,6 +129,27 @@ export class DataChannel {
     return this.sender.unacked;
   }
 
+  /** What the channel has done so far and holds now (for tests, events and the benchmark). */
+  snapshot(): DataChannelStats {
+    const s = this.sender.stats;
+    return {
+      ...this.counters,
+      messagesOut: s.messages,
+      fastResends: s.fastResends,
+      timerResends: s.timerResends,
+      reconnectResends: s.reconnectResends,
+      unackedMessages: this.sender.unacked,
+      unackedBytes: this.sender.unackedBytes,
+      receiveExpected: this.receiver.expected,
+      receiveHeldMessages: this.receiver.heldCount,
+      receiveHeldBytes: this.receiver.heldBytes,
+      receiveDropped: this.receiver.droppedCount,
+      outboxBytes: this.outbox.length,
+      rttMs: this.sender.rtt,
+      rtoMs: this.sender.rto,
+    };
+  }
+
   /** Opens the first WebSocket (retried like the plugin's initial open) and starts the resend timer. */
   async open(): Promise<void> {
     await withRetry(() => this.connect(), { stopped: () => this.state === "closed" });
@@ -135,19 +161,31 @@ export class DataChannel {
 
   /** Sends one sequenced input_stream_data message (handshake answers, flags). Returns its sequence number. */
   sendStreamMessage(payloadType: number, payload: Uint8Array): number {
-    this.stats.messagesOut++;
-    return this.sender.send((seq) =>
-      encodeAgentMessage({
-        messageType: MessageType.InputStreamData,
-        sequenceNumber: seq,
-        payloadType,
-        payload,
-      }),
+    return this.sender.send(
+      (seq) =>
+        encodeAgentMessage({
+          messageType: MessageType.InputStreamData,
+          sequenceNumber: seq,
+          payloadType,
+          payload,
+        }),
+      payload.length,
     );
   }
 
   sendFlag(flag: number): number {
     return this.sendStreamMessage(PayloadType.Flag, encodeFlag(flag));
+  }
+
+  /** Sends a flag once every byte queued before it has been sent; `sent` gets its sequence number. */
+  sendFlagAfterOutput(flag: number, sent: (seq: number) => void = () => {}): void {
+    this.flagsAfterOutput.push({ flag, sent });
+    this.pump();
+  }
+
+  /** Sequence number the next message will get. */
+  get nextSequence(): number {
+    return this.sender.nextSequence;
   }
 
   /** Queues tunnel bytes (PayloadType Output); they leave in ≤ 1024-byte messages as the window allows. */
@@ -216,7 +254,7 @@ export class DataChannel {
   /** Feeds one received frame as if it came from the WebSocket (the socket handler and the fuzz tests). */
   receiveFrame(frame: Uint8Array): void {
     if (this.state === "closed") return;
-    this.stats.framesIn++;
+    this.counters.framesIn++;
     let message: AgentMessage;
     try {
       message = decodeAgentMessage(frame);
@@ -283,6 +321,10 @@ export class DataChannel {
     ) {
       this.sendStreamMessage(PayloadType.Output, this.outbox.take(MAX_PAYLOAD));
     }
+    while (this.outbox.length === 0 && this.flagsAfterOutput.length > 0 && this.state === "open") {
+      const next = this.flagsAfterOutput.shift() as { flag: number; sent: (seq: number) => void };
+      next.sent(this.sendFlag(next.flag));
+    }
     if (this.blocked && this.writable) {
       this.blocked = false;
       this.options.events.onWritable();
@@ -311,7 +353,7 @@ export class DataChannel {
   }
 
   private drop(reason: string): void {
-    this.stats.framesDropped++;
+    this.counters.framesDropped++;
     this.options.events.onDropped?.(reason);
   }
 
@@ -411,7 +453,7 @@ export class DataChannel {
   private async reconnect(reason: string): Promise<void> {
     if (this.state !== "open") return;
     this.state = "reconnecting";
-    this.stats.reconnects++;
+    this.counters.reconnects++;
     // A socket that dies right after every successful reopen (the service keeps refusing us) must not
     // turn into a tight ResumeSession loop: back off, and give up like the retryer would.
     const shortLived = Date.now() - this.attachedAt < SHORT_LIVED_SOCKET_MS;
@@ -464,13 +506,35 @@ export class DataChannel {
     }
     this.state = "open";
     // Everything unacked may have died with the old socket: resend it now instead of after an RTO.
-    this.sender.markAllDue();
-    this.sender.tick(Number.POSITIVE_INFINITY);
+    this.sender.resendAll(Number.POSITIVE_INFINITY);
     this.options.events.onReconnected();
     this.pump();
     // The new socket may already have died while we were finishing up: start over.
     if (!this.ws) void this.reconnect("WebSocket closed right after reconnecting");
   }
+}
+
+/** DataChannel.snapshot(): counters since the channel opened and what it holds now. */
+export interface DataChannelStats {
+  readonly framesIn: number;
+  readonly framesDropped: number;
+  readonly acksOut: number;
+  readonly reconnects: number;
+  readonly messagesOut: number;
+  readonly fastResends: number;
+  readonly timerResends: number;
+  readonly reconnectResends: number;
+  readonly unackedMessages: number;
+  readonly unackedBytes: number;
+  /** Next agent sequence number to deliver. */
+  readonly receiveExpected: number;
+  readonly receiveHeldMessages: number;
+  readonly receiveHeldBytes: number;
+  /** Early arrivals dropped unacked because the byte bound was reached. */
+  readonly receiveDropped: number;
+  readonly outboxBytes: number;
+  readonly rttMs: number;
+  readonly rtoMs: number;
 }
 
 function errorText(error: unknown): string {

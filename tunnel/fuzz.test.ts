@@ -19,7 +19,7 @@ import {
 } from "./codec.ts";
 import { DataChannel } from "./data-channel.ts";
 import { parseHandshakeComplete, parseHandshakeRequest } from "./handshake.ts";
-import { DEFAULT_RECEIVE_CAPACITY } from "./reliable-receiver.ts";
+import { DEFAULT_RECEIVE_CAPACITY_BYTES } from "./reliable-receiver.ts";
 import { encodeSmuxFrame, SmuxCmd, SmuxProtocolError } from "./smux-frame.ts";
 import { SmuxClientSession } from "./smux-session.ts";
 
@@ -172,7 +172,6 @@ describe("fuzz", () => {
         onDropped: () => dropped++,
       },
     });
-    const receiver = (channel as unknown as { receiver: { expected: number; heldCount: number } }).receiver;
     const payloads = base.map((frame) => decodeAgentMessage(frame));
     const started = performance.now();
     for (let i = 0; i < FRAMES; i++) {
@@ -182,7 +181,7 @@ describe("fuzz", () => {
         template.messageType === MessageType.OutputStreamData
           ? encodeAgentMessage({
               messageType: template.messageType,
-              sequenceNumber: Math.max(0, receiver.expected + Math.floor(rand() * 6) - 2),
+              sequenceNumber: Math.max(0, channel.snapshot().receiveExpected + Math.floor(rand() * 6) - 2),
               payloadType: template.payloadType,
               payload: template.payload,
             })
@@ -192,12 +191,12 @@ describe("fuzz", () => {
     }
     channel.close();
     expect(performance.now() - started).toBeLessThan(20_000);
-    expect(channel.stats.framesIn).toBe(FRAMES);
-    expect(dropped).toBe(channel.stats.framesDropped);
+    expect(channel.snapshot().framesIn).toBe(FRAMES);
+    expect(dropped).toBe(channel.snapshot().framesDropped);
     expect(dropped).toBeGreaterThan(FRAMES / 4);
     expect(delivered).toBeGreaterThan(FRAMES / 10);
     // Early arrivals are capped: mutated sequence numbers cannot grow the buffer without bound.
-    expect(receiver.heldCount).toBeLessThanOrEqual(DEFAULT_RECEIVE_CAPACITY + 1);
+    expect(channel.snapshot().receiveHeldBytes).toBeLessThanOrEqual(DEFAULT_RECEIVE_CAPACITY_BYTES + 1024);
     console.log(`fuzz: ${dropped} dropped, ${delivered} delivered, ${protocolErrors} smux protocol errors`);
   });
 });

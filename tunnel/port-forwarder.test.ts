@@ -26,12 +26,33 @@ class RecordingChannel implements ForwarderChannel {
   resumed = 0;
   writeOutput(bytes: Uint8Array): void {
     this.output.push(bytes.slice());
+    this.seq++;
   }
   cork(): void {}
   uncork(): void {}
+  /** Messages "sent": output chunks and flags share one sequence, like the data channel's. */
+  private seq = 0;
+  readonly acked = new Set<number>();
+  private readonly ackWaiters = new Map<number, (ok: boolean) => void>();
   sendFlag(flag: number): number {
     this.flags.push(flag);
-    return this.flags.length;
+    return this.seq++;
+  }
+  sendFlagAfterOutput(flag: number, sent?: (seq: number) => void): void {
+    const seq = this.sendFlag(flag);
+    sent?.(seq);
+  }
+  get nextSequence(): number {
+    return this.seq;
+  }
+  waitForAck(seq: number): Promise<boolean> {
+    if (this.acked.has(seq)) return Promise.resolve(true);
+    return new Promise((resolve) => this.ackWaiters.set(seq, resolve));
+  }
+  /** The agent acks message `seq`. */
+  ack(seq: number): void {
+    this.acked.add(seq);
+    this.ackWaiters.get(seq)?.(true);
   }
   resumeDelivery(): void {
     this.resumed++;
@@ -93,6 +114,36 @@ describe("BasicForwarder", () => {
       "connection-closed",
       "connection-opened",
     ]);
+  });
+
+  test("output of a closed connection (after DisconnectToPort, before the ack of the next connection's first data) is acked and discarded", async () => {
+    const { channel, forwarder } = setup((o) => new BasicForwarder(o));
+    const { port } = await forwarder.listen({ host: "127.0.0.1", port: 0 });
+    const first = await dial(port);
+    first.write("q1");
+    await until(() => channel.bytes().toString() === "q1", 2000);
+    first.destroy();
+    await until(() => channel.flags.length === 1, 2000);
+    // The agent had read the old server's last bytes (a TLS close_notify, say) and sends them now.
+    expect(forwarder.onOutput(new TextEncoder().encode("stale close_notify"))).toBe(true); // acked
+    const second = await dial(port);
+    const received: Buffer[] = [];
+    second.on("data", (d: Buffer) => received.push(d));
+    await until(() => channel.resumed >= 2, 2000);
+    expect(forwarder.onOutput(new TextEncoder().encode("more stale"))).toBe(true); // no connection data yet
+    const firstDataSeq = channel.nextSequence;
+    second.write("q2");
+    await until(() => channel.bytes().toString() === "q1q2", 2000);
+    expect(forwarder.onOutput(new TextEncoder().encode("still stale"))).toBe(true); // before the agent's ack
+    channel.ack(firstDataSeq);
+    await until(async () => {
+      await Bun.sleep(0);
+      return forwarder.onOutput(new TextEncoder().encode("fresh")) && received.length > 0;
+    }, 2000);
+    expect(Buffer.concat(received).toString()).toBe("fresh");
+    expect(forwarder.staleBytesDiscarded).toBe(
+      "stale close_notify".length + "more stale".length + "still stale".length,
+    );
   });
 });
 

@@ -29,6 +29,12 @@ export interface ForwarderChannel {
   uncork(): void;
   readonly writable: boolean;
   sendFlag(flag: number): number;
+  /** Sends a flag after every byte written before it; `sent` gets the flag's sequence number. */
+  sendFlagAfterOutput(flag: number, sent?: (seq: number) => void): void;
+  /** Sequence number of the next message. */
+  readonly nextSequence: number;
+  /** Resolves true once message `seq` is acked (false after `timeoutMs` or when the channel closes). */
+  waitForAck(seq: number, timeoutMs: number): Promise<boolean>;
   resumeDelivery(): void;
 }
 
@@ -311,8 +317,25 @@ export class BasicForwarder extends Forwarder {
   private active: Connection | undefined;
   private readonly waiting: Connection[] = [];
   private nextId = 1;
+  /**
+   * Output from here on belongs to a closed connection: between our DisconnectToPort and the agent's ack
+   * of the next connection's first data (the message that makes the agent redial, port_basic.go), every
+   * byte the agent sends was read from the OLD destination connection (e.g. the server's TLS
+   * close_notify). It is acked and discarded, never written into the next connection.
+   */
+  private stale = false;
+  /** The active connection's first data message has not been written yet. */
+  private awaitingFirstData = false;
+  /** A DisconnectToPort waits for the closed connection's last bytes: new connections wait too. */
+  private switching = false;
+  /** Bytes of closed connections' output discarded (for tests and diagnostics). */
+  staleBytesDiscarded = 0;
 
   onOutput(payload: Uint8Array): boolean {
+    if (this.stale) {
+      this.staleBytesDiscarded += payload.length;
+      return true;
+    }
     // No local connection yet: do not ack, the agent keeps the bytes and retransmits.
     if (!this.active || !this.canDeliver()) return false;
     this.deliver(this.active, payload);
@@ -334,12 +357,23 @@ export class BasicForwarder extends Forwarder {
     }
     const connection = this.track(this.nextId++, socket);
     socket.on("data", (chunk: Buffer) =>
-      this.upload(connection, chunk, (c) => this.options.channel.writeOutput(c)),
+      this.upload(connection, chunk, (c) => {
+        const channel = this.options.channel;
+        if (this.awaitingFirstData && connection === this.active) {
+          // The outbox is empty (the flag went out after the old bytes), so this is the next message.
+          this.awaitingFirstData = false;
+          const firstSeq = channel.nextSequence;
+          void channel.waitForAck(firstSeq, 2 ** 31 - 1).then(() => {
+            if (this.active === connection || !this.active) this.stale = false;
+          });
+        }
+        channel.writeOutput(c);
+      }),
     );
     socket.on("end", () => this.finish(connection));
     socket.on("close", () => this.finish(connection));
     socket.on("error", () => this.finish(connection));
-    if (this.active) this.waiting.push(connection);
+    if (this.active || this.switching) this.waiting.push(connection);
     else this.activate(connection);
   }
 
@@ -360,8 +394,15 @@ export class BasicForwarder extends Forwarder {
     }
     this.active = undefined;
     if (this.closing) return;
-    this.options.channel.sendFlag(FlagValue.DisconnectToPort);
-    const next = this.waiting.shift();
-    if (next) this.activate(next);
+    // After the closed connection's last bytes, or the agent would redial and write them into the next.
+    this.switching = true;
+    this.options.channel.sendFlagAfterOutput(FlagValue.DisconnectToPort, () => {
+      this.switching = false;
+      this.stale = true;
+      this.awaitingFirstData = true;
+      this.options.channel.resumeDelivery(); // held output of the closed connection: ack and discard
+      const next = this.waiting.shift();
+      if (next && !this.closing) this.activate(next);
+    });
   }
 }

@@ -16,7 +16,7 @@ function msg(seq: number, payloadType: number = PayloadType.Output): AgentMessag
   };
 }
 
-function setup(capacity?: number) {
+function setup(capacityBytes?: number) {
   const events: string[] = [];
   let ready = true;
   const receiver = new ReliableReceiver({
@@ -26,7 +26,7 @@ function setup(capacity?: number) {
       return true;
     },
     ack: (m) => events.push(`ack ${m.sequenceNumber}`),
-    ...(capacity === undefined ? {} : { capacity }),
+    ...(capacityBytes === undefined ? {} : { capacityBytes }),
   });
   return { receiver, events, setReady: (r: boolean) => (ready = r) };
 }
@@ -108,5 +108,25 @@ describe("ReliableReceiver", () => {
     expect(receiver.receive(msg(7))).toBe("dropped");
     expect(events).toEqual(["ack 5", "ack 6"]);
     expect(receiver.heldCount).toBe(2);
+  });
+
+  test("the bound is in bytes, not messages: 20 000 one-byte early arrivals are all kept and acked", () => {
+    const { receiver, events } = setup();
+    for (let seq = 1; seq <= 20_000; seq++) expect(receiver.receive(msg(seq))).toBe("buffered");
+    expect(receiver.heldBytes).toBe(20_000);
+    expect(events).toHaveLength(20_000);
+    receiver.receive(msg(0));
+    expect(receiver.expected).toBe(20_001);
+    expect(receiver.heldBytes).toBe(0);
+  });
+
+  test("the default bound covers the agent's worst case: 100 000 messages of 1024 bytes", () => {
+    const { receiver } = setup();
+    const payload = new Uint8Array(1024);
+    for (let seq = 1; seq <= 100_000; seq++) {
+      expect(receiver.receive({ ...msg(seq), payload })).toBe("buffered");
+    }
+    expect(receiver.receive({ ...msg(100_001), payload })).toBe("dropped");
+    expect(receiver.heldBytes).toBe(100_000 * 1024);
   });
 });

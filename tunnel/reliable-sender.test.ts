@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ReliableSender } from "./reliable-sender.ts";
 
-function setup(options: { window?: number; maxAttempts?: number } = {}) {
+function setup(options: { windowBytes?: number; maxAttempts?: number } = {}) {
   const clock = { t: 1000 };
   const wire: number[] = [];
   let connected = true;
@@ -14,7 +14,7 @@ function setup(options: { window?: number; maxAttempts?: number } = {}) {
     },
     ...options,
   });
-  const send = (id: number) => sender.send(() => Uint8Array.of(id));
+  const send = (id: number) => sender.send(() => Uint8Array.of(id), 1);
   return { clock, wire, sender, send, setConnected: (c: boolean) => (connected = c) };
 }
 
@@ -63,12 +63,12 @@ describe("ReliableSender", () => {
     expect(sender.rto).toBe(1000);
   });
 
-  test("an overdue message is resent with the same bytes, lastSent is stored (no storm on the next tick)", () => {
+  test("the oldest message is resent when no ack made progress for an RTO; lastSent is stored (no storm)", () => {
     const { sender, send, clock, wire } = setup();
     send(7);
     clock.t += 200;
     sender.tick();
-    expect(wire).toEqual([7]); // not overdue: now - lastSent must exceed the RTO
+    expect(wire).toEqual([7]); // not overdue: the RTO must be exceeded
     clock.t += 1;
     sender.tick();
     expect(wire).toEqual([7, 7]);
@@ -80,18 +80,43 @@ describe("ReliableSender", () => {
     expect(wire).toEqual([7, 7, 7]);
   });
 
-  test("every overdue message is resent in one tick, acked ones are not, newer ones wait", () => {
+  test("messages queued behind our own window are not resent while acks keep coming (timer restarts on progress)", () => {
+    const { sender, send, clock, wire } = setup();
+    for (let i = 0; i < 100; i++) send(i);
+    wire.length = 0;
+    for (let i = 0; i < 99; i++) {
+      clock.t += 50; // each ack 50 ms after the previous: the last ones wait ~5 s in all
+      sender.acknowledge(i);
+      sender.tick();
+    }
+    expect(wire).toEqual([]);
+    expect(sender.stats.timerResends + sender.stats.fastResends).toBe(0);
+  });
+
+  test("an ack of a later message resends the older unacked ones at once (they were dropped), once", () => {
     const { sender, send, clock, wire } = setup();
     send(1);
     send(2);
     send(3);
-    clock.t += 150;
     send(4);
-    sender.acknowledge(1);
-    clock.t += 60;
+    clock.t += 5;
     wire.length = 0;
-    sender.tick();
-    expect(wire).toEqual([1, 3]);
+    sender.acknowledge(2); // seq 2 (bytes 3): seq 0 and 1 were dropped by the agent
+    expect(wire).toEqual([1, 2]);
+    sender.acknowledge(3); // sent before the resends: no second resend
+    expect(wire).toEqual([1, 2]);
+    expect(sender.stats.fastResends).toBe(2);
+  });
+
+  test("RTT samples only come from messages sent once (Karn)", () => {
+    const { sender, send, clock } = setup();
+    send(1);
+    clock.t += 300;
+    sender.tick(); // resent
+    clock.t += 5;
+    sender.acknowledge(0);
+    expect(sender.rtt).toBe(100);
+    expect(sender.rto).toBe(200);
   });
 
   test("acks for unknown or already acked sequence numbers are ignored", () => {
@@ -104,7 +129,7 @@ describe("ReliableSender", () => {
   });
 
   test("a full window is reported (back-pressure) instead of dropping the oldest message", () => {
-    const { sender, send } = setup({ window: 3 });
+    const { sender, send } = setup({ windowBytes: 3 });
     send(1);
     send(2);
     expect(sender.windowFull).toBe(false);
@@ -117,7 +142,7 @@ describe("ReliableSender", () => {
     expect(sender.windowFull).toBe(false);
   });
 
-  test("without a socket nothing is counted as an attempt; after reconnect markAllDue resends at once", () => {
+  test("without a socket nothing is counted as an attempt; after reconnect resendAll resends at once", () => {
     const { sender, send, clock, wire, setConnected } = setup({ maxAttempts: 2 });
     send(1);
     setConnected(false);
@@ -127,9 +152,8 @@ describe("ReliableSender", () => {
     }
     setConnected(true);
     send(2);
-    sender.markAllDue();
     wire.length = 0;
-    sender.tick();
+    sender.resendAll();
     expect(wire).toEqual([1, 2]);
   });
 

@@ -2,11 +2,21 @@
  * Sender half of the data channel's reliable delivery (ssm-session-protocol.md §7.2), as a pure state
  * machine with an injected clock: the data channel owns the timer and the socket.
  *
- * Differences from the reference plugin, on purpose (§12):
- * - `lastSent` is stored on every resend (no resend storm, honest RTT samples);
- * - a full window is back-pressure (`windowFull`), never a silent drop of the oldest message;
- * - each tick resends every overdue message (oldest first, capped), not only the head, so a burst of lost
- *   acks costs one RTO instead of one tick per message.
+ * The agent acknowledges every message individually and processes them in order from one WebSocket (an
+ * in-order TCP stream), so an ack tells more than "this one arrived": every message sent BEFORE the acked
+ * one that is still unacked was dropped on the way (readiness gating, a digest failure, a WebSocket that
+ * died). Those are resent at once (like TCP's SACK-based fast retransmit). The timer only covers the
+ * tail: the OLDEST message is resent when no ack has made progress for an RTO (TCP's rule of restarting
+ * the timer on every ack), so messages queued behind our own window are never mistaken for lost ones.
+ * RTT samples come only from messages sent once (Karn), Jacobson/Karels as the agent computes them.
+ *
+ * The window is counted in payload bytes and kept below the agent's smux receive buffer (4 MiB, xtaci/smux
+ * DefaultConfig as port_mux.go uses it): however slow the destination, what we have in flight fits in
+ * that buffer, so the agent's WebSocket reader (which writes inbound data synchronously) never blocks on
+ * us and its read deadline never drops the socket.
+ *
+ * Differences from the reference plugin, on purpose (§12): `lastSent` is stored on every resend; a full
+ * window is back-pressure (`windowFull`), never a silent drop of the oldest message.
  */
 
 export const INITIAL_RTT_MS = 100;
@@ -18,8 +28,8 @@ export const CLOCK_GRANULARITY_MS = 10;
 export const RESEND_INTERVAL_MS = 100;
 /** The plugin's ResendMaxAttempt: a message resent this often means the peer is gone. */
 export const MAX_RESEND_ATTEMPTS = 3000;
-/** Unacked messages in flight before senders must pause: large enough that loopback RTT does not cap throughput. */
-export const DEFAULT_WINDOW = 4096;
+/** Payload bytes in flight: half the agent's 4 MiB smux receive buffer (headroom for smux headers). */
+export const DEFAULT_WINDOW_BYTES = 2 * 1024 * 1024;
 /** Resends per tick, so a reconnect does not push the whole window into the socket in one go. */
 export const MAX_RESENDS_PER_TICK = 1024;
 
@@ -27,31 +37,47 @@ export interface SenderOptions {
   /** Puts bytes on the wire; returns false when there is no open socket (the message stays queued). */
   readonly transmit: (bytes: Uint8Array) => boolean;
   readonly now: () => number;
-  /** @default DEFAULT_WINDOW */
-  readonly window?: number;
+  /** Payload bytes in flight before `windowFull`. @default DEFAULT_WINDOW_BYTES */
+  readonly windowBytes?: number;
   /** @default MAX_RESEND_ATTEMPTS */
   readonly maxAttempts?: number;
 }
 
 interface Outgoing {
   readonly bytes: Uint8Array;
+  readonly payloadBytes: number;
   lastSent: number;
   attempts: number;
 }
 
 export type TickResult = "ok" | "exhausted";
 
+/** Counters for tests and the benchmark. */
+export interface SenderStats {
+  messages: number;
+  /** Resends because a later message was acked first. */
+  fastResends: number;
+  /** Resends because no ack made progress for an RTO. */
+  timerResends: number;
+  /** Resends after a reconnect (everything unacked may have died with the old socket). */
+  reconnectResends: number;
+}
+
 export class ReliableSender {
   private readonly outgoing = new Map<number, Outgoing>();
   private next = 0;
-  private readonly window: number;
+  private inFlight = 0;
+  private readonly windowBytes: number;
   private readonly maxAttempts: number;
+  /** When an ack last removed a message (or the window was last empty): the RTO timer's start. */
+  private lastProgress = 0;
   rtt = INITIAL_RTT_MS;
   rttVar = 0;
   rto = INITIAL_RTO_MS;
+  readonly stats: SenderStats = { messages: 0, fastResends: 0, timerResends: 0, reconnectResends: 0 };
 
   constructor(private readonly options: SenderOptions) {
-    this.window = options.window ?? DEFAULT_WINDOW;
+    this.windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.maxAttempts = options.maxAttempts ?? MAX_RESEND_ATTEMPTS;
   }
 
@@ -64,19 +90,28 @@ export class ReliableSender {
     return this.outgoing.size;
   }
 
+  /** Payload bytes sent and not acked yet. */
+  get unackedBytes(): number {
+    return this.inFlight;
+  }
+
   /** True while the window is full: callers stop producing until acks drain it. */
   get windowFull(): boolean {
-    return this.outgoing.size >= this.window;
+    return this.inFlight >= this.windowBytes;
   }
 
   /**
    * Numbers, stores and transmits one stream-data message. `build` serializes it for the given sequence
    * number; the bytes are kept unchanged for resends (same MessageId and CreatedDate, §5.2).
    */
-  send(build: (sequenceNumber: number) => Uint8Array): number {
+  send(build: (sequenceNumber: number) => Uint8Array, payloadBytes = 0): number {
     const seq = this.next++;
     const bytes = build(seq);
-    this.outgoing.set(seq, { bytes, lastSent: this.options.now(), attempts: 0 });
+    const now = this.options.now();
+    if (this.outgoing.size === 0) this.lastProgress = now;
+    this.outgoing.set(seq, { bytes, payloadBytes, lastSent: now, attempts: 0 });
+    this.inFlight += payloadBytes;
+    this.stats.messages++;
     this.options.transmit(bytes);
     return seq;
   }
@@ -85,44 +120,67 @@ export class ReliableSender {
   acknowledge(seq: number): boolean {
     const entry = this.outgoing.get(seq);
     if (!entry) return false;
-    const sample = Math.max(0, this.options.now() - entry.lastSent);
-    // Order matters (§7.2): RTTVAR uses the old RTT.
-    this.rttVar = 0.75 * this.rttVar + 0.25 * Math.abs(this.rtt - sample);
-    this.rtt = 0.875 * this.rtt + 0.125 * sample;
-    this.rto = Math.min(MAX_RTO_MS, this.rtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttVar));
+    const now = this.options.now();
+    if (entry.attempts === 0) {
+      // Karn: a resent message's ack cannot tell which transmission it answers.
+      const sample = Math.max(0, now - entry.lastSent);
+      // Order matters (§7.2): RTTVAR uses the old RTT.
+      this.rttVar = 0.75 * this.rttVar + 0.25 * Math.abs(this.rtt - sample);
+      this.rtt = 0.875 * this.rtt + 0.125 * sample;
+      this.rto = Math.min(MAX_RTO_MS, this.rtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttVar));
+    }
     this.outgoing.delete(seq);
+    this.inFlight -= entry.payloadBytes;
+    this.lastProgress = now;
+    // Older messages sent before this one and still unacked were dropped: resend them now. Map order is
+    // sequence order, so in the usual in-order case the loop ends at once.
+    for (const [olderSeq, older] of this.outgoing) {
+      if (olderSeq > seq) break;
+      if (older.lastSent > entry.lastSent) continue; // already resent after this one went out
+      if (!this.options.transmit(older.bytes)) break;
+      older.attempts++;
+      older.lastSent = now;
+      this.stats.fastResends++;
+    }
     return true;
   }
 
-  /** True once `seq` has been acked (or was never sent). */
+  /** True once `seq` has been sent and acked (a number not sent yet is not acked). */
   isAcked(seq: number): boolean {
-    return !this.outgoing.has(seq);
+    return seq < this.next && !this.outgoing.has(seq);
   }
 
   /**
-   * Resends overdue messages, oldest first. Returns "exhausted" when a message due for a resend already
-   * had `maxAttempts` resends: the peer is gone and the session must end.
+   * Resends the oldest message when neither it was sent nor an ack made progress within the RTO. Returns
+   * "exhausted" when it already had `maxAttempts` resends: the peer is gone and the session must end.
    */
-  tick(maxResends: number = MAX_RESENDS_PER_TICK): TickResult {
+  tick(): TickResult {
+    const head = this.outgoing.values().next().value;
+    if (!head) return "ok";
     const now = this.options.now();
-    let budget = maxResends;
-    for (const entry of this.outgoing.values()) {
-      if (now - entry.lastSent <= this.rto) {
-        // Never-resent entries are in send order: once one is not overdue, none after it is.
-        if (entry.attempts === 0) break;
-        continue;
-      }
-      if (entry.attempts >= this.maxAttempts) return "exhausted";
-      if (!this.options.transmit(entry.bytes)) break; // no socket: nothing counts as an attempt
-      entry.attempts++;
-      entry.lastSent = now;
-      if (--budget === 0) break;
-    }
+    if (now - Math.max(head.lastSent, this.lastProgress) <= this.rto) return "ok";
+    if (head.attempts >= this.maxAttempts) return "exhausted";
+    if (!this.options.transmit(head.bytes)) return "ok"; // no socket: nothing counts as an attempt
+    head.attempts++;
+    head.lastSent = now;
+    this.stats.timerResends++;
     return "ok";
   }
 
-  /** After a reconnect: make every unacked message due, so the next tick resends without waiting an RTO. */
-  markAllDue(): void {
-    for (const entry of this.outgoing.values()) entry.lastSent = Number.NEGATIVE_INFINITY;
+  /**
+   * After a reconnect: whatever was unacked may have died with the old socket, so resend it now (oldest
+   * first, at most `max`), instead of one RTO at a time. Duplicates are re-acked by the agent.
+   */
+  resendAll(max: number = MAX_RESENDS_PER_TICK): void {
+    const now = this.options.now();
+    let budget = max;
+    for (const entry of this.outgoing.values()) {
+      if (budget-- <= 0) break;
+      if (!this.options.transmit(entry.bytes)) break;
+      entry.attempts++;
+      entry.lastSent = now;
+      this.stats.reconnectResends++;
+    }
+    this.lastProgress = now;
   }
 }

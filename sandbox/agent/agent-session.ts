@@ -1,9 +1,14 @@
 /**
- * One Session Manager session as the agent + MGS see it (ssm-session-protocol.md §13): it outlives
- * WebSocket connections (ResumeSession re-attaches with a new token and all sequence state survives),
- * runs the handshake, then a mux or basic port session, and ends with channel_closed.
+ * One Session Manager session as the agent + MGS see it (ssm-session-protocol.md §13 and appendix): it
+ * outlives WebSocket connections (ResumeSession re-attaches with a new token and all sequence state
+ * survives), sends `agent_session_state` Connected, runs the handshake
+ * (agent/session/plugins/sessionplugin/sessionplugin.go, agent/session/datachannel/datachannel.go),
+ * checks the remote host against the agent's deny list (agent/session/plugins/port/port.go), then runs a
+ * mux or basic port session, and ends with channel_closed.
  */
 import { randomUUID } from "node:crypto";
+import { isIP } from "node:net";
+import { type Clock, systemClock } from "../../tunnel/clock.ts";
 import {
   type AgentMessage,
   decodeFlag,
@@ -14,6 +19,7 @@ import {
   PayloadType,
 } from "../../tunnel/codec.ts";
 import type { DestinationResolver, FaultPlan, SessionStats } from "../gateway/types.ts";
+import { AGENT_DENIED_REMOTE_IPS, firstDenied, forbiddenMessage, vpcReservedAddresses } from "./deny-list.ts";
 import {
   encodeHandshakeComplete,
   encodeHandshakeRequest,
@@ -47,6 +53,10 @@ export interface AgentTimings {
   readonly keepaliveTimeoutMs?: number;
   /** How long a TerminateSession flag waits for the outgoing buffer to drain. @default 2000 */
   readonly terminateDrainMs?: number;
+  /** Outgoing / incoming buffer capacity in messages. @default 100 000 (the agent's) */
+  readonly bufferCapacity?: number;
+  /** Time for every timer of the session (resend loop, pacing, keepalive, faults). @default systemClock */
+  readonly clock?: Clock;
 }
 
 export interface AgentSessionOptions {
@@ -60,7 +70,18 @@ export interface AgentSessionOptions {
   /** @default true */
   readonly verifyDigests?: boolean;
   readonly timings?: AgentTimings;
+  /** Resolves the document host for the deny list. @default literals and localhost only */
+  readonly lookupHost?: (host: string) => Promise<readonly string[]>;
+  /** VPC CIDR blocks whose reserved addresses are denied too. @default none */
+  readonly vpcCidrs?: readonly string[];
   readonly log?: (line: string) => void;
+}
+
+/** The default lookup: literal addresses as themselves, localhost as loopback, other names unresolved. */
+async function literalLookup(host: string): Promise<readonly string[]> {
+  if (isIP(host) !== 0) return [host];
+  if (host.toLowerCase() === "localhost") return ["127.0.0.1", "::1"];
+  throw new Error(`no resolver for ${host}`);
 }
 
 type Phase = "new" | "handshaking" | "ready" | "terminated";
@@ -78,13 +99,18 @@ export class AgentSession {
   private phase: Phase = "new";
   private port: PortSession | undefined;
   private handshakeStartedAt = 0;
-  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private cancelHandshakeTimer: (() => void) | undefined;
+  private cancelRecycle: (() => void) | undefined;
+  private readonly clock: Clock;
+  /** When the session started and when tunnel data last moved (the service's idle clock). */
+  readonly startedAt: number;
+  private lastDataAt: number;
   private terminating = false;
   private readonly closedWaiters: (() => void)[] = [];
-  /** When the session last had no WebSocket attached (creation counts). */
-  private detachedSince: number | undefined = Date.now();
-
   constructor(private readonly opts: AgentSessionOptions) {
+    this.clock = opts.timings?.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    this.lastDataAt = this.startedAt;
     this.id = opts.sessionId;
     this.token = opts.token;
     this.plan = opts.faults;
@@ -95,12 +121,17 @@ export class AgentSession {
       opts.faults.agentVersion ?? DEFAULT_AGENT_VERSION,
       this.prng.seed,
     );
+    this.stats.paced = opts.faults.unpaced !== true;
     this.channel = new ReliableChannel({
       stats: this.stats,
+      clock: this.clock,
+      ...(opts.timings?.bufferCapacity ? { capacity: opts.timings.bufferCapacity } : {}),
+      onDataActivity: () => {
+        this.lastDataAt = this.clock.now();
+      },
       faults: () => ({ plan: this.plan, prng: this.prng }),
       deliver: (message) => this.deliver(message),
       onCloseWebSocketFault: () => this.dropSocket("fault injection: closeWebSocketAfter"),
-      onWindowOpen: () => this.port?.resume(),
       verifyDigests: opts.verifyDigests !== false,
       log: (line) => this.log(line),
     });
@@ -137,24 +168,50 @@ export class AgentSession {
     this.socket = socket;
     if (previous && previous !== socket) previous.close(1000, "replaced by a newer connection");
     this.stats.webSocketConnections++;
-    this.detachedSince = undefined;
     this.channel.attach((frame) => {
       this.socket?.send(frame);
     });
-    if (this.phase === "new") this.startHandshake();
+    this.armRecycle();
+    if (this.phase === "new") {
+      // sessionplugin.go: agent_session_state "Connected" goes out before the handshake request.
+      this.channel.sendUnsequenced(this.sessionStateFrame("Connected"));
+      this.startHandshake();
+    }
+  }
+
+  /** The closeWebSocketEveryMs fault: the service recycles the WebSocket (code 1000) after each attach. */
+  private armRecycle(): void {
+    this.cancelRecycle?.();
+    this.cancelRecycle = undefined;
+    const every = this.plan.closeWebSocketEveryMs;
+    if (every === undefined || every <= 0) return;
+    const socket = this.socket;
+    this.cancelRecycle = this.clock.after(every, () => {
+      if (this.socket !== socket || !socket) return;
+      this.stats.faults.webSocketsClosed++;
+      this.log("the service closes the WebSocket (1000), as its hourly recycle does");
+      this.detach(socket);
+      socket.close(1000, "recycled");
+    });
   }
 
   /** The WebSocket closed (client, network or fault): keep all state for a ResumeSession reconnect. */
   detach(socket: AgentSocket): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
-    this.detachedSince = Date.now();
+    this.cancelRecycle?.();
+    this.cancelRecycle = undefined;
     this.channel.detach();
   }
 
-  /** Milliseconds without an attached WebSocket (0 while one is attached). */
-  idleFor(now = Date.now()): number {
-    return this.detachedSince === undefined ? 0 : now - this.detachedSince;
+  /** Milliseconds since tunnel data last moved either way (the service's idle session timeout). */
+  idleFor(now = this.clock.now()): number {
+    return now - this.lastDataAt;
+  }
+
+  /** Milliseconds since StartSession (the service's maximum session duration). */
+  age(now = this.clock.now()): number {
+    return now - this.startedAt;
   }
 
   /** A binary frame from the attached WebSocket. */
@@ -170,7 +227,8 @@ export class AgentSession {
     this.stats.terminated = true;
     this.stats.terminateReason = reason;
     this.log(`session ${this.id} terminated: ${reason}`);
-    clearTimeout(this.handshakeTimer);
+    this.cancelHandshakeTimer?.();
+    this.cancelRecycle?.();
     this.port?.dispose();
     this.pump.discard();
     this.channel.sendUnsequenced(this.channelClosedFrame(output));
@@ -207,13 +265,11 @@ export class AgentSession {
       PayloadType.HandshakeRequest,
       encodeHandshakeRequest(this.stats.agentVersion, props),
     );
-    this.handshakeTimer = setTimeout(
-      () =>
-        this.terminate(
-          "handshake timed out",
-          "Handshake timed out. Please ensure that you have the latest version of the session manager plugin.",
-        ),
-      this.opts.timings?.handshakeTimeoutMs ?? 15_000,
+    this.cancelHandshakeTimer = this.clock.after(this.opts.timings?.handshakeTimeoutMs ?? 15_000, () =>
+      this.terminate(
+        "handshake timed out",
+        "Handshake timed out. Please ensure that you have the latest version of the session manager plugin.",
+      ),
     );
   }
 
@@ -227,8 +283,10 @@ export class AgentSession {
       case PayloadType.Flag:
         return this.onFlag(message.payload);
       case PayloadType.Output:
-        // Before the handshake is complete the agent acks and discards client data (§7.4).
-        if (this.phase !== "ready" || !this.port) return "handled";
+        // Before the handshake is complete the agent acks and discards client data (§7.4); after it,
+        // until the port plugin has its session, data is not ready (port.go InputStreamMessageHandler).
+        if (this.phase !== "ready") return "handled";
+        if (!this.port) return "not-ready";
         return this.port.inbound(message.payload);
       default:
         return "handled"; // EncChallengeResponse and anything else: acked and ignored
@@ -260,7 +318,7 @@ export class AgentSession {
   }
 
   private finishHandshake(payload: Uint8Array): void {
-    clearTimeout(this.handshakeTimer);
+    this.cancelHandshakeTimer?.();
     const result = parseHandshakeResponse(payload);
     this.stats.clientVersion = result.clientVersion;
     if (result.failure) {
@@ -273,26 +331,67 @@ export class AgentSession {
     this.stats.mode = mode.mux ? "mux" : "basic";
     this.stats.keepalive = mode.keepalive;
     const elapsed = performance.now() - this.handshakeStartedAt;
-    // After the ack of the HandshakeResponse (sent when this returns), as in the spec's sequence (§1).
-    queueMicrotask(() => {
-      if (this.phase === "ready") {
-        this.channel.sendStreamData(PayloadType.HandshakeComplete, encodeHandshakeComplete(elapsed));
-      }
-    });
+    // datachannel.go: the reader hands the response to PerformHandshake, which sends HandshakeComplete
+    // at once; the reader acks the response only after its handler returns, so the complete goes first.
+    this.channel.sendStreamData(PayloadType.HandshakeComplete, encodeHandshakeComplete(elapsed));
     this.stats.handshakeComplete = true;
     this.phase = "ready";
+    // port.go: the plugin starts after the handshake, resolving the host once against the deny list.
+    void this.startPortSession(mode);
+  }
+
+  private async startPortSession(mode: ReturnType<typeof decidePortMode>): Promise<void> {
+    await Promise.resolve(); // the plugin runs after the handshake's handler returned (and acked)
+    if (this.phase !== "ready") return;
+    const props = this.opts.properties;
+    if (props.host) {
+      let addresses: readonly string[] = [];
+      try {
+        // net.LookupHost answers a literal address with itself.
+        addresses =
+          isIP(props.host) !== 0 ? [props.host] : await (this.opts.lookupHost ?? literalLookup)(props.host);
+      } catch {
+        // A failed lookup is not a refusal: the agent dials the name later.
+      }
+      const denied = [
+        ...AGENT_DENIED_REMOTE_IPS,
+        ...(this.opts.vpcCidrs ?? []).flatMap((cidr) => vpcReservedAddresses(cidr)),
+      ];
+      const hit = firstDenied(addresses, denied);
+      if (hit !== undefined) {
+        const message = forbiddenMessage(props.host);
+        this.terminate(`port plugin failed: ${message}`, message);
+        return;
+      }
+    }
+    if (this.phase !== "ready") return;
+    // Resolved once per session; a failed resolution is retried per dial.
+    let resolved: Promise<{ host: string; port: number }> | undefined;
+    const resolveOnce: DestinationResolver = (host, port) => {
+      resolved ??= this.opts.resolveDestination(host, port);
+      const attempt = resolved;
+      attempt.catch(() => {
+        if (resolved === attempt) resolved = undefined;
+      });
+      return attempt;
+    };
     const ctx: PortContext = {
       host: props.host ?? "localhost",
       port: Number(props.portNumber),
-      resolveDestination: this.opts.resolveDestination,
+      resolveDestination: resolveOnce,
       refuseDial: () => this.plan.refuseDial === true,
       output: (bytes) => this.pump.write(bytes),
       sendFlag: (flag) => {
         this.pump.flush();
         this.channel.sendStreamData(PayloadType.Flag, encodeFlag(flag));
       },
-      canSend: () => this.channel.canSend,
+      blockReader: () => this.channel.block(),
+      unblockReader: () => this.channel.unblock(),
       onReady: () => this.channel.retryPending(),
+      clock: this.clock,
+      paced: this.plan.unpaced !== true,
+      // MGS pauses publication while the client has no WebSocket (inferred from pause_publication).
+      isActive: () => this.socket !== undefined,
       onFatal: (reason) => this.terminate(reason, reason),
       stats: this.stats,
       log: (line) => this.log(line),
@@ -309,6 +408,20 @@ export class AgentSession {
             : undefined,
         )
       : new BasicPortSession(ctx);
+    this.channel.retryPending(); // client data refused while the plugin started
+  }
+
+  /** agent_session_state as datachannel.go sends it: unsequenced, flags 3, JSON payload. */
+  private sessionStateFrame(state: string): Uint8Array {
+    return encodeAgentMessage({
+      messageType: "agent_session_state",
+      sequenceNumber: 0,
+      flags: 3n,
+      payloadType: PayloadType.None,
+      payload: new TextEncoder().encode(
+        JSON.stringify({ SchemaVersion: 1, SessionState: state, SessionId: this.id }),
+      ),
+    });
   }
 
   /** channel_closed as MGS sends it (§6.4): not sequenced, JSON payload with the reason in Output. */

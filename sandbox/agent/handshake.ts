@@ -33,7 +33,10 @@ export interface HandshakeResult {
   readonly failure?: string;
 }
 
-/** Reads a HandshakeResponse; any action with status ≠ 1 (or a missing SessionType) is a failure. */
+/**
+ * Reads a HandshakeResponse; a SessionType action with status ≠ 1 is a failure. A response without a
+ * SessionType action is accepted, as datachannel.go does (it only inspects the actions present).
+ */
 export function parseHandshakeResponse(payload: Uint8Array): HandshakeResult {
   let value: Record<string, unknown>;
   try {
@@ -47,7 +50,7 @@ export function parseHandshakeResponse(payload: Uint8Array): HandshakeResult {
     (a): a is Record<string, unknown> =>
       typeof a === "object" && a !== null && a.ActionType === "SessionType",
   );
-  if (!sessionType) return { clientVersion, failure: "HandshakeResponse has no SessionType action" };
+  if (!sessionType) return { clientVersion };
   if (sessionType.ActionStatus !== 1) {
     const error = typeof sessionType.Error === "string" && sessionType.Error ? `: ${sessionType.Error}` : "";
     return {

@@ -1,20 +1,24 @@
 /**
- * Basic port session, agent side (ssm-session-protocol.md §10.4): one destination connection carrying
- * the raw tunnel bytes, dialled at session start. DisconnectToPort (or a destination EOF) closes it and
- * the next client data triggers a redial; until that connection is up, client data is not ready.
+ * Basic port session, agent side (ssm-session-protocol.md §10.4; amazon-ssm-agent
+ * agent/session/plugins/port/port_basic.go): one destination connection carrying the raw tunnel bytes,
+ * dialled at session start. DisconnectToPort (or a destination EOF / read error) closes it and the next
+ * client data triggers a redial; until that connection is up, client data is not ready. The read loop is
+ * paced like the agent's and hands on the read it already holds when the connection is closed under it,
+ * so output of a closed connection can reach the client after its DisconnectToPort (the late output a
+ * client must discard). A payload that finds the connection's send buffer full blocks the agent's reader.
  */
 import { connect, type Socket } from "node:net";
-import { DESTINATION_HIGH_WATER, type PortContext, type PortSession, resolve } from "./port-session.ts";
+import { DestinationReader } from "./destination-reader.ts";
+import { BASIC_SEND_BUFFER, type PortContext, type PortSession, resolve } from "./port-session.ts";
 import type { Delivery } from "./reliable-channel.ts";
 
 export class BasicPortSession implements PortSession {
   private socket: Socket | undefined;
+  private reader: DestinationReader | undefined;
   private connected = false;
   private dialing = false;
-  private paused = false;
   private disposed = false;
-  private everConnected = false;
-  private awaitingDrain = false;
+  private blocking = false;
 
   constructor(private readonly ctx: PortContext) {
     this.dial();
@@ -26,30 +30,28 @@ export class BasicPortSession implements PortSession {
       if (!this.dialing) this.dial(); // "reconnect needed": the next data redials
       return "not-ready";
     }
-    if (this.socket.writableLength > DESTINATION_HIGH_WATER) {
-      if (!this.awaitingDrain) {
-        this.awaitingDrain = true;
-        this.socket.once("drain", () => {
-          this.awaitingDrain = false;
-          this.ctx.onReady();
-        });
-      }
-      return "not-ready";
-    }
     this.ctx.stats.bytesIn += bytes.length;
-    this.socket.write(bytes);
+    const socket = this.socket;
+    socket.write(bytes);
+    if (!this.blocking && socket.writableLength > BASIC_SEND_BUFFER) {
+      this.blocking = true;
+      this.ctx.blockReader();
+      const unblock = () => {
+        socket.off("drain", unblock);
+        socket.off("close", unblock);
+        this.blocking = false;
+        this.ctx.unblockReader();
+      };
+      socket.on("drain", unblock);
+      socket.on("close", unblock);
+    }
     return "handled";
   }
 
   disconnect(): void {
+    // The read in progress (up to one read's worth already taken from the socket) still goes out.
+    this.reader?.flushOneRead();
     this.dropConnection();
-  }
-
-  resume(): void {
-    if (this.paused) {
-      this.paused = false;
-      this.socket?.resume();
-    }
   }
 
   dispose(): void {
@@ -59,10 +61,10 @@ export class BasicPortSession implements PortSession {
 
   private dropConnection(): void {
     const socket = this.socket;
+    this.reader?.stop();
+    this.reader = undefined;
     this.socket = undefined;
     this.connected = false;
-    this.paused = false;
-    this.awaitingDrain = false;
     socket?.destroy();
   }
 
@@ -87,26 +89,24 @@ export class BasicPortSession implements PortSession {
         socket.once("connect", () => {
           this.dialing = false;
           this.connected = true;
-          this.everConnected = true;
           ctx.onReady();
         });
-        socket.on("data", (chunk: Buffer) => {
-          if (this.socket !== socket) return;
-          ctx.output(chunk);
-          if (!ctx.canSend()) {
-            this.paused = true;
-            socket.pause();
-          }
+        this.reader = new DestinationReader(socket, {
+          clock: ctx.clock,
+          paced: ctx.paced,
+          isActive: ctx.isActive,
+          onRead: (bytes) => ctx.output(bytes),
+          onEnd: () => {
+            // Destination read failed / EOF: close and wait for client data to redial.
+            if (this.socket === socket) {
+              this.socket = undefined;
+              this.reader = undefined;
+              this.connected = false;
+            }
+          },
         });
         socket.once("error", (error) => {
           if (this.socket === socket && !this.connected) this.failed(error.message);
-        });
-        socket.once("close", () => {
-          // Destination read failed / EOF: close and wait for client data to redial.
-          if (this.socket === socket) {
-            this.socket = undefined;
-            this.connected = false;
-          }
         });
       },
       (error: Error) => this.failed(`cannot resolve ${ctx.host}: ${error.message}`),
@@ -117,10 +117,11 @@ export class BasicPortSession implements PortSession {
     const ctx = this.ctx;
     this.dialing = false;
     this.socket = undefined;
+    this.reader = undefined;
     ctx.stats.dialFailures++;
     ctx.log(`cannot connect to ${ctx.host}:${ctx.port}: ${why}`);
-    // The agent's port plugin fails to start without its first connection; a later redial failure just
-    // leaves the session waiting for the next client data.
-    if (!this.everConnected && !this.disposed) ctx.onFatal(`Unable to connect to ${ctx.host}:${ctx.port}`);
+    // Without its first connection the plugin fails to start; a failed redial makes HandleStreamMessage
+    // fail and the write pump exit with an error code: either way the session ends (port_basic.go).
+    if (!this.disposed) ctx.onFatal(`Unable to connect to ${ctx.host}:${ctx.port}`);
   }
 }

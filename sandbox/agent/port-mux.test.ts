@@ -1,9 +1,11 @@
 /**
- * The mux port session on its own, against real TCP destinations: inbound back-pressure (a destination
- * that stops reading makes client data "not ready" until it drains) and a real refused dial.
+ * The mux port session on its own, against real TCP destinations (amazon-ssm-agent
+ * agent/session/plugins/port/port_mux.go): paced destination reads, the reader blocking on smux's 4 MiB
+ * receive buffer while a destination does not read, and a real refused dial.
  */
 import { afterEach, expect, test } from "bun:test";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { ManualClock } from "../../test-support/manual-clock.ts";
 import { until } from "../../test-support/wait.ts";
 import { FlagValue } from "../../tunnel/codec.ts";
 import { encodeSmuxFrame, SmuxCmd, type SmuxFrame, SmuxFrameDecoder } from "../../tunnel/smux-frame.ts";
@@ -22,13 +24,25 @@ interface Harness {
   readonly frames: SmuxFrame[];
   readonly flags: number[];
   readyCalls: number;
+  blocks: number;
+  unblocks: number;
+  readonly clock: ManualClock;
   readonly stats: ReturnType<typeof createStats>;
 }
 
-function harness(port: number): Harness {
+function harness(port: number, paced = true): Harness {
   const decoder = new SmuxFrameDecoder();
   const stats = createStats("s", "i-0", "3.3.987.0", 1);
-  const h = { frames: [] as SmuxFrame[], flags: [] as number[], readyCalls: 0, stats } as Harness;
+  const clock = new ManualClock();
+  const h = {
+    frames: [] as SmuxFrame[],
+    flags: [] as number[],
+    readyCalls: 0,
+    blocks: 0,
+    unblocks: 0,
+    clock,
+    stats,
+  } as Harness;
   const ctx: PortContext = {
     host: "db.internal",
     port: 5432,
@@ -36,7 +50,15 @@ function harness(port: number): Harness {
     refuseDial: () => false,
     output: (bytes) => h.frames.push(...decoder.push(bytes)),
     sendFlag: (flag) => h.flags.push(flag),
-    canSend: () => true,
+    blockReader: () => {
+      h.blocks++;
+    },
+    unblockReader: () => {
+      h.unblocks++;
+    },
+    clock,
+    paced,
+    isActive: () => true,
     onReady: () => {
       h.readyCalls++;
     },
@@ -51,7 +73,37 @@ function harness(port: number): Harness {
   return h;
 }
 
-test("a destination that stops reading makes client data not ready until it drains", async () => {
+test("destination reads are paced like the agent's: 1024 bytes, then a 1 ms sleep (port_mux.go)", async () => {
+  const server: Server = createServer((socket) => socket.end(Buffer.alloc(10 * 1024, 1)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanup.push(() => server.close());
+  const h = harness((server.address() as AddressInfo).port);
+  h.session.inbound(encodeSmuxFrame(SmuxCmd.Syn, 3));
+  const bytes = () => h.frames.filter((f) => f.cmd === SmuxCmd.Psh).reduce((n, f) => n + f.data.length, 0);
+  await until(() => bytes() === 1024); // the first read, then the clock must move
+  for (let ms = 1; ms < 10; ms++) {
+    h.clock.advance(1);
+    expect(bytes()).toBe(1024 * (ms + 1));
+  }
+  // EOF only after the last read: FIN follows the data.
+  h.clock.advance(1);
+  await until(() => h.frames.some((f) => f.cmd === SmuxCmd.Fin));
+  expect(bytes()).toBe(10 * 1024);
+});
+
+test("unpaced (the CPU-cost switch): destination bytes go out as they arrive", async () => {
+  const server: Server = createServer((socket) => socket.end(Buffer.alloc(64 * 1024, 1)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanup.push(() => server.close());
+  const h = harness((server.address() as AddressInfo).port, false);
+  h.session.inbound(encodeSmuxFrame(SmuxCmd.Syn, 3));
+  await until(() => h.frames.some((f) => f.cmd === SmuxCmd.Fin));
+  const total = h.frames.filter((f) => f.cmd === SmuxCmd.Psh).reduce((n, f) => n + f.data.length, 0);
+  expect(total).toBe(64 * 1024);
+  expect(h.clock.pending).toBe(0); // no clock involved
+});
+
+test("a destination that stops reading blocks the agent's reader beyond smux's 4 MiB buffer until it drains", async () => {
   let accepted: Socket | undefined;
   let received = 0;
   const server: Server = createServer((socket) => {
@@ -68,18 +120,18 @@ test("a destination that stops reading makes client data not ready until it drai
   await until(() => accepted !== undefined);
   const chunk = encodeSmuxFrame(SmuxCmd.Psh, 3, Buffer.alloc(32_768, 7));
   let handled = 0;
-  let refused = false;
-  for (let i = 0; i < 2000 && !refused; i++) {
-    if (h.session.inbound(chunk) === "handled") handled++;
-    else refused = true;
+  // The data channel stops calling inbound() once the reader is blocked.
+  for (let i = 0; i < 2000 && h.blocks === 0; i++) {
+    expect(h.session.inbound(chunk)).toBe("handled");
+    handled++;
     if (i % 64 === 0) await Bun.sleep(1); // let the socket flush into the kernel buffers
   }
-  expect(refused).toBe(true);
-  // At least the 8 MiB high-water mark was accepted before refusing.
-  expect(handled * 32_768).toBeGreaterThan(8 * 1024 * 1024);
-  expect(h.readyCalls).toBe(0);
+  expect(h.blocks).toBe(1);
+  // At least smux's 4 MiB receive buffer was taken before blocking.
+  expect(handled * 32_768).toBeGreaterThan(4 * 1024 * 1024);
+  expect(h.unblocks).toBe(0);
   (accepted as Socket).resume();
-  await until(() => h.readyCalls > 0, 10_000);
+  await until(() => h.unblocks === 1, 10_000);
   expect(h.session.inbound(chunk)).toBe("handled");
   await until(() => received === (handled + 1) * 32_768, 10_000);
 });

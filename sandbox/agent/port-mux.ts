@@ -1,17 +1,22 @@
 /**
- * Mux port session, agent side (ssm-session-protocol.md §10.3): an smux v1 server over the data-channel
- * bytes; per accepted stream the destination is dialled and bytes are copied both ways, with a full
- * close on either side's EOF. A failed or refused dial sends ConnectToPortError and FINs the stream.
+ * Mux port session, agent side (ssm-session-protocol.md §10.3; amazon-ssm-agent
+ * agent/session/plugins/port/port_mux.go): an smux v1 server over the data-channel bytes; per accepted
+ * stream the destination is dialled and bytes are copied both ways, with a full close on either side's
+ * EOF. A failed or refused dial sends ConnectToPortError and FINs the stream. Destination reads are paced
+ * like the agent's (destination-reader.ts) and never pause for unacked output; client bytes beyond smux's
+ * 4 MiB receive buffer block the agent's WebSocket reader until destinations drain.
  */
 import { connect, type Socket } from "node:net";
 import { FlagValue } from "../../tunnel/codec.ts";
 import { encodeSmuxFrame, SmuxCmd } from "../../tunnel/smux-frame.ts";
-import { DESTINATION_HIGH_WATER, type PortContext, type PortSession, resolve } from "./port-session.ts";
+import { DestinationReader } from "./destination-reader.ts";
+import { type PortContext, type PortSession, resolve, SMUX_RECEIVE_BUFFER } from "./port-session.ts";
 import type { Delivery } from "./reliable-channel.ts";
 import { type SmuxKeepalive, SmuxServer } from "./smux-server.ts";
 
 interface StreamState {
   socket: Socket | undefined;
+  reader: DestinationReader | undefined;
   connected: boolean;
   /** Client bytes that arrived before the dial completed. */
   pending: Uint8Array[];
@@ -22,10 +27,9 @@ interface StreamState {
 export class MuxPortSession implements PortSession {
   private readonly smux: SmuxServer;
   private readonly streams = new Map<number, StreamState>();
-  private readonly paused = new Set<Socket>();
   private disposed = false;
-  /** Client data was refused because destinations were not draining: report readiness on 'drain'. */
-  private congested = false;
+  /** The agent's reader is blocked on the smux receive buffer. */
+  private blocking = false;
 
   constructor(
     private readonly ctx: PortContext,
@@ -39,21 +43,24 @@ export class MuxPortSession implements PortSession {
       onProtocolError: (error) => ctx.onFatal(`smux protocol error: ${error.message}`),
     });
     if (keepalive) {
-      this.smux.startKeepalive({
-        ...keepalive,
-        onTimeout: () => ctx.onFatal("smux keepalive timeout: no frame from the client"),
-      });
+      this.smux.startKeepalive(
+        {
+          ...keepalive,
+          onTimeout: () => ctx.onFatal("smux keepalive timeout: no frame from the client"),
+        },
+        ctx.clock,
+      );
     }
   }
 
   inbound(bytes: Uint8Array): Delivery {
     if (this.disposed || this.smux.isFailed) return "not-ready";
-    if (this.bufferedTowardDestinations() > DESTINATION_HIGH_WATER) {
-      this.congested = true;
-      return "not-ready";
-    }
     this.ctx.stats.bytesIn += bytes.length;
     this.smux.push(bytes);
+    if (!this.blocking && this.bufferedTowardDestinations() > SMUX_RECEIVE_BUFFER) {
+      this.blocking = true;
+      this.ctx.blockReader();
+    }
     return "handled";
   }
 
@@ -61,17 +68,22 @@ export class MuxPortSession implements PortSession {
     // DisconnectToPort is a basic-mode flag; in mux mode streams close with FIN.
   }
 
-  resume(): void {
-    for (const socket of this.paused) socket.resume();
-    this.paused.clear();
-  }
-
   dispose(): void {
     this.disposed = true;
     this.smux.dispose();
-    for (const state of this.streams.values()) state.socket?.destroy();
+    for (const state of this.streams.values()) {
+      state.reader?.stop();
+      state.socket?.destroy();
+    }
     this.streams.clear();
-    this.paused.clear();
+  }
+
+  /** A destination drained or went away: unblock the reader once smux's buffer has room. */
+  private maybeUnblock(): void {
+    if (this.blocking && this.bufferedTowardDestinations() <= SMUX_RECEIVE_BUFFER) {
+      this.blocking = false;
+      this.ctx.unblockReader();
+    }
   }
 
   private bufferedTowardDestinations(): number {
@@ -91,7 +103,13 @@ export class MuxPortSession implements PortSession {
       this.dialFailed(id, "dial refused by fault plan");
       return;
     }
-    const state: StreamState = { socket: undefined, connected: false, pending: [], remoteClosed: false };
+    const state: StreamState = {
+      socket: undefined,
+      reader: undefined,
+      connected: false,
+      pending: [],
+      remoteClosed: false,
+    };
     this.streams.set(id, state);
     resolve(ctx).then(
       (dst) => {
@@ -109,31 +127,26 @@ export class MuxPortSession implements PortSession {
           state.pending = [];
           if (state.remoteClosed) this.closeDestination(id, state);
         });
-        socket.on("data", (chunk: Buffer) => {
-          if (this.streams.get(id) !== state) return;
-          this.smux.send(id, chunk);
-          if (!ctx.canSend()) {
-            socket.pause();
-            this.paused.add(socket);
-          }
+        state.reader = new DestinationReader(socket, {
+          clock: ctx.clock,
+          paced: ctx.paced,
+          isActive: ctx.isActive,
+          onRead: (bytes) => {
+            if (this.streams.get(id) === state) this.smux.send(id, bytes);
+          },
+          onEnd: () => {
+            // Destination EOF or error after connecting (and its last bytes sent): full close.
+            if (state.connected && this.streams.get(id) === state) {
+              this.streams.delete(id);
+              this.smux.close(id);
+            }
+          },
         });
-        socket.on("drain", () => {
-          if (this.congested && this.bufferedTowardDestinations() <= DESTINATION_HIGH_WATER) {
-            this.congested = false;
-            ctx.onReady();
-          }
-        });
+        socket.on("drain", () => this.maybeUnblock());
         socket.once("error", (error) => {
           if (!state.connected) this.dialFailed(id, error.message);
         });
-        socket.once("close", () => {
-          this.paused.delete(socket);
-          // Destination EOF or error after connecting: full close of the stream.
-          if (state.connected && this.streams.get(id) === state) {
-            this.streams.delete(id);
-            this.smux.close(id);
-          }
-        });
+        socket.once("close", () => this.maybeUnblock());
       },
       (error: Error) => {
         if (this.streams.get(id) === state)
@@ -171,7 +184,6 @@ export class MuxPortSession implements PortSession {
     this.streams.delete(id);
     const socket = state.socket;
     if (socket) {
-      this.paused.delete(socket);
       // end() flushes what the client sent before its FIN; destroy once that is written.
       socket.end(() => socket.destroy());
     }

@@ -1,3 +1,4 @@
+import type { Clock } from "../../tunnel/clock.ts";
 import type { DestinationResolver } from "../gateway/types.ts";
 import type { Delivery } from "./reliable-channel.ts";
 import type { MutableStats } from "./stats.ts";
@@ -14,8 +15,15 @@ export interface PortContext {
   readonly output: (bytes: Uint8Array) => void;
   /** Sends a flag message (PayloadType 10) after any output written before it. */
   readonly sendFlag: (flag: number) => void;
-  /** False while the unacked window is full: pause the destination sockets. */
-  readonly canSend: () => boolean;
+  /** A destination write would block: the agent's WebSocket reader stops (acks too) until unblocked. */
+  readonly blockReader: () => void;
+  readonly unblockReader: () => void;
+  /** Timers of the paced destination reads. */
+  readonly clock: Clock;
+  /** Destination reads paced like the agent's (1024 bytes, then 1 ms). */
+  readonly paced: boolean;
+  /** False while publication is paused (no client WebSocket): destination read loops skip reading. */
+  readonly isActive: () => boolean;
   /** A not-ready session became ready again (buffered client data can be retried). */
   readonly onReady: () => void;
   /** The port session cannot go on; the agent ends the session with this reason. */
@@ -29,17 +37,20 @@ export interface PortSession {
   inbound(bytes: Uint8Array): Delivery;
   /** DisconnectToPort flag from the client (basic mode). */
   disconnect(): void;
-  /** The unacked window has room again: resume paused destination sockets. */
-  resume(): void;
   dispose(): void;
 }
 
 /**
- * Inbound back-pressure: while this many bytes wait to be written to destination sockets, client data
- * is treated as not ready (unacked, so the client resends later) instead of buffering without bound.
- * Mirrors smux v1's session-wide MaxReceiveBuffer (4 MiB), with headroom.
+ * Mux: smux v1's session-wide MaxReceiveBuffer (4 MiB, xtaci/smux DefaultConfig, used by port_mux.go).
+ * When this many client bytes wait for destinations, smux's reader stops, the pipe write from the data
+ * channel blocks, and with it the agent's whole WebSocket reader.
  */
-export const DESTINATION_HIGH_WATER = 8 * 1024 * 1024;
+export const SMUX_RECEIVE_BUFFER = 4 * 1024 * 1024;
+/**
+ * Basic: port_basic.go writes each payload straight into the TCP connection (net.Conn.Write blocks once
+ * the kernel's send buffer is full); this is about such a buffer.
+ */
+export const BASIC_SEND_BUFFER = 256 * 1024;
 
 /** The destination as the jump host's "VPC DNS" resolves it. */
 export async function resolve(

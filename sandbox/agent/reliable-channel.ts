@@ -1,11 +1,18 @@
 /**
- * The agent's side of reliable delivery on the data channel (ssm-session-protocol.md §7): sequence
- * numbers, acknowledges, retransmission with a Jacobson RTO, early-arrival buffering, re-acks of
- * duplicates, readiness gating — plus the fault injection of §13 on the outgoing path.
+ * The agent's side of reliable delivery on the data channel (ssm-session-protocol.md §7 and its appendix),
+ * as amazon-ssm-agent agent/session/datachannel/datachannel.go does it: sequence numbers, acknowledges,
+ * a resend loop every 100 ms (agent/session/config/config.go ResendSleepInterval) that looks only at the
+ * OLDEST unacked message, a Jacobson RTO measured from the last send, 100 000-message buffers (a message
+ * sent while the outgoing buffer is full is never stored, so never resent), early arrivals acked on
+ * arrival, duplicates re-acked, readiness gating, and a reader that blocks while the destination is full
+ * (the agent writes inbound data synchronously from its WebSocket reader) — plus the fault injection of
+ * §13 on the outgoing path.
  *
  * Written independently of the client's data channel (tunnel/) on purpose: the emulator is the test
  * oracle for that code, so it must not share its state machine.
  */
+
+import type { Clock } from "../../tunnel/clock.ts";
 import {
   type AgentMessage,
   DecodeError,
@@ -35,8 +42,11 @@ export interface ReliableChannelOptions {
   readonly deliver: (message: AgentMessage) => Delivery;
   /** The fault plan's closeWebSocketAfter threshold was reached. */
   readonly onCloseWebSocketFault: () => void;
-  /** The unacked window dropped below the low-water mark: paused producers may resume. */
-  readonly onWindowOpen: () => void;
+  readonly clock: Clock;
+  /** Outgoing and incoming buffer capacity in messages (tests shrink it). @default 100 000 */
+  readonly capacity?: number;
+  /** Called for every tunnel-data message (Output) sent first time or delivered: the service's idle clock. */
+  readonly onDataActivity?: () => void;
   /** Check client digests (the real agent does not). @default true */
   readonly verifyDigests?: boolean;
   readonly log?: (line: string) => void;
@@ -55,14 +65,8 @@ const INITIAL_RTO_MS = 200;
 const MAX_RTO_MS = 1000;
 const CLOCK_GRANULARITY_MS = 10;
 const RESEND_INTERVAL_MS = 100;
-const INCOMING_CAPACITY = 100_000;
-/**
- * Producers (destination sockets) pause while this many messages (~4 MiB) are unacked and resume below
- * the low mark. This is back-pressure instead of the agent's "stop storing when 100 000 are buffered",
- * which would lose data.
- */
-const WINDOW_HIGH = 4096;
-const WINDOW_LOW = 1024;
+/** OutgoingMessageBufferCapacity and IncomingMessageBufferCapacity (agent/session/config/config.go). */
+export const AGENT_BUFFER_CAPACITY = 100_000;
 
 export class ReliableChannel {
   private sink: FrameSink | undefined;
@@ -73,18 +77,23 @@ export class ReliableChannel {
   private rtt = INITIAL_RTT_MS;
   private rttVar = 0;
   private rto = INITIAL_RTO_MS;
-  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly stopTimer: () => void;
+  private readonly capacity: number;
+  /** The reader is blocked (a destination write would block): frames wait here, acks included. */
+  private blocked = false;
+  private readonly backlog: Uint8Array[] = [];
+  private readonly drainWaiters: (() => void)[] = [];
   /** A frame held back by the reorder fault; sent after the next one. */
   private held: Uint8Array | undefined;
   /** The in-order client message last refused as not ready (not acked yet). */
   private stalled: AgentMessage | undefined;
   private firstSends = 0;
   private closeFaultFired = false;
-  private windowFull = false;
   private closed = false;
 
   constructor(private readonly opts: ReliableChannelOptions) {
-    this.timer = setInterval(() => this.resendTick(), RESEND_INTERVAL_MS);
+    this.capacity = opts.capacity ?? AGENT_BUFFER_CAPACITY;
+    this.stopTimer = opts.clock.every(RESEND_INTERVAL_MS, () => this.resendTick());
   }
 
   /** Unacked outgoing messages. */
@@ -92,9 +101,9 @@ export class ReliableChannel {
     return this.outgoing.size;
   }
 
-  /** False while the unacked window is full: producers should pause. */
-  get canSend(): boolean {
-    return !this.windowFull;
+  /** Frames waiting behind a blocked reader. */
+  get backlogFrames(): number {
+    return this.backlog.length;
   }
 
   get currentRto(): number {
@@ -102,23 +111,41 @@ export class ReliableChannel {
   }
 
   /**
-   * A (new) WebSocket is attached. Everything still unacked is sent again at once: frames queued while no
-   * socket was attached, or lost with the old one, would otherwise trickle out one per resend tick.
+   * A (new) WebSocket is attached. Nothing is resent because of it: what was lost with the old socket is
+   * recovered by the resend loop, oldest message first, one per tick (the agent does the same).
    */
   attach(sink: FrameSink): void {
     this.sink = sink;
-    const now = Date.now();
-    for (const entry of this.outgoing.values()) {
-      this.out(entry.frame);
-      entry.lastSent = now;
-      entry.attempts++;
-      this.opts.stats.retransmissions++;
-    }
   }
 
   detach(): void {
     this.sink = undefined;
     this.held = undefined;
+    // A reader blocked on the destination belongs to the old socket: its unread frames die with it.
+    this.backlog.length = 0;
+  }
+
+  /**
+   * The destination cannot take more (smux buffer full, socket not draining): the WebSocket reader stops,
+   * acks included, until unblock(). Frames that arrive meanwhile wait, as in the socket's receive buffer.
+   */
+  block(): void {
+    if (this.blocked) return;
+    this.blocked = true;
+    this.opts.stats.readerBlocks++;
+  }
+
+  /** The destination drained: the reader goes on with the frames that waited. */
+  unblock(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    while (!this.blocked && this.backlog.length > 0 && !this.closed) {
+      this.process(this.backlog.shift() as Uint8Array);
+    }
+  }
+
+  get readerBlocked(): boolean {
+    return this.blocked;
   }
 
   /** Sends one sequenced output_stream_data message (data, handshake, flag). */
@@ -133,12 +160,18 @@ export class ReliableChannel {
       payloadType,
       payload,
     });
-    const entry: Outgoing = { seq, frame, lastSent: Date.now(), attempts: 1 };
-    this.outgoing.set(seq, entry);
     const stats = this.opts.stats;
+    // AddDataToOutgoingMessageBuffer: a full buffer silently does not store the message.
+    if (this.outgoing.size < this.capacity) {
+      this.outgoing.set(seq, { seq, frame, lastSent: this.opts.clock.now(), attempts: 1 });
+    } else {
+      stats.outgoingNotStored++;
+    }
     stats.messagesOut++;
-    if (payloadType === PayloadType.Output) stats.bytesOut += payload.length;
-    if (this.outgoing.size >= WINDOW_HIGH) this.windowFull = true;
+    if (payloadType === PayloadType.Output) {
+      stats.bytesOut += payload.length;
+      this.opts.onDataActivity?.();
+    }
     this.transmitFirst(frame);
   }
 
@@ -147,9 +180,17 @@ export class ReliableChannel {
     this.sink?.(frame);
   }
 
-  /** Handles one binary frame from the client. */
+  /** Handles one binary frame from the client (it waits while the reader is blocked). */
   receive(raw: Uint8Array): void {
     if (this.closed) return;
+    if (this.blocked) {
+      this.backlog.push(raw);
+      return;
+    }
+    this.process(raw);
+  }
+
+  private process(raw: Uint8Array): void {
     let message: AgentMessage;
     try {
       message = decodeAgentMessage(raw, { verifyDigest: this.opts.verifyDigests !== false });
@@ -184,17 +225,26 @@ export class ReliableChannel {
   }
 
   /** Resolves once every outgoing message is acked, or after `timeoutMs`. */
-  async waitDrained(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.outgoing.size > 0 && Date.now() < deadline && this.sink) await Bun.sleep(20);
+  waitDrained(timeoutMs: number): Promise<void> {
+    if (this.outgoing.size === 0 || !this.sink) return Promise.resolve();
+    return new Promise((resolve) => {
+      const cancel = this.opts.clock.after(timeoutMs, done);
+      function done(): void {
+        cancel?.();
+        resolve();
+      }
+      this.drainWaiters.push(done);
+    });
   }
 
   close(): void {
     this.closed = true;
-    clearInterval(this.timer);
+    this.stopTimer();
     this.outgoing.clear();
     this.early.clear();
+    this.backlog.length = 0;
     this.sink = undefined;
+    for (const done of this.drainWaiters.splice(0)) done();
   }
 
   private onStreamData(message: AgentMessage): void {
@@ -203,7 +253,7 @@ export class ReliableChannel {
       this.deliverHead(message);
     } else if (seq > this.expected) {
       if (!this.early.has(seq)) {
-        if (this.early.size >= INCOMING_CAPACITY) return; // full: drop silently, the client resends
+        if (this.early.size >= this.capacity) return; // full: drop silently, the client resends
         this.early.set(seq, message);
       }
       this.ack(message);
@@ -227,6 +277,7 @@ export class ReliableChannel {
     }
     this.stalled = undefined;
     this.opts.stats.messagesIn++;
+    if (message.payloadType === PayloadType.Output) this.opts.onDataActivity?.();
     this.ack(message);
     this.expected++;
     this.drain();
@@ -237,6 +288,7 @@ export class ReliableChannel {
     for (let next = this.early.get(this.expected); next; next = this.early.get(this.expected)) {
       if (this.opts.deliver(next) === "not-ready") return; // kept; retryPending() tries again
       this.opts.stats.messagesIn++;
+      if (next.payloadType === PayloadType.Output) this.opts.onDataActivity?.();
       this.early.delete(this.expected);
       this.expected++;
     }
@@ -253,12 +305,9 @@ export class ReliableChannel {
     this.opts.stats.acksReceived++;
     const entry = this.outgoing.get(seq);
     if (!entry) return; // ack of something already acked
-    this.updateRto(Date.now() - entry.lastSent);
+    this.updateRto(this.opts.clock.now() - entry.lastSent);
     this.outgoing.delete(seq);
-    if (this.windowFull && this.outgoing.size <= WINDOW_LOW) {
-      this.windowFull = false;
-      this.opts.onWindowOpen();
-    }
+    if (this.outgoing.size === 0) for (const done of this.drainWaiters.splice(0)) done();
   }
 
   /** Jacobson/Karels, in the agent's order: RTTVAR from the old RTT first (§7.2). */
@@ -281,10 +330,10 @@ export class ReliableChannel {
   /** Only the oldest unacked message is considered per tick, as the agent does; lastSent IS updated. */
   private resendTick(): void {
     if (this.held) this.flushHeld(); // nothing followed the held frame: do not stall on it
-    if (!this.sink) return;
+    if (!this.sink) return; // paused publication: the scheduler skips resending
     const head = this.outgoing.values().next().value;
     if (!head) return;
-    const now = Date.now();
+    const now = this.opts.clock.now();
     if (now - head.lastSent <= this.rto) return;
     head.attempts++;
     head.lastSent = now;
@@ -341,7 +390,7 @@ export class ReliableChannel {
   private out(frame: Uint8Array): void {
     const delay = this.opts.faults().plan.delayMs ?? 0;
     if (delay > 0) {
-      setTimeout(() => this.sink?.(frame), delay);
+      this.opts.clock.after(delay, () => this.sink?.(frame));
     } else {
       this.sink?.(frame);
     }

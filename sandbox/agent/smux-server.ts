@@ -3,6 +3,7 @@
  * §11): the client opens streams (SYN), both sides PSH data and FIN their half; NOP is keepalive. Only the
  * frame codec is shared with the client (tunnel/smux-frame.ts); the session logic here is the agent's own.
  */
+import type { Clock } from "../../tunnel/clock.ts";
 import {
   encodeSmuxFrame,
   MAX_FRAME_DATA,
@@ -37,7 +38,7 @@ export class SmuxServer {
   private readonly streams = new Set<number>();
   private frameSeen = false;
   private failed = false;
-  private timers: ReturnType<typeof setInterval>[] = [];
+  private timers: (() => void)[] = [];
 
   constructor(private readonly handlers: SmuxServerHandlers) {}
 
@@ -53,13 +54,13 @@ export class SmuxServer {
    * smux keepalive (§11.6): a NOP every interval; every timeout period, if no frame header arrived since
    * the previous check, the session is closed — so a silent client is cut off 30-60 s after its last frame.
    */
-  startKeepalive(keepalive: SmuxKeepalive): void {
+  startKeepalive(keepalive: SmuxKeepalive, clock: Clock): void {
     this.timers.push(
-      setInterval(() => this.handlers.write(encodeSmuxFrame(SmuxCmd.Nop, 0)), keepalive.intervalMs),
-      setInterval(() => {
+      clock.every(keepalive.intervalMs, () => this.handlers.write(encodeSmuxFrame(SmuxCmd.Nop, 0))),
+      clock.every(keepalive.timeoutMs, () => {
         if (!this.frameSeen) keepalive.onTimeout();
         this.frameSeen = false;
-      }, keepalive.timeoutMs),
+      }),
     );
   }
 
@@ -117,7 +118,7 @@ export class SmuxServer {
 
   /** Ends the session: like smux, nothing is sent; streams are not individually FINed. */
   dispose(): void {
-    for (const timer of this.timers) clearInterval(timer);
+    for (const stop of this.timers) stop();
     this.timers = [];
     this.streams.clear();
     this.failed = true;

@@ -34,6 +34,9 @@ export function createStats(
     notReadyDrops: 0,
     streamsOpened: 0,
     dialFailures: 0,
+    paced: true,
+    outgoingNotStored: 0,
+    readerBlocks: 0,
     faults: {
       dropped: 0,
       duplicated: 0,

@@ -42,8 +42,6 @@ import {
   startTestGateway,
   type TestGateway,
 } from "../../test-support/sandbox/test-gateway.ts";
-import { RawClient } from "../agent/raw-client.ts";
-import { startGateway } from "./index.ts";
 import type { SandboxCredentials } from "./types.ts";
 
 let tg: TestGateway;
@@ -351,34 +349,6 @@ describe("DescribeInstanceInformation", () => {
     );
     expect(legacy.InstanceInformationList?.map((i) => i.PingStatus)).toEqual(["ConnectionLost"]);
     ssm.destroy();
-  });
-});
-
-describe("idle sessions", () => {
-  test("a session without a WebSocket is terminated after the idle timeout; an attached one is not", async () => {
-    const gateway = await startGateway({
-      motoUrl: tg.moto.url,
-      region: tg.region,
-      credentials: tg.credentials,
-      resolveDestination: async () => ({ host: "127.0.0.1", port: 9 }),
-      idleSessionTimeoutMs: 300,
-    });
-    const ssm = new SSMClient({ ...config(), endpoint: gateway.url });
-    try {
-      const idle = await ssm.send(new StartSessionCommand(portForward(tg.instanceId)));
-      const busy = await ssm.send(new StartSessionCommand(portForward(tg.instanceId)));
-      const client = await RawClient.connect(busy.StreamUrl as string, busy.TokenValue as string);
-      await Bun.sleep(900);
-      expect(gateway.sessionStats(idle.SessionId as string)).toMatchObject({
-        terminated: true,
-        terminateReason: "idle timeout",
-      });
-      expect(gateway.activeSessions()).toEqual([busy.SessionId as string]);
-      client.close();
-    } finally {
-      ssm.destroy();
-      await gateway.stop();
-    }
   });
 });
 

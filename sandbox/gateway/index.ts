@@ -4,6 +4,7 @@
  * call to moto. See ssm-session-protocol.md §13 and sandbox/gateway/types.ts.
  */
 import type { Server, ServerWebSocket } from "bun";
+import { systemClock } from "../../tunnel/clock.ts";
 import type { AgentSession, AgentTimings } from "../agent/agent-session.ts";
 import { ApiError, awsError, detectProtocol, jsonOk } from "./aws-errors.ts";
 import { type Caller, type CallerRejection, classifyCaller, readIdentity } from "./caller.ts";
@@ -185,21 +186,38 @@ export async function startGateway(
     defaultFaults: () => defaultFaults,
     verifyDigests: opts.verifyClientDigests !== false,
     ...(testOptions.timings ? { timings: testOptions.timings } : {}),
+    ...(opts.lookupHost ? { lookupHost: opts.lookupHost } : {}),
+    ...(opts.vpcCidrs ? { vpcCidrs: opts.vpcCidrs } : {}),
     wsBase: `ws://127.0.0.1:${port}`,
     log,
   };
 
+  // The service, not the agent, ends idle and over-age sessions (port_mux.go's comment on keepalive).
+  const clock = testOptions.timings?.clock ?? systemClock;
   const idleTimeoutMs = opts.idleSessionTimeoutMs ?? 20 * 60_000;
-  const sweeper = setInterval(
+  const maxDurationMs = opts.maxSessionDurationMs;
+  const sweepMs = Math.min(30_000, Math.max(50, Math.min(idleTimeoutMs, maxDurationMs ?? idleTimeoutMs) / 4));
+  const stopSweeper = clock.every(
+    sweepMs,
     () => {
-      const now = Date.now();
+      const now = clock.now();
       for (const session of sessions.values()) {
-        if (!session.terminated && session.idleFor(now) > idleTimeoutMs) session.terminate("idle timeout");
+        if (session.terminated) continue;
+        if (maxDurationMs !== undefined && session.age(now) >= maxDurationMs) {
+          session.terminate(
+            "maximum session duration",
+            `Session ${session.id} reached the maximum session duration and was terminated.`,
+          );
+        } else if (session.idleFor(now) >= idleTimeoutMs) {
+          session.terminate(
+            "idle timeout",
+            `Session ${session.id} timed out due to inactivity and has been terminated.`,
+          );
+        }
       }
     },
-    Math.min(30_000, Math.max(50, idleTimeoutMs / 4)),
+    { unref: true },
   );
-  sweeper.unref();
 
   let stopped: Promise<void> | undefined;
   return {
@@ -211,7 +229,7 @@ export async function startGateway(
     sessionStats: (id) => sessions.get(id)?.snapshot(),
     stop() {
       stopped ??= (async () => {
-        clearInterval(sweeper);
+        stopSweeper();
         for (const session of sessions.values()) session.terminate("gateway stopped");
         await server.stop(true);
         targets.close();

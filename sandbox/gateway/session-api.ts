@@ -27,6 +27,8 @@ export interface SessionApiContext extends AuthorizerContext {
   readonly defaultFaults: () => FaultPlan;
   readonly verifyDigests: boolean;
   readonly timings?: AgentTimings;
+  readonly lookupHost?: (host: string) => Promise<readonly string[]>;
+  readonly vpcCidrs?: readonly string[];
   /** ws://127.0.0.1:<port> */
   readonly wsBase: string;
   readonly log: (line: string) => void;
@@ -112,6 +114,8 @@ export async function startSession(ctx: SessionApiContext, body: Json, caller: C
     resolveDestination: ctx.resolveDestination,
     verifyDigests: ctx.verifyDigests,
     ...(ctx.timings ? { timings: ctx.timings } : {}),
+    ...(ctx.lookupHost ? { lookupHost: ctx.lookupHost } : {}),
+    ...(ctx.vpcCidrs ? { vpcCidrs: ctx.vpcCidrs } : {}),
     log: ctx.log,
   });
   ctx.sessions.set(sessionId, session);
@@ -127,6 +131,15 @@ export async function resumeSession(ctx: SessionApiContext, body: Json, caller: 
     throw new ApiError(
       "DoesNotExistException",
       `Session ${sessionId} does not exist or has been terminated.`,
+    );
+  }
+  const refuseAfter = session.faults.refuseResumeAfterMs;
+  if (refuseAfter !== undefined && session.age() >= refuseAfter) {
+    // What users meet near 60 minutes with temporary credentials (session-manager-plugin #136).
+    throw new ApiError(
+      "AccessDeniedException",
+      `User: ${ctx.callerId} is not authorized to perform: ssm:ResumeSession on resource: session/${sessionId}`,
+      403,
     );
   }
   if (session.faults.resumeWithoutToken) {

@@ -27,6 +27,21 @@ export interface FaultPlan {
   readonly agentVersion?: string;
   /** Seed for the fault PRNG so a failing run can be replayed. @default random */
   readonly seed?: number;
+  /**
+   * Hand destination bytes on as they arrive instead of the agent's paced reads (1024 bytes, then 1 ms):
+   * only for measuring a client's own CPU cost; no real agent behaves like this. @default false
+   */
+  readonly unpaced?: boolean;
+  /**
+   * The service closes the data-channel WebSocket with code 1000 this long after every attach, as it does
+   * about once an hour (session-manager-plugin #135); the client must ResumeSession. @default never
+   */
+  readonly closeWebSocketEveryMs?: number;
+  /**
+   * ResumeSession is refused (AccessDeniedException, HTTP 400/403 class) once the session is this old,
+   * as seen near 60 minutes with temporary credentials (session-manager-plugin #136). @default never
+   */
+  readonly refuseResumeAfterMs?: number;
 }
 
 export interface SandboxCredentials {
@@ -72,10 +87,21 @@ export interface GatewayOptions {
    */
   readonly verifyClientDigests?: boolean;
   /**
-   * A session with no WebSocket attached for this long is terminated, like Session Manager's idle
-   * session timeout, so clients that vanish without TerminateSession do not leak timers. @default 1 200 000 (20 min)
+   * Session Manager's idle session timeout (preferences `idleSessionTimeout`, 1-60 min, default 20): a
+   * session in which no tunnel data moved either way for this long is terminated by the service (the agent
+   * has no idle timer). A client that vanished without TerminateSession is idle too. @default 1 200 000 (20 min)
    */
   readonly idleSessionTimeoutMs?: number;
+  /** Preferences `maxSessionDuration`: the service terminates every session this old. @default none */
+  readonly maxSessionDurationMs?: number;
+  /**
+   * How the jump host resolves a document `host` for the agent's deny list check (once per session).
+   * @default IP literals as themselves, "localhost" as 127.0.0.1 and ::1, other names unresolved (like a
+   * failed lookup, which the agent does not treat as a refusal)
+   */
+  readonly lookupHost?: (host: string) => Promise<readonly string[]>;
+  /** The VPC CIDR blocks of the jump host: their reserved addresses join the agent's deny list. @default none */
+  readonly vpcCidrs?: readonly string[];
   /** Called with one line per notable emulator event (digest failures, faults fired, dial errors). @default silent */
   readonly log?: (line: string) => void;
 }
@@ -115,6 +141,12 @@ export interface SessionStats {
   readonly notReadyDrops: number;
   readonly streamsOpened: number;
   readonly dialFailures: number;
+  /** Destination reads are paced like the agent's (false only with the `unpaced` fault). */
+  readonly paced: boolean;
+  /** Output messages sent while the 100 000-message outgoing buffer was full: never stored, never resent. */
+  readonly outgoingNotStored: number;
+  /** Times the agent's WebSocket reader blocked on a full destination (acks stop too). */
+  readonly readerBlocks: number;
   /** Faults that fired. */
   readonly faults: {
     readonly dropped: number;

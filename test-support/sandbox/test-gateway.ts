@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { generateSandboxCredentials } from "../../sandbox/credentials.ts";
 import { type GatewayTestOptions, startGateway } from "../../sandbox/gateway/index.ts";
-import type { FaultPlan, Gateway, SandboxCredentials } from "../../sandbox/gateway/types.ts";
+import type { FaultPlan, Gateway, GatewayOptions, SandboxCredentials } from "../../sandbox/gateway/types.ts";
 import { type Moto, startMoto } from "../../sandbox/moto.ts";
 
 export interface TestGatewayOptions {
@@ -23,10 +23,12 @@ export interface TestGatewayOptions {
   readonly restricted?: boolean;
   /** Emulator timings (short handshake / keepalive timeouts for tests). */
   readonly timings?: GatewayTestOptions["timings"];
-  /** Sessions without a WebSocket for this long are terminated. @default 20 min */
+  /** Sessions in which no tunnel data moved for this long are terminated (the service's idle timeout). @default 20 min */
   readonly idleSessionTimeoutMs?: number;
   /** Gateway log lines (digest failures, faults, dial errors). @default silent */
   readonly log?: (line: string) => void;
+  /** Service limits and the deny list's inputs, passed to the gateway as they are. @default none */
+  readonly service?: Pick<GatewayOptions, "maxSessionDurationMs" | "lookupHost" | "vpcCidrs">;
 }
 
 export interface TestGateway {
@@ -98,6 +100,7 @@ export async function startTestGateway(opts: TestGatewayOptions): Promise<TestGa
         ...(opts.idleSessionTimeoutMs !== undefined
           ? { idleSessionTimeoutMs: opts.idleSessionTimeoutMs }
           : {}),
+        ...opts.service,
       },
       opts.timings ? { timings: opts.timings } : {},
     );

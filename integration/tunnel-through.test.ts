@@ -3,10 +3,10 @@ import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { Signer } from "@aws-sdk/rds-signer";
+import { type Sandbox, startSandbox } from "../sandbox/index.ts";
 import { runTestInstance } from "../test-support/sandbox/test-gateway.ts";
 import { openTunnel } from "../tunnel/index.ts";
 import type { Tunnel, TunnelEvent } from "../tunnel/types.ts";
-import { type Sandbox, startSandbox } from "./index.ts";
 
 /**
  * The whole sandbox path with the real client: StartSession through the gateway, the agent emulator dials

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { connect, createServer, type Socket } from "node:net";
 import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
 import { startGateway } from "../sandbox/gateway/index.ts";
+import type { FaultPlan } from "../sandbox/gateway/types.ts";
 import { startTestGateway, type TestGateway } from "../test-support/sandbox/test-gateway.ts";
 import {
   type Destination,
@@ -15,12 +16,12 @@ import {
   patternSha256,
   startDestination,
 } from "../test-support/tunnel/destination.ts";
-import { encodeAgentMessage, MessageType, PayloadType } from "./codec.ts";
-import type { DataChannel } from "./data-channel.ts";
-import { openTunnel } from "./index.ts";
-import { runSession } from "./session.ts";
-import { resumeSession, startSession, terminateSession } from "./ssm-api.ts";
-import { type Tunnel, TunnelError, type TunnelEvent } from "./types.ts";
+import { encodeAgentMessage, MessageType, PayloadType } from "../tunnel/codec.ts";
+import type { DataChannel } from "../tunnel/data-channel.ts";
+import { openTunnel } from "../tunnel/index.ts";
+import { runSession } from "../tunnel/session.ts";
+import { resumeSession, startSession, terminateSession } from "../tunnel/ssm-api.ts";
+import { type Tunnel, TunnelError, type TunnelEvent } from "../tunnel/types.ts";
 
 let dest: Destination;
 let gw: TestGateway;
@@ -38,15 +39,31 @@ afterAll(async () => {
   await dest?.stop();
 });
 
-async function open(events: TunnelEvent[] = []): Promise<Tunnel> {
-  return openTunnel({
-    target: gw.instanceId,
-    host: "db.internal",
-    port: 5432,
-    ssm,
-    onEvent: (e) => events.push(e),
-  });
+async function open(events: TunnelEvent[] = [], faults?: FaultPlan): Promise<Tunnel> {
+  if (!faults)
+    return openTunnel({
+      target: gw.instanceId,
+      host: "db.internal",
+      port: 5432,
+      ssm,
+      onEvent: (e) => events.push(e),
+    });
+  gw.gateway.setFaults(faults);
+  try {
+    return await openTunnel({
+      target: gw.instanceId,
+      host: "db.internal",
+      port: 5432,
+      ssm,
+      onEvent: (e) => events.push(e),
+    });
+  } finally {
+    gw.gateway.setFaults({});
+  }
 }
+
+/** Bulk tests of the client's own correctness and speed run against the unpaced agent (1 MB/s otherwise). */
+const UNPACED: FaultPlan = { unpaced: true };
 
 function dial(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -141,7 +158,7 @@ const MB = 1024 * 1024;
 describe("mux mode against the agent emulator", () => {
   test("32 MB each way arrive byte-exact (sha256)", async () => {
     const events: TunnelEvent[] = [];
-    const tunnel = await open(events);
+    const tunnel = await open(events, UNPACED);
     expect(tunnel.mode).toBe("mux");
     expect(events.map((e) => e.type).slice(0, 3)).toEqual([
       "session-started",
@@ -209,7 +226,7 @@ describe("mux mode against the agent emulator", () => {
     const events: TunnelEvent[] = [];
     const tunnel = await open(events);
     gw.gateway.setFaults({ closeWebSocketAfter: 2000 }, tunnel.sessionId);
-    const n = 8 * MB;
+    const n = 4 * MB;
     const expected = patternSha256(n);
     const [up, down] = await Promise.all([upload(tunnel.port, n), download(tunnel.port, n)]);
     expect(down).toEqual({ sha: expected, length: n });
@@ -273,7 +290,7 @@ describe("mux mode against the agent emulator", () => {
 
 describe("robustness", () => {
   test("a local reader that stalls: delivery pauses (no acks) instead of buffering, then completes byte-exact", async () => {
-    const tunnel = await open();
+    const tunnel = await open([], UNPACED);
     const n = 16 * MB;
     const socket = await dial(tunnel.port);
     socket.pause();
@@ -305,7 +322,7 @@ describe("robustness", () => {
       payloadType: PayloadType.Output,
       payload: new Uint8Array(64).fill(0x41),
     });
-    const droppedBefore = channel.stats.framesDropped;
+    const droppedBefore = channel.snapshot().framesDropped;
     for (let i = 0; i < 100_000; i++) {
       const frame = valid.slice();
       const kind = i % 4;
@@ -317,7 +334,7 @@ describe("robustness", () => {
       else if (kind === 2) new DataView(frame.buffer).setUint32(116, Math.floor(rand() * 5000) + 65); // bad length
       if (kind !== 1) channel.receiveFrame(frame);
     }
-    expect(channel.stats.framesDropped - droppedBefore).toBeGreaterThanOrEqual(75_000);
+    expect(channel.snapshot().framesDropped - droppedBefore).toBeGreaterThanOrEqual(75_000);
     expect((await echo(tunnel.port, Buffer.from("after"))).toString()).toBe("after");
     expect(stats(tunnel).malformedFrames).toBe(0); // nothing we sent back was malformed
     await tunnel.close();
@@ -358,6 +375,33 @@ describe("agent versions", () => {
       expect((await echo(tunnel.port, Buffer.from("second connection"))).toString()).toBe(
         "second connection",
       );
+      await tunnel.close();
+    } finally {
+      gw.gateway.setFaults({});
+    }
+  }, 30_000);
+
+  test("basic mode: output the agent read from a closed connection never reaches the next one (port_basic.go)", async () => {
+    gw.gateway.setFaults({ agentVersion: "3.0.0.0" });
+    try {
+      const tunnel = await open();
+      // A download the local client abandons: the agent keeps reading the old destination at its paced
+      // rate, and what it read before our DisconnectToPort reaches us afterwards.
+      const first = await dial(tunnel.port);
+      let got = 0;
+      const some = new Promise<void>((resolve) =>
+        first.on("data", (d: Buffer) => {
+          got += d.length;
+          if (got >= 16 * 1024) resolve();
+        }),
+      );
+      first.write(header("D", 4 * MB));
+      await some;
+      first.destroy();
+      for (let i = 0; i < 3; i++) {
+        const text = `connection ${i + 2}`;
+        expect((await echo(tunnel.port, Buffer.from(text))).toString()).toBe(text);
+      }
       await tunnel.close();
     } finally {
       gw.gateway.setFaults({});
