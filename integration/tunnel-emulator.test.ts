@@ -344,7 +344,7 @@ describe("robustness", () => {
     const controller = new AbortController();
     const tunnel = await openTunnel({
       target: gw.instanceId,
-      host: "db",
+      host: "db.internal",
       port: 5432,
       ssm,
       signal: controller.signal,
@@ -354,7 +354,7 @@ describe("robustness", () => {
     expect(stats(tunnel).terminated).toBe(true);
     const error = await openTunnel({
       target: gw.instanceId,
-      host: "db",
+      host: "db.internal",
       port: 5432,
       ssm,
       signal: controller.signal,
@@ -424,7 +424,7 @@ describe("agent versions", () => {
     try {
       const session = await startSession(client, {
         target: gw.instanceId,
-        host: "db",
+        host: "db.internal",
         port: 5432,
         localPort: 0,
       });
@@ -472,7 +472,7 @@ describe("errors", () => {
     try {
       const error = await openTunnel({
         target: gw.instanceId,
-        host: "db",
+        host: "db.internal",
         port: 5432,
         ssm: restricted,
       }).catch((e: unknown) => e);
@@ -486,11 +486,14 @@ describe("errors", () => {
   });
 
   test("an instance that does not run → TargetNotConnected; a malformed id → InvalidTarget", async () => {
-    const notRunning = await openTunnel({ target: "i-0123456789abcdef0", host: "db", port: 5432, ssm }).catch(
-      (e: unknown) => e,
-    );
+    const notRunning = await openTunnel({
+      target: "i-0123456789abcdef0",
+      host: "db.internal",
+      port: 5432,
+      ssm,
+    }).catch((e: unknown) => e);
     expect((notRunning as TunnelError).code).toBe("TargetNotConnected");
-    const malformed = await openTunnel({ target: "jump-host", host: "db", port: 5432, ssm }).catch(
+    const malformed = await openTunnel({ target: "jump-host", host: "db.internal", port: 5432, ssm }).catch(
       (e: unknown) => e,
     );
     expect((malformed as TunnelError).code).toBe("InvalidTarget");
@@ -503,7 +506,7 @@ describe("errors", () => {
     try {
       const error = await openTunnel({
         target: gw.instanceId,
-        host: "db",
+        host: "db.internal",
         port: 5432,
         localPort: port,
         ssm,
@@ -522,7 +525,7 @@ describe("errors", () => {
     const saved = { ...process.env };
     Object.assign(process.env, gw.env);
     try {
-      const tunnel = await openTunnel({ target: gw.instanceId, host: "db", port: 5432 });
+      const tunnel = await openTunnel({ target: gw.instanceId, host: "db.internal", port: 5432 });
       expect((await echo(tunnel.port, Buffer.from("env"))).toString()).toBe("env");
       await tunnel.close();
     } finally {

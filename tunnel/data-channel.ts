@@ -188,6 +188,26 @@ export class DataChannel {
     return this.sender.nextSequence;
   }
 
+  /** Next agent sequence number the receiver will deliver. */
+  get receiveExpected(): number {
+    return this.receiver.expected;
+  }
+
+  /** Like waitForAck, for a message that may not have been sent yet (a number ≥ nextSequence waits). */
+  waitForAckOf(seq: number, timeoutMs: number): Promise<boolean> {
+    if (seq < this.sender.nextSequence) return this.waitForAck(seq, timeoutMs);
+    return new Promise((resolve) => {
+      const timeout = setTimeout(() => {
+        this.ackWaiters.delete(seq);
+        resolve(false);
+      }, timeoutMs);
+      this.ackWaiters.set(seq, () => {
+        clearTimeout(timeout);
+        resolve(true);
+      });
+    });
+  }
+
   /** Queues tunnel bytes (PayloadType Output); they leave in ≤ 1024-byte messages as the window allows. */
   writeOutput(bytes: Uint8Array): void {
     this.outbox.push(bytes);

@@ -181,7 +181,7 @@ describe("fuzz", () => {
         template.messageType === MessageType.OutputStreamData
           ? encodeAgentMessage({
               messageType: template.messageType,
-              sequenceNumber: Math.max(0, channel.snapshot().receiveExpected + Math.floor(rand() * 6) - 2),
+              sequenceNumber: Math.max(0, channel.receiveExpected + Math.floor(rand() * 6) - 2),
               payloadType: template.payloadType,
               payload: template.payload,
             })

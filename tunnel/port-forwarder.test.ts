@@ -45,7 +45,7 @@ class RecordingChannel implements ForwarderChannel {
   get nextSequence(): number {
     return this.seq;
   }
-  waitForAck(seq: number): Promise<boolean> {
+  waitForAckOf(seq: number): Promise<boolean> {
     if (this.acked.has(seq)) return Promise.resolve(true);
     return new Promise((resolve) => this.ackWaiters.set(seq, resolve));
   }

@@ -33,8 +33,8 @@ export interface ForwarderChannel {
   sendFlagAfterOutput(flag: number, sent?: (seq: number) => void): void;
   /** Sequence number of the next message. */
   readonly nextSequence: number;
-  /** Resolves true once message `seq` is acked (false after `timeoutMs` or when the channel closes). */
-  waitForAck(seq: number, timeoutMs: number): Promise<boolean>;
+  /** Resolves true once message `seq` (sent or still to be sent) is acked (false after `timeoutMs`). */
+  waitForAckOf(seq: number, timeoutMs: number): Promise<boolean>;
   resumeDelivery(): void;
 }
 
@@ -363,7 +363,7 @@ export class BasicForwarder extends Forwarder {
           // The outbox is empty (the flag went out after the old bytes), so this is the next message.
           this.awaitingFirstData = false;
           const firstSeq = channel.nextSequence;
-          void channel.waitForAck(firstSeq, 2 ** 31 - 1).then(() => {
+          void channel.waitForAckOf(firstSeq, 2 ** 31 - 1).then(() => {
             if (this.active === connection || !this.active) this.stale = false;
           });
         }

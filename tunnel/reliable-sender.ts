@@ -145,9 +145,9 @@ export class ReliableSender {
     return true;
   }
 
-  /** True once `seq` has been sent and acked (a number not sent yet is not acked). */
+  /** True once `seq` has been acked (or was never sent). */
   isAcked(seq: number): boolean {
-    return seq < this.next && !this.outgoing.has(seq);
+    return !this.outgoing.has(seq);
   }
 
   /**
