@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { CancelKeys } from "./cancel-keys.ts";
 import type { LocalTlsMaterial } from "./local-tls-accept.ts";
+import { serveMysqlClient } from "./mysql-connection.ts";
 import { servePgClient } from "./pg-connection.ts";
 import type { LocalAuth, ProxyEvent, UpstreamTarget } from "./types.ts";
 
@@ -48,15 +49,18 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const cancelKeys = new CancelKeys();
   const open = new Set<Socket>();
   let nextId = 1;
-  const handler: ClientHandler = (client, id) =>
-    servePgClient(client, {
-      id,
-      upstream: options.upstream,
-      auth: options.auth,
-      ...(options.localTls ? { localTls: options.localTls } : {}),
-      cancelKeys,
-      emit,
-    });
+  const handler: ClientHandler =
+    options.upstream.engine === "mysql"
+      ? (client, id) => serveMysqlClient(client, { id, upstream: options.upstream, auth: options.auth, emit })
+      : (client, id) =>
+          servePgClient(client, {
+            id,
+            upstream: options.upstream,
+            auth: options.auth,
+            ...(options.localTls ? { localTls: options.localTls } : {}),
+            cancelKeys,
+            emit,
+          });
   const server = createServer((client) => {
     const id = nextId++;
     open.add(client);

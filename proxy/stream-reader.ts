@@ -65,6 +65,14 @@ export class StreamReader {
     return { type: String.fromCharCode(header[0] ?? 0), body, raw: Buffer.concat([header, body]) };
   }
 
+  /** A MySQL packet: 3-byte little-endian payload length, sequence id, payload. */
+  async readMysqlPacket(max: number): Promise<{ sequence: number; payload: Buffer }> {
+    const header = await this.read(4);
+    const length = header.readUIntLE(0, 3);
+    if (length > max) throw new ProtocolViolation(`packet length ${length} out of range`);
+    return { sequence: header[3] ?? 0, payload: await this.read(length) };
+  }
+
   /** Stops reading; returns the bytes read ahead. The stream is left paused with no data listener. */
   detach(): Buffer {
     this.stream.off("data", this.onData);

@@ -9,7 +9,7 @@ import { parseCommandArgs, parsePort } from "../args.ts";
 import { awsClients } from "../aws.ts";
 import { resolveCaBundle } from "../ca-bundle.ts";
 import type { CommandContext } from "../command.ts";
-import { CliError, describeError, UsageError } from "../errors.ts";
+import { describeError, UsageError } from "../errors.ts";
 import { readyJumpHost } from "../jump-host.ts";
 import { exitCodeForSignal } from "../lifecycle.ts";
 import { assertLocalPortFree } from "../local-port.ts";
@@ -23,13 +23,13 @@ import {
 } from "../proxy-run.ts";
 import { SessionStreams, upstreamFor } from "../proxy-upstream.ts";
 import { resolveTarget } from "../resolve-target.ts";
-import { describeJumpHost } from "../target.ts";
+import { describeJumpHost, isMysql } from "../target.ts";
 import { pickUser, TARGET_HELP, TARGET_OPTIONS } from "../target-options.ts";
 
 export const help = `Usage: dbtunnel proxy [target options] [options]
 
-Listens on 127.0.0.1 and lets any PostgreSQL client (a GUI, a JDBC or Node driver, pgbench, an app)
-connect to the stack's database with no token to paste. For each client connection the proxy opens TLS to
+Listens on 127.0.0.1 and lets any PostgreSQL or MySQL client (a GUI, a JDBC or Node driver, pgbench, an
+app) connect to the stack's database with no token to paste. For each client connection the proxy opens TLS to
 the real endpoint through the Session Manager session, verifies the certificate (server name = the
 endpoint, the RDS CA bundle, TLS 1.2+) and logs in with a fresh IAM token. Clients authenticate to the
 proxy with your local secret (created once in the config directory, mode 0600).
@@ -41,7 +41,8 @@ Options:
   -p, --local-port <n>   local port (default: a free port)
       --ca-bundle <pem>  CA bundle that verifies the database (default: DBTUNNEL_CA_BUNDLE, else the RDS
                          global bundle). Verification cannot be disabled.
-      --local-tls        also accept TLS from clients (sslmode=require) with a generated local certificate
+      --local-tls        also accept TLS from PostgreSQL clients (sslmode=require) with a generated local
+                         certificate (MySQL clients connect without SSL)
       --no-local-auth    accept clients without the local secret: only on a machine no one else uses
       --show-secret      print the local secret (the password GUIs save) and exit
       --reason <text>    reason recorded with StartSession in CloudTrail
@@ -97,10 +98,11 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   finding.done(
     `${target.stackName}: ${target.db.engine} ${target.db.identifier} via ${describeJumpHost(target.jumpHost)}`,
   );
-  if (target.db.engine !== "postgres" && target.db.engine !== "aurora-postgresql") {
-    throw new CliError(
-      `dbtunnel proxy speaks PostgreSQL only in this version; ${target.stackName} runs ${target.db.engine}: use 'dbtunnel connect' for it.`,
-      { code: "EngineUnsupported" },
+  const engine = isMysql(target.db.engine) ? "mysql" : "postgres";
+  if (engine === "mysql" && localTls) {
+    throw new UsageError(
+      "--local-tls is for PostgreSQL clients; MySQL clients connect without SSL to 127.0.0.1",
+      "dbtunnel proxy --help",
     );
   }
   const user = await pickUser(target, values.user);
@@ -152,7 +154,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
       ctx.ui,
       {
         name: target.stackName,
-        engine: "postgres",
+        engine,
         host: "127.0.0.1",
         port: proxy.port,
         user,

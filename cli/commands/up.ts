@@ -48,7 +48,7 @@ Profile (JSON):
   outputs    cdktf outputs file (relative to profile) localPort  1024-65535, unique
   stack      stack name (with outputs: which stack;    database   database clients get by default
              without: found by its dbtunnel:stack tag) db, region  as --db / --region of 'connect'
-  localTls   also accept TLS from clients (sslmode=require) with a local certificate
+  localTls   also accept TLS from PostgreSQL clients (sslmode=require) with a local certificate
   caBundle   CA bundle that verifies the databases (default: DBTUNNEL_CA_BUNDLE, else the RDS bundle)
 
 Options:
@@ -113,12 +113,6 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
       finding.done(
         `${target.stackName}: ${target.db.engine} ${target.db.identifier} via ${describeJumpHost(target.jumpHost)}`,
       );
-      if (isMysql(target.db.engine)) {
-        throw new CliError(
-          `${entry.name}: ${target.db.engine} is not proxied by this version (PostgreSQL only): remove it from the profile and use 'dbtunnel connect'.`,
-          { code: "EngineUnsupported" },
-        );
-      }
       const aws = awsClients(target.region);
       const hostKey = `${target.region}|${describeJumpHost(target.jumpHost)}`;
       let ready = readyHosts.get(hostKey);
@@ -166,10 +160,13 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
     }
     for (const { entry, target, streams } of prepared) {
       const database = entry.database ?? target.db.name;
+      const engine = isMysql(target.db.engine) ? "mysql" : "postgres";
+      // Local TLS is a PostgreSQL SSLRequest answer; MySQL clients connect without SSL to 127.0.0.1.
+      const tls = engine === "postgres" ? localTls : undefined;
       const proxy = await startProxyOrExplain({
         upstream: upstreamFor(target, streams, ca.path, database),
         auth,
-        ...(localTls ? { localTls } : {}),
+        ...(tls ? { localTls: tls } : {}),
         port: entry.localPort,
         onEvent: (event) => reportProxyEvent(ctx.ui, entry.name, event),
       });
@@ -178,13 +175,13 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
         ctx.ui,
         {
           name: entry.name,
-          engine: "postgres",
+          engine,
           host: "127.0.0.1",
           port: proxy.port,
           user: entry.user,
           ...(database ? { database } : {}),
-          ssl: localTls ? "require" : "disable",
-          ...(localTls ? { localCertificate: localTls.certPath } : {}),
+          ssl: tls ? "require" : "disable",
+          ...(tls ? { localCertificate: tls.certPath } : {}),
           localAuth: auth.kind === "secret",
           endpoint: target.db.endpoint,
         },
