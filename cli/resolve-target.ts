@@ -2,6 +2,7 @@
  * "Find the target": from a cdktf outputs file when given, else by tags in the region. Several stacks or
  * databases → ask on a TTY, otherwise one line listing them and the flag that picks one.
  */
+import { MARKER_OUTPUT } from "../contract/outputs.ts";
 import { awsClients, resolveRegion } from "./aws.ts";
 import { chooseOne } from "./choose.ts";
 import { discoverStacks } from "./discover.ts";
@@ -30,7 +31,7 @@ async function fromOutputsFile(path: string, options: TargetOptions): Promise<St
   const names = dbtunnelStacks(file);
   if (names.length === 0) {
     throw new CliError(
-      `Outputs file ${path} holds no dbtunnel stack (no 'db_endpoint' output): regenerate it with 'cdktf output --outputs-file ${path}'.`,
+      `Outputs file ${path} holds no dbtunnel stack (no '${MARKER_OUTPUT}' output): regenerate it with 'cdktf output --outputs-file ${path}'.`,
       { code: "UnknownStack" },
     );
   }

@@ -18,6 +18,15 @@ export function partitionOf(scope: IConstruct): string {
   );
 }
 
+/** The partition's DNS suffix (`amazonaws.com`, `amazonaws.com.cn`), for regional service principals. */
+export function dnsSuffixOf(scope: IConstruct): string {
+  return attribute(
+    scope,
+    "aws-partition.dns_suffix",
+    () => singleton(scope, "aws-partition", (stack, id) => new DataAwsPartition(stack, id)).dnsSuffix,
+  );
+}
+
 /** The account id of the stack's provider credentials. */
 export function accountIdOf(scope: IConstruct): string {
   return attribute(

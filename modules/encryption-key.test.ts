@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { PARTITION, policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
+import { DNS_SUFFIX, PARTITION, policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
 import { EncryptionKey } from "./encryption-key.ts";
 
 const props = {
@@ -25,7 +25,7 @@ describe("EncryptionKey", () => {
       AWS: `arn:${PARTITION}:iam::123456789012:root`,
     });
     const logs = statement(doc, "CloudWatchLogsEncryptsThisAccountsLogGroups");
-    expect(logs.Principal).toEqual({ Service: "logs.eu-west-1.amazonaws.com" });
+    expect(logs.Principal).toEqual({ Service: `logs.eu-west-1.${DNS_SUFFIX}` });
     expect(logs.Condition).toEqual({
       ArnLike: {
         "kms:EncryptionContext:aws:logs:arn": `arn:${PARTITION}:logs:eu-west-1:123456789012:log-group:/dbtunnel/dev/*`,

@@ -1,7 +1,7 @@
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
-import { arn } from "./aws-context.ts";
+import { arn, dnsSuffixOf } from "./aws-context.ts";
 import { policyDocument } from "./iam-document.ts";
 import { checkIntRange, InvalidPropsError } from "./props-error.ts";
 
@@ -64,7 +64,8 @@ export class EncryptionKey extends Construct {
         {
           Sid: "CloudWatchLogsEncryptsThisAccountsLogGroups",
           Effect: "Allow",
-          Principal: { Service: `logs.${props.region}.amazonaws.com` },
+          // China: logs.<region>.amazonaws.com.cn.
+          Principal: { Service: `logs.${props.region}.${dnsSuffixOf(this)}` },
           Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
           Resource: "*",
           Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": logsArn } },

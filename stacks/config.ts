@@ -26,7 +26,7 @@ import {
 } from "../contract/engines.ts";
 import type { RuleSuppression } from "../contract/policy-report.ts";
 import { RESERVED_TAG_PREFIX, STACK_TAG } from "../contract/tags.ts";
-import { REGION } from "../contract/values.ts";
+import { DB_USER, REGION } from "../contract/values.ts";
 import { DATABASE_RULES } from "../modules/database.ts";
 import { EC2_JUMP_HOST_RULES } from "../modules/jumphost-ec2.ts";
 import { ECS_JUMP_HOST_RULES } from "../modules/jumphost-ecs.ts";
@@ -138,7 +138,6 @@ export interface DbtunnelConfig {
 }
 
 const STACK_NAME = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
-const DB_USER = /^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/;
 const SG_ID = /^sg-[0-9a-f]{8,17}$/;
 
 /** A whole number by a module's own rule: its range and, when it has one, its default. */

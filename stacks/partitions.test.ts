@@ -49,6 +49,11 @@ for (const region of ["us-gov-west-1", "cn-north-1"]) {
         expect(text).not.toContain("arn:aws:");
       });
 
+      test("regional service principals take the partition's DNS suffix (amazonaws.com.cn in China)", () => {
+        expect(text).toContain(`logs.${region}.\${data.aws_partition.aws-partition.dns_suffix}`);
+        expect(text).not.toContain(`logs.${region}.amazonaws.com`);
+      });
+
       test("the provider answers the partition from the stack's region", () => {
         expect(Object.keys((tf.data as Record<string, object>).aws_partition ?? {})).toHaveLength(1);
         expect((tf.provider as { aws: { region: string }[] }).aws[0]?.region).toBe(region);

@@ -75,6 +75,8 @@ export function statement(
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform reference, not a JavaScript template
 export const PARTITION = "${data.aws_partition.aws-partition.partition}";
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform reference, not a JavaScript template
+export const DNS_SUFFIX = "${data.aws_partition.aws-partition.dns_suffix}";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform reference, not a JavaScript template
 export const REGION_REF = "${data.aws_region.aws-region.name}";
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform reference, not a JavaScript template
 export const ACCOUNT_REF = "${data.aws_caller_identity.account.account_id}";
