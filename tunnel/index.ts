@@ -4,11 +4,13 @@
  * AWS CLI, via the session-manager-plugin entry).
  */
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { runSession, type SessionControl } from "./session.ts";
+import { runSession, type SessionControl, type SessionTunnel } from "./session.ts";
 import { defaultSsmClient, resumeSession, startSession, terminateSession } from "./ssm-api.ts";
 import type { AttachTunnelOptions, OpenTunnelOptions, Tunnel } from "./types.ts";
 import { TunnelError } from "./types.ts";
 
+export type { DataChannelStats } from "./data-channel.ts";
+export type { SessionTunnel } from "./session.ts";
 export { DEFAULT_DOCUMENT, mapSsmError, validateTarget } from "./ssm-api.ts";
 export type {
   AttachTunnelOptions,
@@ -44,10 +46,10 @@ function controlFor(ssm: SSMClient): SessionControl {
  * Runs `open` with the caller's SSM client, or with one of our own that is destroyed once the tunnel
  * closes (or fails to open), so no HTTP agent outlives the tunnel.
  */
-async function withSsmClient(
+async function withSsmClient<T extends Tunnel>(
   given: SSMClient | undefined,
-  open: (ssm: SSMClient) => Promise<Tunnel>,
-): Promise<Tunnel> {
+  open: (ssm: SSMClient) => Promise<T>,
+): Promise<T> {
   const ssm = given ?? defaultSsmClient();
   try {
     const tunnel = await open(ssm);
@@ -70,12 +72,27 @@ function passThrough(options: OpenTunnelOptions | AttachTunnelOptions) {
 
 /** Starts a port-forwarding session and resolves once the local port listens. */
 export async function openTunnel(options: OpenTunnelOptions): Promise<Tunnel> {
+  return start(options, true);
+}
+
+/** Options of `openSession`: a session without a local listener of its own. */
+export type OpenSessionOptions = Omit<OpenTunnelOptions, "localPort" | "localHost">;
+
+/**
+ * Starts a port-forwarding session WITHOUT a local listener: local connections are handed to it with
+ * `adopt(socket)` (what `openTunnelPool` does). Resolves once the handshake is complete.
+ */
+export async function openSession(options: OpenSessionOptions): Promise<SessionTunnel> {
+  return start(options, false);
+}
+
+async function start(options: OpenTunnelOptions, listen: boolean): Promise<SessionTunnel> {
   validatePort("port", options.port, 1);
   const localPort = options.localPort ?? 0;
   validatePort("localPort", localPort, 0);
   if (!options.host) throw new TunnelError("InvalidDocument", "host is empty: pass the database endpoint");
   if (options.signal?.aborted) throw new TunnelError("Aborted", "opening the tunnel was cancelled");
-  return withSsmClient(options.ssm, async (ssm) => {
+  return withSsmClient<SessionTunnel>(options.ssm, async (ssm) => {
     const session = await startSession(ssm, {
       target: options.target,
       host: options.host,
@@ -90,6 +107,7 @@ export async function openTunnel(options: OpenTunnelOptions): Promise<Tunnel> {
       remoteHost: options.host,
       remotePort: options.port,
       localPort,
+      listen,
       ...passThrough(options),
     });
   });

@@ -129,9 +129,23 @@ abstract class Forwarder {
     }
   }
 
+  /**
+   * Takes a local connection accepted by someone else's listener (a pool's): it is forwarded like one this
+   * forwarder accepted. The caller should have accepted it paused (`pauseOnConnect`).
+   */
+  adopt(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    socket.pause();
+    this.onConnection(socket);
+  }
+
   close(): void {
     this.closing = true;
-    this.server.close();
+    if (this.server.listening) this.server.close();
     for (const connection of this.connections.values()) connection.socket.destroy();
     this.connections.clear();
     this.congested.clear();

@@ -2,8 +2,9 @@
  * One port-forwarding session from an existing {SessionId, StreamUrl, TokenValue}: data channel,
  * handshake, mode selection, local listener, termination. `openTunnel`/`attachTunnel` (index.ts) wrap it.
  */
+import type { Socket } from "node:net";
 import { type AgentMessage, DecodeError, decodeFlag, FlagValue, PayloadType } from "./codec.ts";
-import { DataChannel } from "./data-channel.ts";
+import { DataChannel, type DataChannelStats } from "./data-channel.ts";
 import { answerHandshake, parseHandshakeComplete, parseHandshakeRequest } from "./handshake.ts";
 import { BasicForwarder, MuxForwarder } from "./port-forwarder.ts";
 import { SMUX_KEEPALIVE_INTERVAL_MS } from "./smux-session.ts";
@@ -40,11 +41,26 @@ export interface RunSessionOptions {
   readonly window?: number;
   /** smux NOP interval when the agent needs keepalive (tests shorten it). @default SMUX_KEEPALIVE_INTERVAL_MS */
   readonly keepaliveMs?: number;
+  /**
+   * false: open no local listener; connections come from `adopt(socket)` (a pool's shared listener).
+   * @default true
+   */
+  readonly listen?: boolean;
+}
+
+/** A session whose local connections are handed to it (see RunSessionOptions.listen). */
+export interface SessionTunnel extends Tunnel {
+  /** Forwards a local connection accepted elsewhere through this session (closed at once if it ended). */
+  adopt(socket: Socket): void;
+  /** Local connections open on this session now. */
+  readonly connectionCount: number;
+  /** Data-channel counters and what it holds now. */
+  stats(): DataChannelStats;
 }
 
 type Forwarder = MuxForwarder | BasicForwarder;
 
-class TunnelSession implements Tunnel {
+class TunnelSession implements SessionTunnel {
   readonly sessionId: string;
   port = 0;
   host = "";
@@ -102,6 +118,22 @@ class TunnelSession implements Tunnel {
   on(listener: (event: TunnelEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  adopt(socket: Socket): void {
+    if (this.finished || !this.forwarder) {
+      socket.destroy();
+      return;
+    }
+    this.forwarder.adopt(socket);
+  }
+
+  get connectionCount(): number {
+    return this.forwarder?.connectionCount ?? 0;
+  }
+
+  stats(): DataChannelStats {
+    return this.channel.snapshot();
   }
 
   async start(): Promise<void> {
@@ -330,6 +362,12 @@ class TunnelSession implements Tunnel {
     const port = Number.isFinite(fromHandshake) ? fromHandshake : this.options.localPort;
     const unixSocket =
       props.localConnectionType === "unix" && props.localUnixSocket ? props.localUnixSocket : undefined;
+    if (this.options.listen === false) {
+      // Connections are adopted from a listener the caller owns.
+      this.resolveOpening();
+      this.channel.resumeDelivery();
+      return;
+    }
     forwarder.listen({ host: this.options.localHost, port, ...(unixSocket ? { unixSocket } : {}) }).then(
       (address) => {
         if (this.finished) return;
@@ -355,7 +393,7 @@ class TunnelSession implements Tunnel {
 /** Runs a session from an existing ticket; resolves once the local listener is open. */
 export async function runSession(
   options: RunSessionOptions,
-): Promise<Tunnel & { readonly channel: DataChannel }> {
+): Promise<SessionTunnel & { readonly channel: DataChannel }> {
   const session = new TunnelSession(options);
   await session.start();
   return session;
