@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DATABASE_RULES } from "../modules/database.ts";
+import { EC2_JUMP_HOST_RULES } from "../modules/jumphost-ec2.ts";
 import { ConfigError, loadConfig, parseConfig } from "./config.ts";
 
 const stack = () => ({
@@ -199,5 +201,33 @@ describe("loadConfig", () => {
     writeFileSync(join(dir, "bad.json"), "{ nope");
     expect(() => loadConfig(join(dir, "bad.json"))).toThrow(/bad\.json: is not valid JSON/);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("config and modules apply the same rules", () => {
+  const database = (extra: Record<string, unknown>) => errorOf((c) => Object.assign(s0(c).database, extra));
+
+  test("RDS identifiers: what the Database module accepts, the config accepts, and the reverse", () => {
+    for (const identifier of ["a", "dev-db", `a${"b".repeat(62)}`]) {
+      expect(DATABASE_RULES.identifier.pattern.test(identifier)).toBe(true);
+      expect(database({ identifier })).toBe("ok");
+    }
+    for (const identifier of ["a-", "a--b", "1db", "Dev", `a${"b".repeat(63)}`]) {
+      expect(DATABASE_RULES.identifier.pattern.test(identifier)).toBe(false);
+      expect(database({ identifier })).toMatch(/^stacks\[0\]\.database\.identifier: /);
+    }
+  });
+
+  test("defaults come from the modules", () => {
+    const s = parseConfig({ stacks: [stack()] }).stacks[0];
+    expect(s?.database).toMatchObject({
+      name: DATABASE_RULES.defaultDatabaseName,
+      masterUsername: DATABASE_RULES.defaultMasterUsername,
+      backupRetentionDays: DATABASE_RULES.backupRetentionDays.default,
+    });
+    expect(s?.jumpHost).toMatchObject({
+      instanceType: EC2_JUMP_HOST_RULES.defaultInstanceType,
+      idleStopMinutes: EC2_JUMP_HOST_RULES.idleStopMinutes.default,
+    });
   });
 });
