@@ -9,7 +9,7 @@
  *   bun bench/connect.ts [runs=7]
  */
 import { join } from "node:path";
-import { generateToken } from "../cli/token.ts";
+import { generateToken } from "../cli/pipeline/index.ts";
 import { cleanEnv, seedStack, startFixtureSandbox } from "../test-support/cli/fixtures.ts";
 import { reportFigures } from "./figures.ts";
 

@@ -19,7 +19,21 @@ export interface AwsClients {
   sts(): Promise<STSClient>;
 }
 
-export function awsClients(region: string): AwsClients {
+/** Where the clients go and as whom, when not from the environment (the demo's in-process sandbox). */
+export interface AwsConnection {
+  /** @default AWS_ENDPOINT_URL, else AWS itself */
+  readonly endpoint?: string;
+  /** @default the SDK's standard chain */
+  readonly credentials?: AwsCredentialIdentity;
+}
+
+export interface AwsCredentialIdentity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+export function awsClients(region: string, connection: AwsConnection = {}): AwsClients {
   const cache = new Map<string, Promise<unknown>>();
   const lazy = <T>(key: string, make: () => Promise<T>): Promise<T> => {
     let client = cache.get(key) as Promise<T> | undefined;
@@ -29,7 +43,12 @@ export function awsClients(region: string): AwsClients {
     }
     return client;
   };
-  const config = { region, maxAttempts: 3 };
+  const config = {
+    region,
+    maxAttempts: 3,
+    ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
+    ...(connection.credentials ? { credentials: connection.credentials } : {}),
+  };
   return {
     region,
     ec2: () => lazy("ec2", async () => new (await import("@aws-sdk/client-ec2")).EC2Client(config)),

@@ -3,6 +3,9 @@
  * name: in the default mode libpq connects to `hostaddr` (127.0.0.1) but verifies the certificate against
  * `host` (the RDS endpoint); in hosts-file mode the endpoint itself resolves to 127.0.0.1.
  */
+import { exportLine } from "../contract/shell.ts";
+
+export { shellQuote } from "../contract/shell.ts";
 
 export interface ClientParams {
   /** The real RDS endpoint hostname (what the certificate names). */
@@ -53,12 +56,6 @@ export function libpqQuote(value: string): string {
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 
-/** POSIX shell single-quoting for `export K=V` lines. */
-export function shellQuote(value: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(value)) return value;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * `export` lines for `eval "$(dbtunnel connect --print-env ...)"`. The token is never printed: PGPASSWORD
  * is a command substitution that asks `dbtunnel token` for a fresh one, so it also outlives the 15 minutes.
@@ -66,7 +63,7 @@ export function shellQuote(value: string): string {
 export function exportLines(env: Record<string, string>, tokenCommand?: string): string {
   const lines = Object.entries(env)
     .filter(([k]) => k !== "PGPASSWORD" && k !== "MYSQL_PWD")
-    .map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+    .map(([k, v]) => exportLine(k, v));
   if (tokenCommand) lines.push(`export PGPASSWORD="$(${tokenCommand})"`);
   return `${lines.join("\n")}\n`;
 }

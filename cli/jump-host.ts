@@ -1,12 +1,13 @@
 /**
  * "Jump host up": an EC2 jump host stopped by the idle auto-stop is started and we wait until Session
  * Manager reports its agent Online; an ECS jump host is resolved to the `ecs:<cluster>_<task>_<runtimeId>`
- * target Session Manager expects. Returns the StartSession target.
+ * target Session Manager expects. Returns the StartSession target. Step 2 of the connect pipeline
+ * (pipeline/index.ts); `instanceState` and `ssmPingStatus` are the same readiness, read-only, for doctor.
  */
 import type { AwsClients } from "./aws.ts";
 import { CliError, errorName } from "./errors.ts";
+import type { PipelineReporter as Reporter } from "./pipeline/progress.ts";
 import type { JumpHost } from "./target.ts";
-import type { Reporter } from "./ui.ts";
 
 export interface JumpHostWaitOptions {
   /** @default DBTUNNEL_WAIT_TIMEOUT_S or 600 s */
@@ -128,17 +129,12 @@ async function startInstance(aws: AwsClients, instanceId: string, policy?: strin
 
 async function waitSsmOnline(aws: AwsClients, instanceId: string, ui: Reporter, wait: Wait): Promise<void> {
   const { timeoutMs } = wait;
-  const { DescribeInstanceInformationCommand } = await import("@aws-sdk/client-ssm");
-  const ssm = await aws.ssm();
   const step = ui.step("ssm-online", "waiting for Session Manager");
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let status: string;
     try {
-      const info = await ssm.send(
-        new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
-      );
-      status = info.InstanceInformationList?.[0]?.PingStatus ?? "not registered";
+      status = await describePing(aws, instanceId);
     } catch (error) {
       const name = errorName(error);
       if (/Credentials|ExpiredToken|InvalidClientTokenId/.test(name)) throw error;
@@ -167,15 +163,20 @@ async function waitSsmOnline(aws: AwsClients, instanceId: string, ui: Reporter, 
 
 /** Ping status for doctor; undefined when the API is unavailable. */
 export async function ssmPingStatus(aws: AwsClients, instanceId: string): Promise<string | undefined> {
-  const { DescribeInstanceInformationCommand } = await import("@aws-sdk/client-ssm");
   try {
-    const info = await (await aws.ssm()).send(
-      new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
-    );
-    return info.InstanceInformationList?.[0]?.PingStatus ?? "not registered";
+    return await describePing(aws, instanceId);
   } catch {
     return undefined;
   }
+}
+
+/** Session Manager's view of the instance's agent: "Online", "ConnectionLost", ... or "not registered". */
+async function describePing(aws: AwsClients, instanceId: string): Promise<string> {
+  const { DescribeInstanceInformationCommand } = await import("@aws-sdk/client-ssm");
+  const info = await (await aws.ssm()).send(
+    new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
+  );
+  return info.InstanceInformationList?.[0]?.PingStatus ?? "not registered";
 }
 
 export async function ecsTarget(

@@ -11,8 +11,8 @@ import { ClientFacingError, type StreamSource, type UpstreamTarget } from "../pr
 import { openTunnel } from "../tunnel/index.ts";
 import type { Tunnel, TunnelEvent } from "../tunnel/types.ts";
 import { describeError } from "./errors.ts";
+import { signToken } from "./pipeline/index.ts";
 import { isMysql, type StackTarget } from "./target.ts";
-import { generateToken } from "./token.ts";
 
 export interface SessionStreamsOptions {
   /** StartSession target (instance id or ECS Exec target). */
@@ -102,7 +102,7 @@ export function upstreamFor(
     ca: readFileSync(caBundlePath, "utf8"),
     streams,
     // Signed when each connection starts, for the real endpoint and port: valid however long the proxy runs.
-    tokens: (user) => generateToken({ endpoint, port, user, region: target.region }),
+    tokens: (user) => signToken(target, user),
     ...(database ? { defaultDatabase: database } : {}),
   };
 }

@@ -10,7 +10,7 @@ import { connect as connectTcp } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { generateToken } from "../cli/token.ts";
+import { generateToken } from "../cli/pipeline/index.ts";
 import { type Sandbox, startSandbox } from "../sandbox/index.ts";
 import { fixtureFromSandbox, type SeededStack, seedStack } from "../test-support/cli/fixtures.ts";
 import { until } from "../test-support/wait.ts";

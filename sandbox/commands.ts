@@ -7,6 +7,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import postgres from "postgres";
+import { exportLine } from "../contract/shell.ts";
 import {
   DAEMON_SUBCOMMAND,
   type DaemonState,
@@ -370,15 +371,10 @@ export async function sandboxStatus(opts: SandboxCommandOptions = {}): Promise<S
   };
 }
 
-/** POSIX-shell single quoting: the value cannot break out whatever it contains. */
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
 /** `export K='V'` lines for `eval "$(dbtunnel sandbox up)"`. */
 export function formatEnvExports(env: SandboxEnv): string {
   return Object.entries(env)
-    .map(([key, value]) => `export ${key}=${shellQuote(String(value))}`)
+    .map(([key, value]) => exportLine(key, String(value)))
     .join("\n");
 }
 

@@ -3,8 +3,7 @@
  * honouring the suppressions in dbtunnel.config.json. Exit 1 when any rule is violated.
  */
 import { existsSync } from "node:fs";
-import { auditFile, type PolicyReport, type RuleSuppression, renderAuditTable } from "../../policy/index.ts";
-import { loadConfig } from "../../stacks/config.ts";
+import type { PolicyReport, RuleSuppression } from "../../policy/index.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
@@ -32,7 +31,12 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   if (!file) throw new UsageError("audit needs the path of a cdk.tf.json", "dbtunnel audit --help");
   if (extra) throw new UsageError(`audit takes one file, got also '${extra}'`, "dbtunnel audit --help");
 
-  const suppressions = loadSuppressions(values.config);
+  // Imported on use (literal paths): `dbtunnel audit --help` must not load the rules and cdktf.
+  const [{ auditFile, renderAuditTable }, { loadConfig }] = await Promise.all([
+    import("../../policy/index.ts"),
+    import("../../stacks/config.ts"),
+  ]);
+  const suppressions = loadSuppressions(values.config, loadConfig);
   let report: PolicyReport;
   try {
     report = auditFile(file, { suppressions });
@@ -50,7 +54,10 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   return report.violations.length > 0 ? 1 : 0;
 }
 
-function loadSuppressions(flag: string | undefined): readonly RuleSuppression[] {
+function loadSuppressions(
+  flag: string | undefined,
+  loadConfig: (path: string) => { policy?: { suppressions?: readonly RuleSuppression[] } },
+): readonly RuleSuppression[] {
   const path = flag ?? (existsSync("dbtunnel.config.json") ? "dbtunnel.config.json" : undefined);
   if (!path) return [];
   if (!existsSync(path)) {

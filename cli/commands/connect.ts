@@ -3,31 +3,36 @@
  * psql/mysql (or --exec, --listen, --print-env) with TLS verify-full → clean up on every path.
  */
 
-import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { OpenTunnelOptions, Tunnel, TunnelEvent } from "../../tunnel/types.ts";
-import { TunnelError } from "../../tunnel/types.ts";
+import type { Tunnel, TunnelEvent } from "../../tunnel/types.ts";
 import { parseCommandArgs, parsePort } from "../args.ts";
-import { awsClients } from "../aws.ts";
 import { resolveCaBundle } from "../ca-bundle.ts";
-import { type ClientParams, exportLines, libpqConnectionString, libpqEnv } from "../client-env.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError, describeError, type ErrorContext, UsageError } from "../errors.ts";
 import { addHostsEntry, assertHostsFileWritable, type HostsEntry, hostsFilePath } from "../hosts-file.ts";
-import { readyJumpHost } from "../jump-host.ts";
 import { clientMissing, explainClientFailure, launchClient } from "../launch.ts";
 import { exitCodeForSignal, onExit } from "../lifecycle.ts";
-import { assertLocalPortFree, portInUse } from "../local-port.ts";
+import { assertLocalPortFree } from "../local-port.ts";
 import { findMysqlClient, type MysqlClient, mysqlArgs, mysqlExecEnv } from "../mysql-client.ts";
+import {
+  awsClients,
+  type ClientParams,
+  clientParameters,
+  exportLines,
+  findTarget,
+  libpqConnectionString,
+  libpqEnv,
+  openSession,
+  readyJumpHost,
+  signToken,
+} from "../pipeline/index.ts";
 import {
   inPrivateHosts,
   type PrivateHosts,
   privateHostsAvailable,
   writePrivateHosts,
 } from "../private-hosts.ts";
-import { resolveTarget } from "../resolve-target.ts";
 import { describeJumpHost, isMysql, type StackTarget } from "../target.ts";
 import { pickUser, TARGET_HELP, TARGET_OPTIONS, tokenCommand } from "../target-options.ts";
-import { generateToken } from "../token.ts";
 import type { Reporter } from "../ui.ts";
 
 export const help = `Usage: dbtunnel connect [target options] [options] [--exec -- COMMAND [ARGS...]]
@@ -166,15 +171,23 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
   try {
     const plan = await makePlan(options, ui, errorCtx);
     abortIfRequested(signal);
+    // The pipeline: target (in makePlan) → jump host ready → session → token (runClient) → client parameters.
     const aws = awsClients(plan.target.region);
-    const ssmTarget = await readyJumpHost(aws, plan.target.jumpHost, ui, {
-      engineerPolicyArn: plan.target.engineerPolicyArn,
-      signal,
-    });
+    const ssmTarget = await readyJumpHost(plan.target, { aws, signal }, ui);
     errorCtx.target = ssmTarget;
     abortIfRequested(signal);
 
-    tunnel = await openSession(plan, ssmTarget, await aws.ssm(), options, ui, signal);
+    tunnel = await openSession(
+      plan.target,
+      {
+        ssmTarget,
+        ssm: await aws.ssm(),
+        localPort: options.localPort,
+        reason: options.reason ?? `dbtunnel connect ${plan.user}@${plan.target.db.identifier}`,
+        signal,
+      },
+      ui,
+    );
     // The agent's dial failures explain a client's "server closed the connection" better than psql can.
     let dialFailure: string | undefined;
     tunnel.on((event) => {
@@ -200,14 +213,13 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
       );
     }
 
-    const params: ClientParams = {
-      endpoint: plan.target.db.endpoint,
+    const params = clientParameters(plan.target, {
       localPort: tunnel.port,
       user: plan.user,
-      database: options.database ?? plan.target.db.name,
+      database: options.database,
       caBundle: plan.caBundle,
       hostaddr: plan.resolution === "hostaddr",
-    };
+    });
     if (options.mode === "listen" || options.mode === "print-env") {
       return await holdOpen(tunnel, plan.target, params, options, ui, signal);
     }
@@ -229,35 +241,13 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
 
 /** Finds the target and checks everything local (client, hosts file, port, CA) before touching AWS sessions. */
 async function makePlan(options: ConnectOptions, ui: Reporter, errorCtx: MutableErrorContext): Promise<Plan> {
-  const finding = ui.step("find-stack", "finding stack");
-  let target: StackTarget;
-  try {
-    target = await resolveTarget({
-      outputs: options.outputs,
-      stack: options.stack,
-      db: options.db,
-      region: options.region,
-    });
-  } catch (error) {
-    finding.fail();
-    throw error;
-  }
+  const target = await findTarget(
+    { outputs: options.outputs, stack: options.stack, db: options.db, region: options.region },
+    ui,
+  );
   errorCtx.stackName = target.stackName;
   errorCtx.engineerPolicyArn = target.engineerPolicyArn;
   errorCtx.target = describeJumpHost(target.jumpHost);
-  finding.done(
-    `${target.stackName}: ${target.db.engine} ${target.db.identifier} via ${describeJumpHost(target.jumpHost)}`,
-  );
-  ui.event({
-    type: "target",
-    stack: target.stackName,
-    region: target.region,
-    endpoint: target.db.endpoint,
-    port: target.db.port,
-    engine: target.db.engine,
-    jumpHost: target.jumpHost,
-    source: target.source,
-  });
 
   const user = await pickUser(target, options.user);
   const mysql = isMysql(target.db.engine);
@@ -300,44 +290,6 @@ async function chooseNameResolution(options: ConnectOptions, mysql: boolean): Pr
   return clientRunsUnderUs && (await privateHostsAvailable()) ? "private-hosts" : "hosts-file";
 }
 
-async function openSession(
-  plan: Plan,
-  ssmTarget: string,
-  ssm: SSMClient,
-  options: ConnectOptions,
-  ui: Reporter,
-  signal: AbortSignal,
-): Promise<Tunnel> {
-  const opening = ui.step("open-session", "opening session");
-  let tunnel: Tunnel;
-  try {
-    tunnel = await openTunnelLazily({
-      target: ssmTarget,
-      host: plan.target.db.endpoint,
-      port: plan.target.db.port,
-      localPort: options.localPort,
-      ssm,
-      reason: options.reason ?? `dbtunnel connect ${plan.user}@${plan.target.db.identifier}`,
-      signal,
-    });
-  } catch (error) {
-    opening.fail();
-    if (error instanceof TunnelError && error.code === "LocalPortInUse" && options.localPort) {
-      throw portInUse(options.localPort);
-    }
-    throw error;
-  }
-  opening.done(`${tunnel.sessionId}, 127.0.0.1:${tunnel.port}, ${tunnel.mode}`);
-  ui.event({
-    type: "session",
-    sessionId: tunnel.sessionId,
-    host: "127.0.0.1",
-    port: tunnel.port,
-    mode: tunnel.mode,
-  });
-  return tunnel;
-}
-
 /** Runs psql/mysql or the --exec command with a fresh token; explains a recognised failure in one line. */
 async function runClient(
   plan: Plan,
@@ -349,12 +301,7 @@ async function runClient(
 ): Promise<number> {
   const { target, user, mysql, mysqlClient } = plan;
   ui.step("connect", "connecting").done(`${user}@${target.db.endpoint}`);
-  const token = await generateToken({
-    endpoint: target.db.endpoint,
-    port: target.db.port,
-    user,
-    region: target.region,
-  });
+  const token = await signToken(target, user);
   // mysql takes host, port and TLS as arguments (interactive) or from its variables and option file (--exec).
   const clientCommand =
     options.mode === "exec"
@@ -481,10 +428,4 @@ async function closeQuietly(tunnel: Tunnel, ui: Reporter): Promise<void> {
 
 function abortIfRequested(signal: AbortSignal): void {
   if (signal.aborted) throw new CliError("Cancelled.", { code: "Aborted" });
-}
-
-/** The tunnel module is imported on use: it is the heaviest part and `--help` must not need it. */
-async function openTunnelLazily(options: OpenTunnelOptions): Promise<Tunnel> {
-  const { openTunnel } = await import("../../tunnel/index.ts");
-  return openTunnel(options);
 }

@@ -9,7 +9,7 @@ import type { CommandContext } from "../command.ts";
 import { describeError } from "../errors.ts";
 import { instanceState, ssmPingStatus } from "../jump-host.ts";
 import { assertLocalPortFree } from "../local-port.ts";
-import { resolveTarget } from "../resolve-target.ts";
+import { findTarget, QUIET } from "../pipeline/index.ts";
 import { isMysql, type StackTarget } from "../target.ts";
 import { TARGET_HELP, TARGET_OPTIONS } from "../target-options.ts";
 import type { Reporter } from "../ui.ts";
@@ -60,13 +60,17 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   let targetError: string | undefined;
   if (values.outputs) {
     try {
-      target = await resolveTarget({
-        outputs: values.outputs,
-        stack: values.stack,
-        db: values.db,
-        region: values.region,
-        interactive: false,
-      });
+      // Quiet: the checklist reports the stack as one of its checks.
+      target = await findTarget(
+        {
+          outputs: values.outputs,
+          stack: values.stack,
+          db: values.db,
+          region: values.region,
+          interactive: false,
+        },
+        QUIET,
+      );
       region = target.region;
     } catch (error) {
       targetError = describeError(error).message;
@@ -102,7 +106,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
 
   if (!target && !targetError && aws && credentialsOk) {
     try {
-      target = await resolveTarget({ stack: values.stack, db: values.db, region, interactive: false });
+      target = await findTarget({ stack: values.stack, db: values.db, region, interactive: false }, QUIET);
     } catch (error) {
       targetError = describeError(error).message;
     }

@@ -10,9 +10,9 @@ import { awsClients } from "../aws.ts";
 import { resolveCaBundle } from "../ca-bundle.ts";
 import type { CommandContext } from "../command.ts";
 import { describeError, UsageError } from "../errors.ts";
-import { readyJumpHost } from "../jump-host.ts";
 import { exitCodeForSignal } from "../lifecycle.ts";
 import { assertLocalPortFree } from "../local-port.ts";
+import { findTarget, readyJumpHost } from "../pipeline/index.ts";
 import { announce, reportProxyEvent, SHOW_SECRET_COMMAND } from "../proxy-output.ts";
 import {
   localAuthFor,
@@ -22,7 +22,6 @@ import {
   waitForShutdown,
 } from "../proxy-run.ts";
 import { SessionStreams, upstreamFor } from "../proxy-upstream.ts";
-import { resolveTarget } from "../resolve-target.ts";
 import { describeJumpHost, isMysql } from "../target.ts";
 import { pickUser, TARGET_HELP, TARGET_OPTIONS } from "../target-options.ts";
 
@@ -85,18 +84,10 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   const auth = localAuthFor(values["no-local-auth"] ?? false, ui);
   const localTls = values["local-tls"] ? localTlsFor() : undefined;
 
-  const finding = ui.step("find-stack", "finding stack");
-  const target = await resolveTarget({
-    outputs: values.outputs,
-    stack: values.stack,
-    db: values.db,
-    region: values.region,
-  }).catch((error) => {
-    finding.fail();
-    throw error;
-  });
-  finding.done(
-    `${target.stackName}: ${target.db.engine} ${target.db.identifier} via ${describeJumpHost(target.jumpHost)}`,
+  // The connect pipeline's steps: target → jump host ready; sessions and tokens per client connection.
+  const target = await findTarget(
+    { outputs: values.outputs, stack: values.stack, db: values.db, region: values.region },
+    ui,
   );
   const engine = isMysql(target.db.engine) ? "mysql" : "postgres";
   if (engine === "mysql" && localTls) {
@@ -113,10 +104,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   const aws = awsClients(target.region);
   let streams: SessionStreams | undefined;
   try {
-    const ssmTarget = await readyJumpHost(aws, target.jumpHost, ui, {
-      engineerPolicyArn: target.engineerPolicyArn,
-      signal,
-    });
+    const ssmTarget = await readyJumpHost(target, { aws, signal }, ui);
     streams = new SessionStreams({
       ssmTarget,
       host: target.db.endpoint,

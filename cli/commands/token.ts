@@ -5,9 +5,8 @@
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import { describeError } from "../errors.ts";
-import { resolveTarget } from "../resolve-target.ts";
+import { findTarget, QUIET, signToken } from "../pipeline/index.ts";
 import { pickUser, TARGET_HELP, TARGET_OPTIONS } from "../target-options.ts";
-import { generateToken } from "../token.ts";
 
 export const help = `Usage: dbtunnel token [target options] [--json]
 
@@ -26,21 +25,15 @@ Examples:
 
 export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const { values } = parseCommandArgs(argv, TARGET_OPTIONS, "dbtunnel token");
-  const target = await resolveTarget({
-    outputs: values.outputs,
-    stack: values.stack,
-    db: values.db,
-    region: values.region,
-  });
+  // Quiet: stdout carries the token alone (or its one JSON line).
+  const target = await findTarget(
+    { outputs: values.outputs, stack: values.stack, db: values.db, region: values.region },
+    QUIET,
+  );
   const user = await pickUser(target, values.user);
   let token: string;
   try {
-    token = await generateToken({
-      endpoint: target.db.endpoint,
-      port: target.db.port,
-      user,
-      region: target.region,
-    });
+    token = await signToken(target, user);
   } catch (error) {
     throw describeError(error, { stackName: target.stackName, engineerPolicyArn: target.engineerPolicyArn });
   }
