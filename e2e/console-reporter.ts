@@ -3,8 +3,9 @@
  * Terraform progress at most every PROGRESS_INTERVAL_MS so a 3-minute apply shows it is alive without
  * flooding the log. Every line is also kept for the JUnit <system-out>.
  */
+
+import { type FlowReporter, formatMs, type StepResult } from "../cli/demo/runner.ts";
 import { redact } from "../cli/redact.ts";
-import { type FlowReporter, formatMs, type StepResult } from "./runner.ts";
 
 const PROGRESS_INTERVAL_MS = 15_000;
 

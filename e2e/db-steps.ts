@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import type { AwsCredentials } from "./aws-clients.ts";
+import type { AwsCredentials } from "../cli/demo/aws-clients.ts";
 import { type HostsOverride, ident, type PsqlConnection, psqlOk, psqlRefused } from "./psql.ts";
 import { presignRdsToken, rdsSignerToken } from "./tokens.ts";
 
@@ -71,7 +71,7 @@ export async function setupIamUser(
   return `${db.iamUser} granted rds_iam by ${asUser}`;
 }
 
-export interface TlsDetails {
+interface TlsDetails {
   readonly user: string;
   readonly ssl: boolean;
   readonly tlsVersion: string;
@@ -91,27 +91,6 @@ function parseTls(row: readonly string[] | undefined): TlsDetails {
 function assertTls(tls: TlsDetails, expectedUser: string): void {
   if (tls.user !== expectedUser) throw new Error(`logged in as '${tls.user}', expected '${expectedUser}'`);
   if (!tls.ssl) throw new Error("pg_stat_ssl says the connection is not encrypted");
-}
-
-/** Step 5a: IAM token + verify-full with `hostaddr`, DDL and DML. */
-export async function iamWithHostaddr(db: DbContext): Promise<TlsDetails> {
-  const rows = await psqlOk(
-    viaTunnel(db, db.iamUser, await freshToken(db)),
-    `${TLS_QUERY}
-     CREATE SCHEMA IF NOT EXISTS ${E2E_SCHEMA};
-     DROP TABLE IF EXISTS ${E2E_SCHEMA}.notes;
-     CREATE TABLE ${E2E_SCHEMA}.notes (id int PRIMARY KEY, body text NOT NULL);
-     INSERT INTO ${E2E_SCHEMA}.notes VALUES (1, 'one'), (2, 'two'), (3, 'three');
-     UPDATE ${E2E_SCHEMA}.notes SET body = 'TWO' WHERE id = 2;
-     DELETE FROM ${E2E_SCHEMA}.notes WHERE id = 3;
-     SELECT string_agg(id || '=' || body, ',' ORDER BY id) FROM ${E2E_SCHEMA}.notes;`,
-  );
-  const tls = parseTls(rows[0]);
-  assertTls(tls, db.iamUser);
-  const data = rows.at(-1)?.[0];
-  if (data !== "1=one,2=TWO")
-    throw new Error(`DDL/DML round trip returned '${data}', expected '1=one,2=TWO'`);
-  return tls;
 }
 
 /** Step 5b: the same login with no hostaddr: the endpoint resolves to 127.0.0.1 through a hosts override. */

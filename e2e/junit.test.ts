@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
+import type { StepResult } from "../cli/demo/runner.ts";
 import { renderJUnit, xml } from "./junit.ts";
-import type { StepResult } from "./runner.ts";
 
 const results: StepResult[] = [
   { name: "synth", title: "synthesize", status: "passed", ms: 1500, detail: "45 resources", cleanup: false },

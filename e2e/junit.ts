@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { StepResult } from "./runner.ts";
+import type { StepResult } from "../cli/demo/runner.ts";
 
 export interface JUnitSuite {
   /** e.g. "dbtunnel e2e (sandbox)" */

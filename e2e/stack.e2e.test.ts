@@ -9,12 +9,13 @@
 import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AWS_NOT_CONFIGURED, selectAwsTarget } from "./aws-guard.ts";
+import { type FlowTarget, runFlow } from "../cli/demo/flow.ts";
+import { formatMs } from "../cli/demo/runner.ts";
+import { PROJECT_ROOT } from "../cli/demo/terraform.ts";
+import { AWS_NOT_CONFIGURED, assertAccount, selectAwsTarget } from "./aws-guard.ts";
+import { suiteSteps } from "./cli-steps.ts";
 import { ConsoleReporter } from "./console-reporter.ts";
-import { type E2eTarget, runFlow } from "./flow.ts";
 import { type JUnitSuite, writeJUnit } from "./junit.ts";
-import { formatMs } from "./runner.ts";
-import { PROJECT_ROOT } from "./terraform.ts";
 
 const REPORT_DIR = join(PROJECT_ROOT, "e2e", "reports");
 /** Terraform's waits make apply ≈ 3 min and destroy ≈ 1.5 min on moto; real AWS RDS takes far longer. */
@@ -27,11 +28,18 @@ afterAll(() => {
   if (suites.length > 0) writeJUnit(join(REPORT_DIR, "junit.xml"), suites);
 });
 
-async function runTarget(target: E2eTarget, awsAccount?: string): Promise<void> {
+async function runTarget(target: FlowTarget, awsAccount?: string): Promise<void> {
   const reporter = new ConsoleReporter(`e2e:${target}`);
   const timestamp = new Date().toISOString();
   const started = performance.now();
-  const outcome = await runFlow({ target, profile: "suite", reporter, awsAccount });
+  const outcome = await runFlow({
+    target,
+    reporter,
+    namePrefix: "e2e",
+    showAuditTable: true,
+    verifyAccount: awsAccount ? (clients) => assertAccount(clients.sts, awsAccount) : undefined,
+    extension: suiteSteps(target),
+  });
   reporter.info(
     `${outcome.error ? "FAILED" : "passed"} in ${formatMs(performance.now() - started)}: ${outcome.results
       .filter((r) => r.status !== "skipped")

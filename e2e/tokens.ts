@@ -6,7 +6,7 @@
  */
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { AwsCredentials } from "./aws-clients.ts";
+import type { AwsCredentials } from "../cli/demo/aws-clients.ts";
 
 export interface TokenRequest {
   /** The REAL database endpoint and port (never the tunnel's 127.0.0.1:<local port>). */

@@ -1,16 +1,15 @@
 /**
  * `dbtunnel demo` (`npm run demo`): the whole story on a fresh machine, against the local sandbox —
  * deploy the stack, show that nothing can come in, tunnel through Session Manager, log in with an IAM token
- * under sslmode=verify-full, print what the server saw, destroy, stop. Same steps as the e2e suite
- * (e2e/flow.ts); this file only presents them: a step line each, a spinner with elapsed time while
+ * under sslmode=verify-full, print what the server saw, destroy, stop. The steps are cli/demo/flow.ts
+ * (the e2e suite deploys and destroys with the same steps); this file only presents them: a step line each, a spinner with elapsed time while
  * Terraform waits, JSON lines with --json. Ctrl-C still destroys and stops everything.
  */
-import * as flow from "../../e2e/flow.ts";
-import { formatMs } from "../../e2e/runner.ts";
-import { PROJECT_ROOT } from "../../e2e/terraform.ts";
-import * as sandbox from "../../sandbox/commands.ts";
+
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
+import type { FlowOutcome } from "../demo/flow.ts";
+import { formatMs } from "../demo/runner.ts";
 import { CliError } from "../errors.ts";
 import { selfCommand } from "../self-command.ts";
 import type { Reporter, Step } from "../ui.ts";
@@ -38,11 +37,15 @@ Examples:
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-type Flow = typeof flow;
-
 export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const { values } = parseCommandArgs(argv, { keep: { type: "boolean" } }, "dbtunnel demo");
   const ui = ctx.ui;
+  // Imported on use (literal paths): `dbtunnel demo --help` must not load Terraform, policy and sandbox code.
+  const [flow, sandbox, { PROJECT_ROOT }] = await Promise.all([
+    import("../demo/flow.ts"),
+    import("../../sandbox/commands.ts"),
+    import("../demo/terraform.ts"),
+  ]);
   const reporter = new DemoReporter(ui);
   const keep = values.keep === true;
 
@@ -54,11 +57,10 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
 
   let startedDaemon = false;
   const started = performance.now();
-  let outcome: Awaited<ReturnType<Flow["runFlow"]>>;
+  let outcome: FlowOutcome;
   try {
     outcome = await flow.runFlow({
       target: "sandbox",
-      profile: "demo",
       reporter,
       signal: ctx.signal,
       keep,

@@ -1,46 +1,39 @@
 /**
- * The end-to-end flow, shared by the test suite (e2e/stack.e2e.test.ts) and `dbtunnel demo`:
- * synth + policy audit → cdktf deploy → clean re-plan → Session Manager online → no ingress (live APIs)
- * → tunnel → IAM user → verify-full logins (hostaddr and hosts file) → 16 MiB and 16 connections
- * → refusals → close → cdktf destroy → no leftovers → sandbox stopped.
- * Same code against the local sandbox and a real account; only where credentials and Terraform's
- * providers come from differ.
+ * The demo's flow as named steps (`dbtunnel demo`): sandbox up → synth + policy audit → cdktf deploy →
+ * jump host online → no ingress (live APIs) → session → IAM user → verify-full login → close → destroy →
+ * nothing left → sandbox stopped. The connection steps are the connect pipeline's (cli/pipeline/).
+ * The e2e suite runs the same deploy and destroy with its own checks in between (FlowExtension): it drives
+ * the real `dbtunnel` CLI instead of these in-process connection steps.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
-import { ecsTargetString } from "../cli/jump-host.ts";
-import { readOutputsFile, targetFromOutputs } from "../cli/outputs.ts";
-import { registerSecret } from "../cli/redact.ts";
-import type { StackTarget } from "../cli/target.ts";
-import { auditFile, renderAuditTable } from "../policy/index.ts";
-import { startSandbox } from "../sandbox/index.ts";
-import { loadConfig } from "../stacks/config.ts";
-import { applyEnvOverrides } from "../stacks/env-overrides.ts";
-import { terraformEnv } from "../stacks/terraform-env.ts";
-import { openTunnel } from "../tunnel/index.ts";
-import type { Tunnel, TunnelEvent } from "../tunnel/types.ts";
-import { type AwsClients, type AwsCredentials, clientConfigFromEnv, makeClients } from "./aws-clients.ts";
-import { assertAccount } from "./aws-guard.ts";
-import { type DeployedResource, findLeftovers, resourcesFromShowJson } from "./checks/leftovers.ts";
-import { collectIngressSnapshot, evaluateIngress, renderFindings } from "./checks/no-ingress.ts";
+import { auditFile, renderAuditTable } from "../../policy/index.ts";
+import { startSandbox } from "../../sandbox/index.ts";
+import { loadConfig } from "../../stacks/config.ts";
+import { applyEnvOverrides } from "../../stacks/env-overrides.ts";
+import { terraformEnv } from "../../stacks/terraform-env.ts";
+import type { Tunnel, TunnelEvent } from "../../tunnel/types.ts";
+import { readOutputsFile, targetFromOutputs } from "../outputs.ts";
 import {
-  bulkRoundTrip,
-  concurrentConnections,
-  type DbContext,
-  iamWithHostaddr,
-  iamWithHostsFile,
-  negativeChecks,
-  setupIamUser,
-  type TlsDetails,
-} from "./db-steps.ts";
-import type { HostsOverride } from "./psql.ts";
+  awsClients,
+  clientParameters,
+  openSession,
+  type PipelineReporter,
+  readyJumpHost,
+  signToken,
+} from "../pipeline/index.ts";
+import { registerSecret } from "../redact.ts";
+import type { StackTarget } from "../target.ts";
+import { type AwsClients, type AwsCredentials, clientConfigFromEnv, makeClients } from "./aws-clients.ts";
+import { createIamUser, iamLogin, masterLogin, type TlsDetails } from "./database.ts";
+import { type DeployedResource, findLeftovers, resourcesFromShowJson } from "./leftovers.ts";
+import { collectIngressSnapshot, evaluateIngress, renderFindings } from "./no-ingress.ts";
 import { type FlowReporter, FlowRun, type PlannedStep, type StepContext, type StepResult } from "./runner.ts";
 import { ApplyProgress, CDKTF_BIN, failureSummary, PROJECT_ROOT, runLogged } from "./terraform.ts";
 
-export type E2eTarget = "sandbox" | "aws";
+/** Where the stack goes: the local sandbox account, or a real account (the e2e suite's nightly run). */
+export type FlowTarget = "sandbox" | "aws";
 
 /** What the flow needs of a sandbox: startSandbox()'s, or the daemon's of 'dbtunnel sandbox up' (demo --keep). */
 export interface SandboxHandle {
@@ -51,21 +44,24 @@ export interface SandboxHandle {
   readonly gateway?: { activeSessions(): string[] };
   stop(): Promise<void>;
 }
-/** suite: every check (CI); demo: the story for a human (no re-plan, no bulk/negative checks). */
-export type FlowProfile = "suite" | "demo";
 
 export interface FlowOptions {
-  readonly target: E2eTarget;
-  readonly profile: FlowProfile;
+  readonly target: FlowTarget;
   readonly reporter: FlowReporter;
   /** Ctrl-C: stops the main line, then destroy and stop still run. */
   readonly signal?: AbortSignal;
-  /** @default `<profile>-<time>-<random>`, unique per run */
+  /** @default `<namePrefix>-<time>-<random>`, unique per run */
   readonly stackName?: string;
+  /** @default "demo" */
+  readonly namePrefix?: string;
   /** @default DBTUNNEL_CONFIG or <project>/dbtunnel.config.json */
   readonly configPath?: string;
-  /** Required for the aws target: the only account the run may touch. */
-  readonly awsAccount?: string;
+  /** Required for the aws target: refuses unless the credentials are the account the run may touch. */
+  readonly verifyAccount?: (clients: AwsClients) => Promise<string>;
+  /** Print the whole policy audit table. @default false */
+  readonly showAuditTable?: boolean;
+  /** The caller's own steps after deploy and in place of the in-process connection steps (the e2e suite). */
+  readonly extension?: FlowExtension;
   /** Leave stack, tunnel-less sandbox and work dir in place at the end (demo --keep). */
   readonly keep?: boolean;
   /** How the sandbox is started. @default startSandbox() from sandbox/index.ts (stops with this process) */
@@ -92,54 +88,71 @@ export interface FlowOutcome {
   readonly error?: string;
 }
 
-const STEPS: readonly (PlannedStep & {
-  readonly profiles: readonly FlowProfile[];
-  readonly targets?: E2eTarget[];
-})[] = [
-  { name: "preflight", title: "check tools and target account", profiles: ["suite", "demo"] },
-  {
-    name: "sandbox-up",
-    title: "start the sandbox account",
-    profiles: ["suite", "demo"],
-    targets: ["sandbox"],
-  },
-  { name: "synth", title: "synthesize the stack (cdktf synth)", profiles: ["suite", "demo"] },
-  { name: "policy-audit", title: "security policy audit of cdk.tf.json", profiles: ["suite", "demo"] },
-  { name: "deploy", title: "deploy (cdktf deploy)", profiles: ["suite", "demo"] },
-  {
-    name: "plan-clean",
-    title: "second plan is clean (terraform plan -detailed-exitcode)",
-    profiles: ["suite"],
-  },
-  { name: "ssm-online", title: "jump host online in Session Manager", profiles: ["suite", "demo"] },
-  { name: "no-ingress", title: "no ingress (live EC2/RDS APIs)", profiles: ["suite", "demo"] },
-  { name: "tunnel", title: "open the port-forwarding session", profiles: ["suite", "demo"] },
-  { name: "db-setup", title: "create the IAM database user as master", profiles: ["suite", "demo"] },
-  {
-    name: "iam-hostaddr",
-    title: "IAM token + verify-full via hostaddr, DDL/DML",
-    profiles: ["suite", "demo"],
-  },
-  { name: "iam-hosts-file", title: "IAM token + verify-full via hosts-file override", profiles: ["suite"] },
-  { name: "bulk-16mib", title: "16 MiB round trip checked by sha256", profiles: ["suite"] },
-  { name: "concurrent-16", title: "16 concurrent connections over one session", profiles: ["suite"] },
-  { name: "refusals", title: "wrong user, expired token, wrong CA are refused", profiles: ["suite"] },
-  { name: "tunnel-close", title: "close the session", profiles: ["suite", "demo"] },
-  { name: "destroy", title: "destroy (cdktf destroy)", profiles: ["suite", "demo"] },
-  { name: "leftovers", title: "nothing tagged with the stack is left", profiles: ["suite", "demo"] },
-  {
-    name: "sandbox-stop",
-    title: "stop the sandbox account",
-    profiles: ["suite", "demo"],
-    targets: ["sandbox"],
-  },
-];
-
-export function planFor(profile: FlowProfile, target: E2eTarget): PlannedStep[] {
-  return STEPS.filter((s) => s.profiles.includes(profile) && (!s.targets || s.targets.includes(target))).map(
-    ({ name, title }) => ({ name, title }),
-  );
+/** The stack as deployed, for a FlowExtension's steps. */
+export interface DeployedStack {
+  readonly stackName: string;
+  readonly target: StackTarget;
+  /** The raw outputs of the stack (what `cdktf deploy --outputs-file` wrote). */
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly outputsFile: string;
+  readonly stackDir: string;
+  readonly logPath: string;
+  /** AWS_* (and DBTUNNEL_CA_BUNDLE for the sandbox): what a `dbtunnel` child needs to reach the account. */
+  readonly awsEnv: Readonly<Record<string, string>>;
+  /** Environment of the Terraform children. */
+  readonly childEnv: Readonly<Record<string, string>>;
+  readonly clients: AwsClients;
+  readonly credentials: () => Promise<AwsCredentials>;
+  readonly caBundlePath?: string;
+  readonly sandbox?: SandboxHandle;
 }
+
+/** Steps a caller adds: `afterDeploy` right after deploy, `connect` instead of the in-process connection. */
+export interface FlowExtension {
+  readonly afterDeploySteps: readonly PlannedStep[];
+  afterDeploy(run: FlowRun, stack: DeployedStack): Promise<void>;
+  readonly connectSteps: readonly PlannedStep[];
+  /** Runs the connection steps; must leave no session open (the cleanup only closes the flow's own). */
+  connect(run: FlowRun, stack: DeployedStack): Promise<void>;
+}
+
+const BEFORE_DEPLOY: readonly PlannedStep[] = [
+  { name: "preflight", title: "check tools and target account" },
+  { name: "sandbox-up", title: "start the sandbox account" },
+  { name: "synth", title: "synthesize the stack (cdktf synth)" },
+  { name: "policy-audit", title: "security policy audit of cdk.tf.json" },
+  { name: "deploy", title: "deploy (cdktf deploy)" },
+];
+const ONLINE: readonly PlannedStep[] = [
+  { name: "ssm-online", title: "jump host online in Session Manager" },
+  { name: "no-ingress", title: "no ingress (live EC2/RDS APIs)" },
+];
+/** The in-process connection: the connect pipeline's session, token and client parameters. */
+const CONNECT: readonly PlannedStep[] = [
+  { name: "tunnel", title: "open the port-forwarding session" },
+  { name: "db-setup", title: "create the IAM database user as master" },
+  { name: "iam-hostaddr", title: "IAM token + verify-full via hostaddr, DDL/DML" },
+  { name: "tunnel-close", title: "close the session" },
+];
+const CLEANUP: readonly PlannedStep[] = [
+  { name: "destroy", title: "destroy (cdktf destroy)" },
+  { name: "leftovers", title: "nothing tagged with the stack is left" },
+  { name: "sandbox-stop", title: "stop the sandbox account" },
+];
+const SANDBOX_ONLY = new Set(["sandbox-up", "sandbox-stop"]);
+
+export function planFor(target: FlowTarget, extension?: FlowExtension): PlannedStep[] {
+  return [
+    ...BEFORE_DEPLOY,
+    ...(extension?.afterDeploySteps ?? []),
+    ...ONLINE,
+    ...(extension?.connectSteps ?? CONNECT),
+    ...CLEANUP,
+  ].filter((step) => target === "sandbox" || !SANDBOX_ONLY.has(step.name));
+}
+
+/** The schema the demo's IAM user writes its table in. */
+const DEMO_SCHEMA = "dbtunnel_demo";
 
 /** Stack names must match stacks/env-overrides.ts: 3-40 chars, lowercase, digits, hyphens. */
 export function uniqueStackName(prefix: string): string {
@@ -162,13 +175,12 @@ interface State {
   ssmTarget?: string;
   tunnel?: Tunnel;
   tunnelEvents: TunnelEvent[];
-  db?: DbContext;
   tls?: FlowOutcome["tls"];
   deployed: DeployedResource[];
 }
 
 export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
-  const stackName = o.stackName ?? uniqueStackName(o.profile === "demo" ? "demo" : "e2e");
+  const stackName = o.stackName ?? uniqueStackName(o.namePrefix ?? "demo");
   const workDir = o.workDir ?? join(PROJECT_ROOT, ".dbtunnel", "runs", stackName);
   const outDir = join(workDir, "cdktf.out");
   const stackDir = join(outDir, "stacks", stackName);
@@ -177,7 +189,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
   const configPath =
     o.configPath ?? process.env.DBTUNNEL_CONFIG ?? join(PROJECT_ROOT, "dbtunnel.config.json");
   const signal = o.signal ?? new AbortController().signal;
-  const run = new FlowRun(planFor(o.profile, o.target), o.reporter, signal);
+  const run = new FlowRun(planFor(o.target, o.extension), o.reporter, signal);
 
   // The config names the region and the IAM users; the overrides give the stack its unique name.
   const overrides = { DBTUNNEL_STACK_NAME: stackName, DBTUNNEL_DELETION_PROTECTION: "false" };
@@ -208,6 +220,82 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
     return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
   };
 
+  // The connect pipeline's clients, pointed at the flow's account (the sandbox is not in process.env).
+  const pipelineClients = () =>
+    awsClients(s.region, {
+      endpoint: s.awsEnv.AWS_ENDPOINT_URL,
+      credentials:
+        o.target === "sandbox" && s.awsEnv.AWS_ACCESS_KEY_ID && s.awsEnv.AWS_SECRET_ACCESS_KEY
+          ? {
+              accessKeyId: s.awsEnv.AWS_ACCESS_KEY_ID,
+              secretAccessKey: s.awsEnv.AWS_SECRET_ACCESS_KEY,
+              sessionToken: s.awsEnv.AWS_SESSION_TOKEN,
+            }
+          : undefined,
+    });
+
+  /** The demo's connection: session → IAM user (as master) → IAM token login → close. */
+  const connectInProcess = async () => {
+    const caBundle = () => need(s.caBundlePath, "a CA bundle (DBTUNNEL_CA_BUNDLE) for verify-full");
+    const iamUser = () => need(s.target?.db.iamUsers[0], "an IAM database user in output db_iam_users");
+    await run.step("tunnel", async (ctx) => {
+      const target = need(s.target, "stack outputs");
+      s.tunnel = await openSession(
+        target,
+        {
+          ssmTarget: need(s.ssmTarget, "Session Manager target"),
+          ssm: await pipelineClients().ssm(),
+          reason: `dbtunnel demo ${stackName}`,
+          signal: ctx.signal,
+        },
+        stepReporter(ctx),
+      );
+      s.tunnel.on((event) => s.tunnelEvents.push(event));
+      return `session ${s.tunnel.sessionId} (${s.tunnel.mode}) listening on ${s.tunnel.host}:${s.tunnel.port} → ${target.db.endpoint}:${target.db.port}`;
+    });
+
+    await run.step("db-setup", async () => {
+      const target = need(s.target, "stack outputs");
+      const master = await masterLogin(need(s.clients, "AWS clients").secrets, target, s.rawOutputs ?? {});
+      const params = clientParameters(target, {
+        localPort: need(s.tunnel, "the tunnel").port,
+        user: master.user,
+        caBundle: caBundle(),
+      });
+      return createIamUser(params, master.password, iamUser());
+    });
+
+    await run.step("iam-hostaddr", async (ctx) => {
+      const target = need(s.target, "stack outputs");
+      const tunnel = need(s.tunnel, "the tunnel");
+      const params = clientParameters(target, {
+        localPort: tunnel.port,
+        user: iamUser(),
+        caBundle: caBundle(),
+      });
+      const tls = await iamLogin(
+        params,
+        await signToken(target, params.user, await credentials()),
+        DEMO_SCHEMA,
+      );
+      s.tls = { ...tls, endpoint: target.db.endpoint, localPort: tunnel.port, sessionId: tunnel.sessionId };
+      ctx.note(
+        [
+          `current_user   ${tls.user}`,
+          `ssl            ${tls.ssl}`,
+          `TLS version    ${tls.tlsVersion}`,
+          `cipher         ${tls.cipher} (${tls.bits} bits)`,
+          `server         PostgreSQL ${tls.serverVersion} at ${target.db.endpoint}:${target.db.port}`,
+          `verified by    sslmode=verify-full against ${params.caBundle}`,
+        ].join("\n"),
+      );
+      return `${tls.user} over ${tls.tlsVersion}; DDL + DML ok`;
+    });
+
+    // Also with --keep: the demo's own session ends with it; 'dbtunnel connect' opens a fresh one.
+    await run.step("tunnel-close", async () => closeTunnel(s));
+  };
+
   let error: string | undefined;
   try {
     await run.step("preflight", async () => {
@@ -217,7 +305,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
       if (missing.length > 0) throw new Error(`missing tools on PATH: ${missing.join(", ")}`);
       if (!existsSync(CDKTF_BIN)) throw new Error(`cdktf CLI not found at ${CDKTF_BIN}: run 'npm ci'`);
       if (o.target === "aws") {
-        if (!o.awsAccount)
+        if (!o.verifyAccount)
           throw new Error("the aws target needs the expected account id (DBTUNNEL_E2E_ACCOUNT)");
         const bundle = process.env.DBTUNNEL_CA_BUNDLE;
         if (!bundle || !existsSync(bundle)) {
@@ -226,8 +314,8 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
           );
         }
         s.clients = makeClients({ region: s.region });
-        const who = await assertAccount(s.clients.sts, o.awsAccount);
-        return `account ${o.awsAccount} confirmed (${who}), region ${s.region}`;
+        const who = await o.verifyAccount(s.clients);
+        return `account confirmed (${who}), region ${s.region}`;
       }
       return `stack ${stackName}, region ${s.region}`;
     });
@@ -302,7 +390,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
       const report = auditFile(join(stackDir, "cdk.tf.json"), {
         suppressions: loadConfig(configPath).policy.suppressions,
       });
-      if (o.profile === "suite") ctx.note(renderAuditTable(report));
+      if (o.showAuditTable) ctx.note(renderAuditTable(report));
       const count = (status: string) => report.results.filter((r) => r.status === status).length;
       if (report.violations.length > 0) {
         const first = report.violations[0];
@@ -345,32 +433,34 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
       return `${progress.text().split(" · ")[0]}; ${describeTarget(s.target)}`;
     });
 
-    if (o.profile === "suite") {
-      await run.check("plan-clean", async (ctx) => {
-        const r = await runLogged({
-          cmd: ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false"],
-          cwd: stackDir,
-          env: s.childEnv,
-          logPath,
-          signal: ctx.signal,
-        });
-        if (r.code === 0) return "no changes";
-        if (r.code === 2) {
-          const changes = r.tail
-            .filter((l) => /^\s*# \S+ (will|must) be/.test(l))
-            .map((l) => l.trim().slice(2));
-          throw new Error(
-            `second plan is not clean (perpetual diff; fix it in the infra code, see design.md moto deviations): ${changes.join("; ") || "see log"} (log: ${logPath})`,
-          );
-        }
-        throw new Error(`terraform plan exited ${r.code}: ${failureSummary(r.tail)}`);
-      });
-    }
+    const deployed = (): DeployedStack => ({
+      stackName,
+      target: need(s.target, "stack outputs"),
+      outputs: need(s.rawOutputs, "stack outputs"),
+      outputsFile,
+      stackDir,
+      logPath,
+      awsEnv: s.awsEnv,
+      childEnv: s.childEnv,
+      clients: need(s.clients, "AWS clients"),
+      credentials,
+      caBundlePath: s.caBundlePath,
+      sandbox: s.sandbox,
+    });
+    await o.extension?.afterDeploy(run, deployed());
 
     await run.step("ssm-online", async (ctx) => {
       const target = need(s.target, "stack outputs");
-      const clients = need(s.clients, "AWS clients");
-      s.ssmTarget = await waitForSessionManager(clients, target, ctx, o.target === "aws" ? 600_000 : 90_000);
+      s.ssmTarget = await readyJumpHost(
+        target,
+        {
+          aws: pipelineClients(),
+          signal: ctx.signal,
+          timeoutMs: o.target === "aws" ? 600_000 : 90_000,
+          pollMs: o.target === "aws" ? 3000 : 1000,
+        },
+        stepReporter(ctx),
+      );
       return `${s.ssmTarget} is Online`;
     });
 
@@ -393,104 +483,11 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
       return `${snapshot.securityGroups.length} security groups, jump host, database and gateways checked: no ingress`;
     });
 
-    await run.step("tunnel", async (ctx) => {
-      const target = need(s.target, "stack outputs");
-      s.tunnel = await openTunnel({
-        target: need(s.ssmTarget, "Session Manager target"),
-        host: target.db.endpoint,
-        port: target.db.port,
-        ssm: need(s.clients, "AWS clients").ssm,
-        reason: `dbtunnel ${o.profile} ${stackName}`,
-        signal: ctx.signal,
-      });
-      s.tunnel.on((event) => s.tunnelEvents.push(event));
-      s.db = {
-        endpoint: target.db.endpoint,
-        port: target.db.port,
-        localPort: s.tunnel.port,
-        dbname: target.db.name ?? "postgres",
-        region: target.region,
-        caBundlePath: need(s.caBundlePath, "a CA bundle (DBTUNNEL_CA_BUNDLE) for verify-full"),
-        iamUser: need(target.db.iamUsers[0], "an IAM database user in output db_iam_users"),
-        credentials,
-      };
-      return `session ${s.tunnel.sessionId} (${s.tunnel.mode}) listening on ${s.tunnel.host}:${s.tunnel.port} → ${target.db.endpoint}:${target.db.port}`;
-    });
-
-    await run.step("db-setup", async () => {
-      const db = need(s.db, "the tunnel");
-      const arn = s.rawOutputs?.db_master_secret_arn;
-      if (typeof arn !== "string" || arn === "") throw new Error("output db_master_secret_arn is empty");
-      const secret = await need(s.clients, "AWS clients").secrets.send(
-        new GetSecretValueCommand({ SecretId: arn }),
-      );
-      const parsed = JSON.parse(secret.SecretString ?? "{}") as { username?: string; password?: string };
-      if (!parsed.password) throw new Error(`secret ${arn} holds no password`);
-      registerSecret(parsed.password);
-      // The login is the instance's MasterUsername (output db_master_username); the secret only supplies
-      // the password (moto's generated secret names a different user, RDS's names the same one).
-      const user = s.target?.db.masterUsername || parsed.username;
-      if (!user)
-        throw new Error("neither output db_master_username nor the master secret names the master user");
-      return setupIamUser(db, { user, password: parsed.password });
-    });
-
-    await run.step("iam-hostaddr", async (ctx) => {
-      const db = need(s.db, "the tunnel");
-      const tls = await iamWithHostaddr(db);
-      s.tls = {
-        ...tls,
-        endpoint: db.endpoint,
-        localPort: db.localPort,
-        sessionId: need(s.tunnel, "tunnel").sessionId,
-      };
-      ctx.note(
-        [
-          `current_user   ${tls.user}`,
-          `ssl            ${tls.ssl}`,
-          `TLS version    ${tls.tlsVersion}`,
-          `cipher         ${tls.cipher} (${tls.bits} bits)`,
-          `server         PostgreSQL ${tls.serverVersion} at ${db.endpoint}:${db.port}`,
-          `verified by    sslmode=verify-full against ${db.caBundlePath}`,
-        ].join("\n"),
-      );
-      return `${tls.user} over ${tls.tlsVersion}; DDL + DML ok`;
-    });
-
-    if (o.profile === "suite") {
-      await run.check("iam-hosts-file", async () => {
-        const override: HostsOverride =
-          o.target === "sandbox" || process.env.DBTUNNEL_E2E_HOSTS !== "system"
-            ? { kind: "namespace", address: "127.0.0.1" }
-            : { kind: "system", address: "127.0.0.1" };
-        return iamWithHostsFile(need(s.db, "the tunnel"), override);
-      });
-      await run.check("bulk-16mib", async () => bulkRoundTrip(need(s.db, "the tunnel")));
-      await run.check("concurrent-16", async () => {
-        const tunnel = need(s.tunnel, "the tunnel");
-        const opened = () => s.tunnelEvents.filter((e) => e.type === "connection-opened").length;
-        const before = opened();
-        const { detail } = await concurrentConnections(need(s.db, "the tunnel"), 16);
-        const reconnects = s.tunnelEvents.filter((e) => e.type === "reconnecting").length;
-        if (opened() - before < 16)
-          throw new Error(`the tunnel saw ${opened() - before} connections, expected 16`);
-        const sessions = s.sandbox?.gateway?.activeSessions();
-        if (sessions && (sessions.length !== 1 || sessions[0] !== tunnel.sessionId)) {
-          throw new Error(
-            `expected exactly session ${tunnel.sessionId} at the gateway, saw ${sessions.join(", ")}`,
-          );
-        }
-        return `${detail}, all on session ${tunnel.sessionId}${reconnects ? ` (${reconnects} reconnects)` : ""}`;
-      });
-      await run.check("refusals", async (ctx) => {
-        const evidence = await negativeChecks(need(s.db, "the tunnel"));
-        ctx.note(evidence.join("\n"));
-        return `${evidence.length - 1} refusals for the right reason`;
-      });
+    if (o.extension) {
+      await o.extension.connect(run, deployed());
+    } else {
+      await connectInProcess();
     }
-
-    // Also with --keep: the demo's own session ends with it; 'dbtunnel connect' opens a fresh one.
-    await run.step("tunnel-close", async () => closeTunnel(s));
   } catch {
     // Recorded by the runner; cleanup follows.
   } finally {
@@ -542,7 +539,7 @@ async function cleanup(
     outDir: string;
     outputsFile: string;
     logPath: string;
-    target: E2eTarget;
+    target: FlowTarget;
   },
 ): Promise<void> {
   if (s.tunnel && !run.results.some((r) => r.name === "tunnel-close")) {
@@ -636,70 +633,17 @@ async function closeTunnel(s: State): Promise<string> {
   return `closed (${reason.kind}); ${s.tunnelEvents.filter((e) => e.type === "connection-opened").length} connections, ${(bytes / 1048576).toFixed(1)} MiB carried`;
 }
 
-/** Polls DescribeInstanceInformation (EC2) or resolves the ECS Exec target; returns the StartSession target. */
-async function waitForSessionManager(
-  clients: AwsClients,
-  target: StackTarget,
-  ctx: StepContext,
-  timeoutMs: number,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  if (target.jumpHost.kind === "ecs") {
-    const { ListTasksCommand, DescribeTasksCommand } = await import("@aws-sdk/client-ecs");
-    const { cluster, service } = target.jumpHost;
-    for (;;) {
-      const { taskArns = [] } = await clients.ecs.send(
-        new ListTasksCommand({ cluster, serviceName: service, desiredStatus: "RUNNING" }),
-      );
-      const { tasks = [] } = taskArns.length
-        ? await clients.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns }))
-        : { tasks: [] };
-      for (const task of tasks) {
-        const container = task.containers?.find(
-          (c) =>
-            c.runtimeId &&
-            c.managedAgents?.some((a) => a.name === "ExecuteCommandAgent" && a.lastStatus === "RUNNING"),
-        );
-        const taskId = task.taskArn?.split("/").pop();
-        if (container?.runtimeId && taskId) return ecsTargetString(cluster, taskId, container.runtimeId);
-      }
-      if (Date.now() > deadline)
-        throw new Error(`no task of ${cluster}/${service} has a running ECS Exec agent`);
-      ctx.progress(`${tasks.length} tasks, waiting for the ExecuteCommandAgent`);
-      await sleep(3000, ctx.signal);
-    }
-  }
-  const instanceId = target.jumpHost.instanceId;
-  const started = Date.now();
-  for (;;) {
-    const info = await clients.ssm.send(
-      new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
-    );
-    const status = info.InstanceInformationList?.[0]?.PingStatus ?? "not registered";
-    if (status === "Online") return instanceId;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${instanceId} is '${status}' in Session Manager after ${Math.round(timeoutMs / 1000)} s`,
-      );
-    }
-    ctx.progress(`${instanceId}: ${status} (${Math.round((Date.now() - started) / 1000)} s)`);
-    await sleep(2000, ctx.signal);
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error("interrupted (Ctrl-C)"));
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(new Error("interrupted (Ctrl-C)"));
-      },
-      { once: true },
-    );
-  });
+/** The pipeline's step reports, shown as progress of the flow step that runs it. */
+function stepReporter(ctx: StepContext): PipelineReporter {
+  return {
+    step: (_name, label) => ({
+      progress: (detail) => ctx.progress(`${label}: ${detail}`),
+      done: () => {},
+      fail: () => {},
+    }),
+    event: () => {},
+    debug: () => {},
+  };
 }
 
 /**
@@ -707,7 +651,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * first, so a developer's real profile can never leak into a sandbox deploy (or the reverse).
  */
 export function childEnvironment(
-  target: E2eTarget,
+  target: FlowTarget,
   awsEnv: Readonly<Record<string, string>>,
   overrides: Readonly<Record<string, string>>,
   configPath: string,

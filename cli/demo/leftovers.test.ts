@@ -6,7 +6,7 @@ import { CreateSecurityGroupCommand, CreateVpcCommand, DeleteVpcCommand } from "
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, ScheduleKeyDeletionCommand } from "@aws-sdk/client-kms";
 import { type Moto, startMoto } from "../../sandbox/moto.ts";
-import { type AwsClients, makeClients } from "../aws-clients.ts";
+import { type AwsClients, makeClients } from "./aws-clients.ts";
 import { findLeftovers, resourcesFromShowJson } from "./leftovers.ts";
 
 test("resourcesFromShowJson lists managed resources with id, arn and name, data sources excluded", () => {

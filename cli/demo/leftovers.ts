@@ -33,7 +33,7 @@ import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { DescribeDocumentCommand } from "@aws-sdk/client-ssm";
 import { STACK_TAG } from "../../contract/tags.ts";
-import type { AwsClients } from "../aws-clients.ts";
+import type { AwsClients } from "./aws-clients.ts";
 
 /** One resource Terraform had in state. */
 export interface DeployedResource {

@@ -8,9 +8,9 @@
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { redact } from "../cli/redact.ts";
+import { redact } from "../redact.ts";
 
-export const PROJECT_ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
+export const PROJECT_ROOT = resolve(dirname(new URL(import.meta.url).pathname), "../..");
 export const CDKTF_BIN = join(PROJECT_ROOT, "node_modules", "cdktf-cli", "bundle", "bin", "cdktf");
 
 export interface RunOptions {

@@ -1,0 +1,357 @@
+/**
+ * The suite's own steps between deploy and destroy. The connection is the real `dbtunnel` CLI, run as a
+ * subprocess the way engineers run it: `connect --listen` holds a session that the suite's own client
+ * (its own psql, postgres.js and tokens) uses, and `connect --exec -- psql` logs in with the CLI's token.
+ * The assertions are the suite's: what the server saw, byte counts, refusals, the gateway's sessions.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { masterLogin } from "../cli/demo/database.ts";
+import type { DeployedStack, FlowExtension, FlowTarget } from "../cli/demo/flow.ts";
+import type { FlowRun, PlannedStep } from "../cli/demo/runner.ts";
+import { failureSummary, PROJECT_ROOT, runLogged } from "../cli/demo/terraform.ts";
+import { waitFor } from "../test-support/wait.ts";
+import {
+  bulkRoundTrip,
+  concurrentConnections,
+  type DbContext,
+  E2E_SCHEMA,
+  iamWithHostsFile,
+  negativeChecks,
+  setupIamUser,
+} from "./db-steps.ts";
+import type { HostsOverride } from "./psql.ts";
+
+const AFTER_DEPLOY: readonly PlannedStep[] = [
+  { name: "plan-clean", title: "second plan is clean (terraform plan -detailed-exitcode)" },
+];
+
+const CONNECT: readonly PlannedStep[] = [
+  { name: "cli-listen", title: "dbtunnel connect --listen: a session for the suite's own client" },
+  { name: "db-setup", title: "create the IAM database user as master (own client)" },
+  { name: "cli-exec", title: "dbtunnel connect --exec -- psql: IAM token + verify-full, DDL/DML" },
+  { name: "iam-hosts-file", title: "IAM token + verify-full via hosts-file override" },
+  { name: "bulk-16mib", title: "16 MiB round trip checked by sha256" },
+  { name: "concurrent-16", title: "16 concurrent connections over one session" },
+  { name: "refusals", title: "wrong user, expired token, wrong CA are refused" },
+  { name: "cli-close", title: "Ctrl-C closes the --listen session; the gateway has none left" },
+];
+
+/** The CLI's --json lines the suite reads. */
+type CliEvent = { readonly type: string } & Record<string, unknown>;
+
+/** `bun cli/main.ts`: the same entry point as bin/dbtunnel. */
+const CLI = [process.execPath, join(PROJECT_ROOT, "cli/main.ts")];
+
+export function suiteSteps(target: FlowTarget): FlowExtension {
+  return {
+    afterDeploySteps: AFTER_DEPLOY,
+    afterDeploy: (run, stack) => run.check("plan-clean", () => planIsClean(stack, run.signal)),
+    connectSteps: CONNECT,
+    connect: (run, stack) => connectThroughCli(run, stack, target),
+  };
+}
+
+async function planIsClean(stack: DeployedStack, signal: AbortSignal): Promise<string> {
+  const r = await runLogged({
+    cmd: ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false"],
+    cwd: stack.stackDir,
+    env: { ...stack.childEnv },
+    logPath: stack.logPath,
+    signal,
+  });
+  if (r.code === 0) return "no changes";
+  if (r.code === 2) {
+    const changes = r.tail.filter((l) => /^\s*# \S+ (will|must) be/.test(l)).map((l) => l.trim().slice(2));
+    throw new Error(
+      `second plan is not clean (perpetual diff; fix it in the infra code, see design.md moto deviations): ${changes.join("; ") || "see log"} (log: ${stack.logPath})`,
+    );
+  }
+  throw new Error(`terraform plan exited ${r.code}: ${failureSummary(r.tail)}`);
+}
+
+/** Environment of a `dbtunnel` child: the account's AWS_* and the CA bundle, nothing else of the suite's. */
+function cliEnv(stack: DeployedStack, target: FlowTarget): Record<string, string> {
+  const base: Record<string, string> = {};
+  const inherit = target === "aws" ? Object.keys(process.env) : ["PATH", "HOME", "TMPDIR", "LANG"];
+  for (const key of inherit) {
+    const value = process.env[key];
+    if (value !== undefined) base[key] = value;
+  }
+  return {
+    ...base,
+    ...stack.awsEnv,
+    ...(stack.caBundlePath ? { DBTUNNEL_CA_BUNDLE: stack.caBundlePath } : {}),
+    NO_COLOR: "1",
+  };
+}
+
+/** A running `dbtunnel connect --listen --json`, its events as they arrive. */
+interface ListeningCli {
+  readonly events: CliEvent[];
+  stderr(): string;
+  readonly exited: Promise<number>;
+  readonly process: ReturnType<typeof Bun.spawn>;
+}
+
+function startListening(stack: DeployedStack, env: Record<string, string>): ListeningCli {
+  const child = Bun.spawn([...CLI, "connect", "--outputs", stack.outputsFile, "--listen", "--json"], {
+    env,
+    cwd: PROJECT_ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const events: CliEvent[] = [];
+  let err = "";
+  const readLines = async (stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) => {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
+        onLine(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+      }
+    }
+    if (buffered) onLine(buffered);
+  };
+  const reading = Promise.all([
+    readLines(child.stdout, (line) => {
+      if (line.trim()) events.push(JSON.parse(line) as CliEvent);
+    }),
+    readLines(child.stderr, (line) => {
+      err += `${line}\n`;
+    }),
+  ]);
+  return {
+    events,
+    stderr: () => err,
+    exited: reading.then(() => child.exited),
+    process: child,
+  };
+}
+
+/** Polls `get` until it yields a value (a CLI event, a condition) or the deadline passes. */
+async function eventually<T>(get: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  let found: T | undefined;
+  const held = await waitFor(
+    () => {
+      found = get();
+      return found !== undefined;
+    },
+    timeoutMs,
+    50,
+  );
+  if (held) return found as T;
+  throw new Error(`no ${what} within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/** The promise's value, or an error naming what did not happen in time. */
+async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not happen within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").at(-1) ?? "";
+}
+
+async function connectThroughCli(run: FlowRun, stack: DeployedStack, target: FlowTarget): Promise<void> {
+  const env = cliEnv(stack, target);
+  const iamUser = stack.target.db.iamUsers[0];
+  if (!iamUser) throw new Error("output db_iam_users names no IAM database user");
+  const caBundlePath = stack.caBundlePath;
+  if (!caBundlePath) throw new Error("no CA bundle (DBTUNNEL_CA_BUNDLE) for verify-full");
+  let listening: ListeningCli | undefined;
+  let db: DbContext | undefined;
+  let sessionId = "";
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not available (an earlier step did not provide it)`);
+    return value;
+  };
+  const scratch = mkdtempSync(join(tmpdir(), "dbtunnel-e2e-cli-"));
+  try {
+    await run.step("cli-listen", async () => {
+      const cli = startListening(stack, env);
+      listening = cli;
+      const exitedEarly = cli.exited.then((code) => {
+        throw new Error(`dbtunnel connect --listen exited ${code}: ${lastLine(cli.stderr())}`);
+      });
+      const ready = await Promise.race([
+        eventually(
+          () => cli.events.find((e) => e.type === "ready"),
+          target === "aws" ? 600_000 : 90_000,
+          "'ready' event from dbtunnel connect --listen",
+        ),
+        exitedEarly,
+      ]);
+      exitedEarly.catch(() => {});
+      const session = cli.events.find((e) => e.type === "session");
+      sessionId = String(session?.sessionId ?? "");
+      const port = Number(ready.port);
+      if (!Number.isInteger(port) || port <= 0)
+        throw new Error(`the ready event has no port: ${JSON.stringify(ready)}`);
+      const connectionString = String(ready.connectionString ?? "");
+      for (const part of [`host=${stack.target.db.endpoint}`, "sslmode=verify-full", `port=${port}`]) {
+        if (!connectionString.includes(part))
+          throw new Error(`connection string '${connectionString}' lacks ${part}`);
+      }
+      if (/password|X-Amz-Signature/i.test(JSON.stringify(cli.events)))
+        throw new Error("dbtunnel connect --listen printed a token");
+      db = {
+        endpoint: stack.target.db.endpoint,
+        port: stack.target.db.port,
+        localPort: port,
+        dbname: stack.target.db.name ?? "postgres",
+        region: stack.target.region,
+        caBundlePath,
+        iamUser,
+        credentials: stack.credentials,
+      };
+      return `session ${sessionId} on 127.0.0.1:${port}; ${connectionString}`;
+    });
+
+    await run.step("db-setup", async () => {
+      const master = await masterLogin(stack.clients.secrets, stack.target, stack.outputs);
+      return setupIamUser(need(db, "the --listen session"), master);
+    });
+
+    await run.step("cli-exec", async () => {
+      const sqlFile = join(scratch, "login.sql");
+      writeFileSync(
+        sqlFile,
+        `SELECT current_user, s.ssl, s.version, current_setting('server_version')
+           FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid();
+         CREATE SCHEMA IF NOT EXISTS ${E2E_SCHEMA};
+         DROP TABLE IF EXISTS ${E2E_SCHEMA}.notes;
+         CREATE TABLE ${E2E_SCHEMA}.notes (id int PRIMARY KEY, body text NOT NULL);
+         INSERT INTO ${E2E_SCHEMA}.notes VALUES (1, 'one'), (2, 'two'), (3, 'three');
+         UPDATE ${E2E_SCHEMA}.notes SET body = 'TWO' WHERE id = 2;
+         DELETE FROM ${E2E_SCHEMA}.notes WHERE id = 3;
+         SELECT string_agg(id || '=' || body, ',' ORDER BY id) FROM ${E2E_SCHEMA}.notes;
+         SELECT current_setting('application_name') = 'psql', inet_server_port();\n`,
+      );
+      const child = Bun.spawn(
+        [
+          ...CLI,
+          "connect",
+          "--outputs",
+          stack.outputsFile,
+          "--user",
+          iamUser,
+          "--exec",
+          "--",
+          "psql",
+          "-X",
+          "-q",
+          "-A",
+          "-t",
+          "-F",
+          "\t",
+          "-v",
+          "ON_ERROR_STOP=1",
+          "-f",
+          sqlFile,
+        ],
+        { env, cwd: PROJECT_ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err, code] = await Promise.all([
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+        child.exited,
+      ]);
+      if (code !== 0) throw new Error(`dbtunnel connect --exec exited ${code}: ${lastLine(err)}`);
+      if (/X-Amz-Signature/.test(out + err)) throw new Error("dbtunnel connect --exec printed a token");
+      const rows = out
+        .trim()
+        .split("\n")
+        .map((l) => l.split("\t"));
+      const [user, ssl, tlsVersion, serverVersion] = rows[0] ?? [];
+      if (user !== iamUser)
+        throw new Error(`psql under --exec logged in as '${user}', expected '${iamUser}'`);
+      if (ssl !== "t") throw new Error("pg_stat_ssl says the --exec connection is not encrypted");
+      const data = rows.at(-2)?.[0];
+      if (data !== "1=one,2=TWO")
+        throw new Error(`DDL/DML round trip returned '${data}', expected '1=one,2=TWO'`);
+      return `${user} over ${tlsVersion} to PostgreSQL ${serverVersion}; DDL + DML ok; exit 0`;
+    });
+
+    await run.check("iam-hosts-file", async () => {
+      const override: HostsOverride =
+        target === "sandbox" || process.env.DBTUNNEL_E2E_HOSTS !== "system"
+          ? { kind: "namespace", address: "127.0.0.1" }
+          : { kind: "system", address: "127.0.0.1" };
+      return iamWithHostsFile(need(db, "the --listen session"), override);
+    });
+    await run.check("bulk-16mib", async () => bulkRoundTrip(need(db, "the --listen session")));
+    await run.check("concurrent-16", async () => {
+      const cli = need(listening, "the --listen session");
+      const opened = () =>
+        cli.events.filter((e) => e.type === "tunnel" && e.event === "connection-opened").length;
+      const before = opened();
+      const { detail } = await concurrentConnections(need(db, "the --listen session"), 16);
+      // The CLI reports each connection as it opens; the last may still be on its way.
+      await eventually(
+        () => (opened() - before >= 16 ? true : undefined),
+        5000,
+        `16 connection-opened events from dbtunnel connect --listen (saw ${opened() - before})`,
+      );
+      const sessions = stack.sandbox?.gateway?.activeSessions();
+      if (sessions && (sessions.length !== 1 || sessions[0] !== sessionId)) {
+        throw new Error(`expected exactly session ${sessionId} at the gateway, saw ${sessions.join(", ")}`);
+      }
+      const reconnects = cli.events.filter((e) => e.type === "tunnel" && e.event === "reconnecting").length;
+      return `${detail}, all on session ${sessionId}${reconnects ? ` (${reconnects} reconnects)` : ""}`;
+    });
+    await run.check("refusals", async (ctx) => {
+      const evidence = await negativeChecks(need(db, "the --listen session"));
+      ctx.note(evidence.join("\n"));
+      return `${evidence.length - 1} refusals for the right reason`;
+    });
+
+    await run.step("cli-close", async () => {
+      const cli = need(listening, "the --listen session");
+      listening = undefined;
+      cli.process.kill("SIGINT");
+      const code = await within(cli.exited, 10_000, "dbtunnel connect --listen exiting on Ctrl-C");
+      if (code !== 0)
+        throw new Error(`dbtunnel connect --listen exited ${code} on Ctrl-C: ${lastLine(cli.stderr())}`);
+      const exit = cli.events.at(-1);
+      if (exit?.type !== "exit" || exit.code !== 0)
+        throw new Error(`the last event is ${JSON.stringify(exit)}, expected {"type":"exit","code":0}`);
+      const gateway = stack.sandbox?.gateway;
+      if (gateway) {
+        await eventually(
+          () => (gateway.activeSessions().includes(sessionId) ? undefined : true),
+          5000,
+          `end of session ${sessionId} at the gateway`,
+        );
+      }
+      const closed = cli.events.filter((e) => e.type === "tunnel" && e.event === "connection-closed");
+      const bytes = closed.reduce((sum, e) => sum + Number(e.bytesIn ?? 0) + Number(e.bytesOut ?? 0), 0);
+      return `exit 0; ${closed.length} connections, ${(bytes / 1048576).toFixed(1)} MiB carried; no session left`;
+    });
+  } finally {
+    // A failed step must not leave the CLI (and its session) running into destroy.
+    const cli = listening;
+    if (cli) {
+      cli.process.kill("SIGINT");
+      await within(cli.exited, 5000, "dbtunnel connect --listen exiting").catch(() =>
+        cli.process.kill("SIGKILL"),
+      );
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
