@@ -249,7 +249,11 @@ export async function seedStack(
     );
     for (const role of [dbUser, options.userWithoutRdsIam].filter((r): r is string => !!r)) {
       const [exists] = await sql`select 1 from pg_roles where rolname = ${role}`;
-      if (!exists) await sql`create role ${sql(role)} login`;
+      // Two stacks seeded at once may both see no role: the loser's "already exists" (42710) is success.
+      if (!exists)
+        await sql`create role ${sql(role)} login`.catch((error: { code?: string }) => {
+          if (error.code !== "42710") throw error;
+        });
     }
     await sql`grant rds_iam to ${sql(dbUser)}`;
 
