@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { generateToken } from "../cli/token.ts";
+import { generateToken } from "../cli/pipeline/index.ts";
 import { cleanEnv, seedStack, startFixtureSandbox } from "../test-support/cli/fixtures.ts";
 import { reportFigures } from "./figures.ts";
 

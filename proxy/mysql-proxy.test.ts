@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { connect as connectTcp } from "node:net";
 import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { generateToken } from "../cli/token.ts";
+import { generateToken } from "../cli/pipeline/index.ts";
 import { type Sandbox, startSandbox } from "../sandbox/index.ts";
 import { runMysql } from "../test-support/sandbox/mysql-client.ts";
 import { type RunningProxy, startProxy } from "./server.ts";
