@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
+import postgres from "postgres";
 import {
   type FixtureSandbox,
   runCli,
@@ -31,7 +33,7 @@ const JDBC_JAR = "/usr/share/java/postgresql.jar";
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "dbtunnel-proxy-cli-"));
   sandbox = await startFixtureSandbox();
-  stack = await seedStack(sandbox);
+  stack = await seedStack(sandbox, { userWithoutRdsIam: "no_iam_user" });
   engineerA = { ...sandbox.env, DBTUNNEL_CONFIG_DIR: join(home, "a") };
   engineerB = { ...sandbox.env, DBTUNNEL_CONFIG_DIR: join(home, "b") };
   proxy = startCli(["proxy", "--outputs", stack.outputsFile, "--json"], engineerA);
@@ -178,6 +180,83 @@ describe("dbtunnel proxy", () => {
     expect(result.err).toBe("");
     expect(result.out.trim()).toBe(`${stack.dbUser}|${stack.dbName}|true`);
   }, 60_000);
+
+  test("a query cancelled from the client reaches the server through the session", async () => {
+    const sql = postgres({
+      host: "127.0.0.1",
+      port,
+      user: stack.dbUser,
+      password: secretA,
+      database: stack.dbName,
+      ssl: false,
+      max: 1,
+    });
+    try {
+      await sql`select 1`;
+      const query = sql`select pg_sleep(30)`;
+      const outcome = query.then(
+        () => "finished",
+        (error: { code?: string }) => error.code,
+      );
+      // Cancel once the server runs the query (not while it is still on its way).
+      const admin = sandbox.admin();
+      expect(
+        await waitFor(async () => {
+          const rows =
+            await admin`select 1 from pg_stat_activity where query = 'select pg_sleep(30)' and state = 'active'`;
+          return rows.length > 0;
+        }, 10_000),
+      ).toBe(true);
+      query.cancel();
+      expect(await outcome).toBe("57014");
+      await proxy.waitForStdout((s) => s.includes('"type":"cancel-forwarded"'));
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  }, 30_000);
+
+  test("the server's refusal reaches the client: a user without rds_iam", async () => {
+    const result = await run(
+      [
+        "psql",
+        `host=127.0.0.1 port=${port} user=no_iam_user dbname=${stack.dbName} sslmode=disable`,
+        "-XAtc",
+        "select 1",
+      ],
+      { PGPASSWORD: secretA },
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.err).toContain(
+      'the database asked user "no_iam_user" for a password (SCRAM), not an IAM token',
+    );
+    expect(result.err).toContain('GRANT rds_iam TO "no_iam_user"');
+  }, 30_000);
+
+  test("the proxy outlives its session: after the session is terminated the next client gets a new one", async () => {
+    const [before] = sandbox.activeSessions();
+    expect(before).toBeDefined();
+    const ssm = new SSMClient({
+      region: sandbox.region,
+      endpoint: sandbox.env.AWS_ENDPOINT_URL,
+      credentials: {
+        accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
+        secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
+        sessionToken: sandbox.env.AWS_SESSION_TOKEN,
+      },
+    });
+    try {
+      await ssm.send(new TerminateSessionCommand({ SessionId: before }));
+    } finally {
+      ssm.destroy();
+    }
+    await proxy.waitForStdout((s) => s.includes("Session closed"), 15_000);
+    expect(await waitFor(() => !sandbox.activeSessions().includes(before ?? ""), 10_000)).toBe(true);
+    const result = await run(["psql", conninfo(), "-XAtc", "select 'again'"], { PGPASSWORD: secretA });
+    expect(result.err).toBe("");
+    expect(result.out.trim()).toBe("again");
+    expect(sandbox.activeSessions().length).toBe(1);
+    expect(sandbox.activeSessions()[0]).not.toBe(before);
+  }, 40_000);
 
   test("Ctrl-C stops the proxy: exit 0, the session terminated, the port closed", async () => {
     const second = startCli(["proxy", "-o", stack.outputsFile, "--local-port", "0"], engineerA).exited.catch(

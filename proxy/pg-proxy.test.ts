@@ -288,6 +288,22 @@ describe("PostgreSQL proxy", () => {
     expect(result.err).toContain("TargetNotConnected");
   }, 30_000);
 
+  test("a client that connects and never logs in is dropped at the login deadline", async () => {
+    const events: ProxyEvent[] = [];
+    const p = await startProxy({
+      upstream: upstream(),
+      auth: { kind: "secret", secret: SECRET },
+      loginTimeoutMs: 200,
+      onEvent: (e) => events.push(e),
+    });
+    running.push(p);
+    const silent = connectTcp(p.port, "127.0.0.1");
+    const closed = new Promise<void>((resolve) => silent.once("close", () => resolve()));
+    silent.on("error", () => {});
+    await closed;
+    expect(events.map((e) => e.type)).toEqual(["client-connected", "client-disconnected"]);
+  });
+
   test("listens on 127.0.0.1 only", async () => {
     const { proxy: p } = await proxy();
     expect(p.host).toBe("127.0.0.1");

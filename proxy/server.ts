@@ -21,6 +21,8 @@ export interface ProxyOptions {
   readonly port?: number;
   /** @default none */
   readonly onEvent?: (event: ProxyEvent) => void;
+  /** @default LOGIN_TIMEOUT_MS */
+  readonly loginTimeoutMs?: number;
 }
 
 export interface RunningProxy {
@@ -42,12 +44,24 @@ export class ProxyListenError extends Error {
   }
 }
 
+/** A client must finish logging in within this time; a silent one would otherwise hold its socket forever. */
+export const LOGIN_TIMEOUT_MS = 60_000;
+
 type ClientHandler = (client: Socket, id: number) => Promise<void>;
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
-  const emit = options.onEvent ?? (() => {});
+  const report = options.onEvent ?? (() => {});
   const cancelKeys = new CancelKeys();
   const open = new Set<Socket>();
+  const loggingIn = new Map<number, Socket>();
+  const emit = (event: ProxyEvent) => {
+    // Logged in (or gone): no login deadline any more; idle sessions are the database's business.
+    if (event.type === "client-authenticated" || event.type === "client-disconnected") {
+      loggingIn.get(event.id)?.setTimeout(0);
+      loggingIn.delete(event.id);
+    }
+    report(event);
+  };
   let nextId = 1;
   const handler: ClientHandler =
     options.upstream.engine === "mysql"
@@ -67,6 +81,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     client.setNoDelay(true);
     client.once("close", () => open.delete(client));
     client.on("error", () => {}); // reported by the handler; an unhandled 'error' would crash the process
+    loggingIn.set(id, client);
+    client.setTimeout(options.loginTimeoutMs ?? LOGIN_TIMEOUT_MS, () => {
+      if (loggingIn.has(id)) client.destroy();
+    });
     emit({ type: "client-connected", id, remotePort: client.remotePort ?? 0 });
     void handler(client, id);
   });
