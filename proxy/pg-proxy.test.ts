@@ -304,6 +304,29 @@ describe("PostgreSQL proxy", () => {
     expect(events.map((e) => e.type)).toEqual(["client-connected", "client-disconnected"]);
   });
 
+  test("a malformed startup packet gets an ErrorResponse, and the proxy keeps serving", async () => {
+    const { proxy: p } = await proxy();
+    const reply = await new Promise<Buffer>((resolve) => {
+      const socket = connectTcp(p.port, "127.0.0.1", () => {
+        const bogus = Buffer.alloc(8);
+        bogus.writeInt32BE(8, 0);
+        bogus.writeInt32BE(0x00090000, 4); // protocol 9.0
+        socket.write(bogus);
+      });
+      const chunks: Buffer[] = [];
+      socket.on("data", (c: Buffer) => chunks.push(c));
+      socket.on("close", () => resolve(Buffer.concat(chunks)));
+    });
+    expect(reply.subarray(0, 1).toString()).toBe("E");
+    expect(reply.toString("latin1")).toContain("unsupported protocol version 9.0");
+    const after = await psql(
+      `host=127.0.0.1 port=${p.port} user=${stack.dbUser} dbname=${stack.dbName} sslmode=disable`,
+      "select 1",
+      SECRET,
+    );
+    expect(after.out).toBe("1");
+  }, 30_000);
+
   test("listens on 127.0.0.1 only", async () => {
     const { proxy: p } = await proxy();
     expect(p.host).toBe("127.0.0.1");
