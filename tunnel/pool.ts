@@ -21,8 +21,11 @@ import { type OpenTunnelOptions, type TunnelCloseReason, TunnelError, type Tunne
 export interface TunnelPoolOptions extends Omit<OpenTunnelOptions, "onEvent" | "signal"> {
   /** Sessions kept open. @default 1 (a resilient listener) */
   readonly sessions?: number;
-  /** Runs before every replacement StartSession (e.g. start a stopped jump host). @default none */
-  readonly beforeReopen?: () => Promise<void>;
+  /**
+   * Runs before every replacement StartSession, e.g. to start a stopped jump host; may answer a new target
+   * (an ECS task replaced meanwhile). @default none
+   */
+  readonly beforeReopen?: () => Promise<undefined | { readonly target: string }>;
   /** First delay between failed starts of a replacement session; doubles up to maxRetryDelayMs. @default 1000 */
   readonly retryDelayMs?: number;
   /** @default 30 000 */
@@ -120,11 +123,13 @@ class Pool implements TunnelPool {
   private readonly waiting: Waiting[] = [];
   private readonly listeners = new Set<(event: PoolEvent) => void>();
   private closing: Promise<void> | undefined;
+  private target: string;
 
   constructor(
     private readonly options: TunnelPoolOptions,
     count: number,
   ) {
+    this.target = options.target;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     if (options.onEvent) this.listeners.add(options.onEvent);
     this.slots = Array.from({ length: count }, (_, index) => ({
@@ -218,7 +223,10 @@ class Pool implements TunnelPool {
     if (this.closing || slot.session || slot.starting) return;
     slot.starting = true;
     try {
-      if (reopening) await this.options.beforeReopen?.();
+      if (reopening) {
+        const fresh = await this.options.beforeReopen?.();
+        if (fresh?.target) this.target = fresh.target;
+      }
       const open = this.options.openSession ?? openSession;
       const {
         sessions: _n,
@@ -234,6 +242,7 @@ class Pool implements TunnelPool {
       } = this.options;
       const session = await open({
         ...sessionOptions,
+        target: this.target,
         onEvent: (event) => {
           if (event.type.startsWith("connection-")) {
             this.emit({ type: "connection", slot: slot.index, sessionId: session.sessionId, event });
