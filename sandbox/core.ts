@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import { createSandboxCa, type SandboxCa } from "./ca.ts";
 import { generateSandboxCredentials } from "./credentials.ts";
 import type { SandboxCredentials } from "./gateway/types.ts";
-import { checkIamToken, loginUserFromDn, MYSQL_DN_SUFFIX, parsePostgresBindDn } from "./iam-token.ts";
+import { checkIamToken, parseMysqlBindDn, parsePostgresBindDn } from "./iam-token.ts";
 import { type LdapVerifier, startLdapVerifier } from "./ldap-server.ts";
 import { type Moto, startMoto } from "./moto.ts";
 import { type SandboxMariadb, startMariadb } from "./mysql/server.ts";
@@ -106,25 +106,29 @@ export async function startSandboxCore(opts: SandboxCoreOptions = {}): Promise<S
         // PostgreSQL binds as cn=<role>,dc=rds-iam; the sandbox's MySQL AWSAuthenticationPlugin as
         // cn=<user>,dc=rds-iam-mysql. Same checks; the token's endpoint must be of the asking engine.
         verify: async (dn, password) => {
-          const mysqlUser = loginUserFromDn(dn, MYSQL_DN_SUFFIX);
-          const postgres = mysqlUser === undefined ? parsePostgresBindDn(dn) : undefined;
-          const loginUser = mysqlUser ?? postgres?.user;
-          if (!loginUser)
-            return { ok: false, reason: "bind DN is not cn=<user>,dc=<db-N|any>,dc=rds-iam[-mysql]" };
+          const mysql = parseMysqlBindDn(dn);
+          const login = mysql ?? parsePostgresBindDn(dn);
+          if (!login)
+            return {
+              ok: false,
+              reason:
+                "bind DN is not cn=<user>,dc=<db-N|any>,dc=rds-iam or cn=<user>,dc=<address>,dc=rds-iam-mysql",
+            };
           if (!mirror) return { ok: false, reason: "the sandbox is still starting" };
           const m = mirror;
-          const slot = postgres?.slot;
+          const family = mysql ? "mysql" : "postgres";
+          const slot = login.slot;
           return checkIamToken(password, {
             credentials,
             region,
-            loginUser,
-            // Through a tunnel a PostgreSQL login arrives from its database's slot address: the token must
-            // be signed for that database. Direct connections to the shared port (no RDS equivalent) and
-            // MySQL logins accept any endpoint of the engine's databases.
+            loginUser: login.user,
+            // Through a tunnel a login arrives from its database's slot address: the token must be signed
+            // for that database. Direct connections to the shared port (no RDS equivalent) accept any
+            // endpoint of the engine's databases.
             isDatabaseEndpoint: (host, port) =>
               slot !== undefined
-                ? m.isEndpointOfSlot(host, port, slot)
-                : m.isDatabaseEndpoint(host, port, mysqlUser ? "mysql" : "postgres"),
+                ? m.isEndpointOfSlot(host, port, slot, family)
+                : m.isDatabaseEndpoint(host, port, family),
           });
         },
       }),

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { Signer } from "@aws-sdk/rds-signer";
 import { generateSandboxCredentials } from "./credentials.ts";
-import { checkIamToken, loginUserFromDn, parsePostgresBindDn, type TokenCheckContext } from "./iam-token.ts";
+import {
+  checkIamToken,
+  loginUserFromDn,
+  parseMysqlBindDn,
+  parsePostgresBindDn,
+  type TokenCheckContext,
+} from "./iam-token.ts";
 
 const region = "eu-central-1";
 const endpoint = `appdb.aaaaaaaaaa.${region}.rds.amazonaws.com`;
@@ -139,5 +145,16 @@ describe("loginUserFromDn", () => {
     expect(loginUserFromDn("cn=alice,dc=rds-iam")).toBe("alice");
     expect(loginUserFromDn("cn=,dc=rds-iam")).toBeUndefined();
     expect(loginUserFromDn("uid=alice,dc=other")).toBeUndefined();
+  });
+});
+
+describe("parseMysqlBindDn", () => {
+  test("user and, from a database slot's address, the slot; the address is read from the end", () => {
+    expect(parseMysqlBindDn("cn=alice,dc=127.0.1.7,dc=rds-iam-mysql")).toEqual({ user: "alice", slot: 7 });
+    expect(parseMysqlBindDn("cn=alice,dc=127.0.0.1,dc=rds-iam-mysql")).toEqual({ user: "alice" });
+    expect(parseMysqlBindDn("cn=alice,dc=::1,dc=rds-iam-mysql")).toEqual({ user: "alice" });
+    expect(parseMysqlBindDn("cn=alice,dc=127.0.1.7,dc=rds-iam")).toBeUndefined();
+    expect(parseMysqlBindDn("cn=a,dc=127.0.1.2,dc=127.0.1.7,dc=rds-iam-mysql")).toBeUndefined();
+    expect(parseMysqlBindDn("cn=alice,dc=rds-iam-mysql")).toBeUndefined();
   });
 });

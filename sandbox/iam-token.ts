@@ -189,9 +189,6 @@ async function presignedToken(
   };
 }
 
-/** Bind DN suffix of the sandbox MariaDB's AWSAuthenticationPlugin (sandbox/mysql/aws_authentication_plugin.c). */
-export const MYSQL_DN_SUFFIX = ",dc=rds-iam-mysql";
-
 /**
  * The login role and database slot from the bind DN the sandbox PostgreSQL builds:
  * `cn=<role>,dc=db-<N>,dc=rds-iam` for a login that arrived from database slot N's address, or
@@ -205,7 +202,21 @@ export function parsePostgresBindDn(dn: string): { user: string; slot?: number }
   return m[3] === undefined ? { user } : { user, slot: Number(m[3]) };
 }
 
-/** Extracts the login role from a bind DN: ldapprefix "cn=" + user + ldapsuffix (MySQL's plugin). */
+/**
+ * The login user and database slot from the bind DN the sandbox MariaDB's AWSAuthenticationPlugin builds:
+ * `cn=<user>,dc=<client address>,dc=rds-iam-mysql`. A login that arrived from database slot N's address
+ * (127.0.1.N, see postgres.ts slotAddress) names slot N; from anywhere else, no slot. The plugin refuses
+ * user names with `,` or `=`, and the address is read from the end, so a user cannot pose as a slot.
+ */
+export function parseMysqlBindDn(dn: string): { user: string; slot?: number } | undefined {
+  const m = /^cn=([^,=]+),dc=([0-9a-f.:]{1,45}),dc=rds-iam-mysql$/i.exec(dn);
+  if (!m) return undefined;
+  const user = m[1] as string;
+  const slot = /^127\.0\.1\.([1-9]\d{0,2})$/.exec(m[2] as string)?.[1];
+  return slot === undefined ? { user } : { user, slot: Number(slot) };
+}
+
+/** Extracts the login role from a bind DN: ldapprefix "cn=" + user + ldapsuffix. */
 export function loginUserFromDn(dn: string, suffix = ",dc=rds-iam"): string | undefined {
   if (!dn.startsWith("cn=") || !dn.endsWith(suffix)) return undefined;
   const user = dn.slice(3, dn.length - suffix.length);

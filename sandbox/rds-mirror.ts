@@ -73,7 +73,7 @@ export interface RdsMirror {
    * login arriving from that slot's address reached): a token signed for instance A opens no login on
    * instance B although both live in the one sandbox PostgreSQL.
    */
-  isEndpointOfSlot(host: string, port: number, slot: number): Promise<boolean>;
+  isEndpointOfSlot(host: string, port: number, slot: number, family?: EngineFamily): Promise<boolean>;
   /** Databases in moto right now. */
   listDatabases(): Promise<MotoDatabase[]>;
 }
@@ -260,11 +260,11 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
       const found = await find(host, port);
       return found !== undefined && (family === undefined || found.family === family);
     },
-    async isEndpointOfSlot(host, port, slot) {
+    async isEndpointOfSlot(host, port, slot, family = "postgres") {
       const found = await find(host, port);
       return (
         found !== undefined &&
-        found.family === "postgres" &&
+        found.family === family &&
         slots.get(`${found.kind}:${found.identifier}`) === slot
       );
     },
@@ -274,12 +274,14 @@ export function createRdsMirror(opts: RdsMirrorOptions): RdsMirror {
         throw new UnknownDestinationError(`no database in this account answers at ${host}:${port}`);
       }
       await ensurePrepared(found);
-      if (found.family === "mysql" && opts.mysql)
-        return { host: "127.0.0.1", port: (await opts.mysql()).port };
+      // Each database is dialled from its own loopback address, so the server's verifier knows which
+      // database a login reached (MariaDB hands the address to its plugin, PostgreSQL's pg_hba maps it).
       const slot = slotOf(found);
+      const serverPort =
+        found.family === "mysql" && opts.mysql ? (await opts.mysql()).port : opts.postgresPort;
       return {
         host: "127.0.0.1",
-        port: opts.postgresPort,
+        port: serverPort,
         ...(slot !== undefined ? { localAddress: slotAddress(slot) } : {}),
       };
     },

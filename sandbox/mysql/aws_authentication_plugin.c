@@ -5,7 +5,9 @@
  *
  * The plugin decides nothing itself: it hands (user, token) to the sandbox's IAM token verifier, the same
  * one PostgreSQL asks (sandbox/iam-token.ts behind sandbox/ldap-server.ts), as an LDAP simple bind with DN
- * `cn=<user>,dc=rds-iam-mysql`. Success of the bind = valid token. Any failure (verifier unreachable,
+ * `cn=<user>,dc=<client address>,dc=rds-iam-mysql`. The sandbox dials each database from its own
+ * loopback address, so the address names the database the login reached and the verifier requires the
+ * token to be signed for that database's endpoint. Success of the bind = valid token. Any failure (verifier unreachable,
  * malformed answer, timeout) refuses the login: MariaDB then answers the client with its own
  * "Access denied for user ..." error, as RDS does.
  *
@@ -40,6 +42,8 @@
 /* An RDS token is at most a few KB; anything much longer is not one. */
 #define MAX_TOKEN 8192
 #define VERIFIER_TIMEOUT_SECONDS 10
+/* The client's address as MariaDB reports it (skip-name-resolve: an IPv4 or IPv6 literal). */
+#define MAX_ADDRESS 45
 
 typedef struct st_plugin_vio {
   int (*read_packet)(struct st_plugin_vio *vio, unsigned char **buf);
@@ -150,16 +154,19 @@ static int bind_succeeded(const unsigned char *buf, size_t size) {
 }
 
 /* Asks the verifier on 127.0.0.1:DBTUNNEL_IAM_VERIFIER_PORT. */
-static int verify_token(const char *user, size_t user_len, const char *token, size_t token_len) {
+static int verify_token(const char *user, size_t user_len, const char *address, size_t address_len,
+                        const char *token, size_t token_len) {
   const char *port_text = getenv("DBTUNNEL_IAM_VERIFIER_PORT");
   long port = port_text ? strtol(port_text, NULL, 10) : 0;
   if (port <= 0 || port > 65535) return 0;
 
-  static const char prefix[] = "cn=", suffix[] = ",dc=rds-iam-mysql";
-  char dn[MYSQL_USERNAME_LENGTH + sizeof prefix + sizeof suffix];
+  static const char prefix[] = "cn=", middle[] = ",dc=", suffix[] = ",dc=rds-iam-mysql";
+  char dn[MYSQL_USERNAME_LENGTH + MAX_ADDRESS + sizeof prefix + sizeof middle + sizeof suffix];
   size_t dn_len = 0;
   memcpy(dn, prefix, sizeof prefix - 1), dn_len += sizeof prefix - 1;
   memcpy(dn + dn_len, user, user_len), dn_len += user_len;
+  memcpy(dn + dn_len, middle, sizeof middle - 1), dn_len += sizeof middle - 1;
+  memcpy(dn + dn_len, address, address_len), dn_len += address_len;
   memcpy(dn + dn_len, suffix, sizeof suffix - 1), dn_len += sizeof suffix - 1;
 
   unsigned char request[MAX_TOKEN + sizeof dn + 32];
@@ -204,6 +211,15 @@ static int verify_token(const char *user, size_t user_len, const char *token, si
   return ok;
 }
 
+/* An IP address literal (what host_or_ip is with skip-name-resolve); nothing else goes into the DN. */
+static int safe_address(const char *address, size_t len) {
+  if (len == 0 || len > MAX_ADDRESS) return 0;
+  for (size_t i = 0; i < len; i++) {
+    if (!strchr("0123456789abcdefABCDEF.:", address[i])) return 0;
+  }
+  return 1;
+}
+
 /* Characters that would change the meaning of the bind DN. */
 static int safe_user(const char *user, size_t len) {
   if (len == 0 || len > MYSQL_USERNAME_LENGTH) return 0;
@@ -225,8 +241,11 @@ static int authenticate(MYSQL_PLUGIN_VIO *vio, MYSQL_SERVER_AUTH_INFO *info) {
   /* RDS users are created AS 'RDS'; any other authentication string is not an IAM user. */
   if (info->auth_string_length != 3 || memcmp(info->auth_string, "RDS", 3) != 0) return CR_ERROR;
   if (!info->user_name || !safe_user(info->user_name, info->user_name_length)) return CR_ERROR;
-  return verify_token(info->user_name, info->user_name_length, (const char *)packet, token_len) ? CR_OK
-                                                                                                 : CR_ERROR;
+  if (!info->host_or_ip || !safe_address(info->host_or_ip, info->host_or_ip_length)) return CR_ERROR;
+  return verify_token(info->user_name, info->user_name_length, info->host_or_ip, info->host_or_ip_length,
+                      (const char *)packet, token_len)
+             ? CR_OK
+             : CR_ERROR;
 }
 
 static struct st_mysql_auth aws_auth = {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setSystemTime, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
@@ -97,7 +98,12 @@ describe("sandbox MariaDB playing an RDS MySQL instance in moto", () => {
     const target = await core.mirror.resolveDestination(endpoint, 3306);
     const server = await core.mysql();
     port = server.port;
-    expect(target).toEqual({ host: "127.0.0.1", port });
+    // Dialled from the database's own loopback address (its identity for the token check).
+    expect(target).toEqual({
+      host: "127.0.0.1",
+      port,
+      localAddress: expect.stringMatching(/^127\.0\.1\.\d+$/),
+    });
     expect(port).not.toBe(core.postgres.port);
     await core.mirror.resolveDestination(endpoint, 3306); // idempotent
     await expect(core.mirror.resolveDestination(endpoint, 5432)).rejects.toThrow("no database");
@@ -166,6 +172,51 @@ describe("sandbox MariaDB playing an RDS MySQL instance in moto", () => {
       );
       expect(logLines.join("\n"), name).toContain(reason);
       expect(logLines.join("\n"), name).not.toContain(password.slice(-64));
+    }
+  }, 60_000);
+
+  test("through the tunnel a login is bound to its database: a token for another MySQL instance is refused", async () => {
+    const config = { endpoint: core.moto.url, region, credentials: core.credentials };
+    const other = await new RDSClient(config).send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: "warehouse",
+        Engine: "mysql",
+        DBInstanceClass: "db.t4g.micro",
+        AllocatedStorage: 20,
+        MasterUsername: "whadmin",
+        ManageMasterUserPassword: true,
+      }),
+    );
+    const otherEndpoint = other.DBInstance?.Endpoint?.Address ?? "";
+    await core.mirror.resolveDestination(otherEndpoint, 3306);
+    // What the agent emulator does: dial shop's server from shop's own loopback address.
+    const dial = await core.mirror.resolveDestination(endpoint, 3306);
+    expect(dial.localAddress).toMatch(/^127\.0\.1\.\d+$/);
+    const relay = createServer((client) => {
+      const upstream = connect({ host: dial.host, port: dial.port, localAddress: dial.localAddress });
+      client.pipe(upstream).pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on("error", close).on("close", close);
+      upstream.on("error", close).on("close", close);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const relayPort = (relay.address() as AddressInfo).port;
+    try {
+      const own = await mysql("alice", await token("alice"), "SELECT CURRENT_USER()", { port: relayPort });
+      expect(own.err).toBe("");
+      expect(own.out).toBe("alice@%");
+      logLines.length = 0;
+      const foreign = await mysql("alice", await token("alice", otherEndpoint), "SELECT 1", {
+        port: relayPort,
+      });
+      expect(foreign.code).not.toBe(0);
+      expect(foreign.err).toContain("Access denied for user 'alice'");
+      expect(logLines.join("\n")).toContain("not the endpoint of a database");
+    } finally {
+      relay.close();
     }
   }, 60_000);
 
