@@ -234,7 +234,6 @@ async function connectThroughCli(run: FlowRun, stack: DeployedStack, target: Flo
         sqlFile,
         `SELECT current_user, s.ssl, s.version, current_setting('server_version')
            FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid();
-         CREATE SCHEMA IF NOT EXISTS ${E2E_SCHEMA};
          DROP TABLE IF EXISTS ${E2E_SCHEMA}.notes;
          CREATE TABLE ${E2E_SCHEMA}.notes (id int PRIMARY KEY, body text NOT NULL);
          INSERT INTO ${E2E_SCHEMA}.notes VALUES (1, 'one'), (2, 'two'), (3, 'three');

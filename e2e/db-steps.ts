@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import type { AwsCredentials } from "../cli/demo/aws-clients.ts";
-import { type HostsOverride, ident, type PsqlConnection, psqlOk, psqlRefused } from "./psql.ts";
+import { postgresUserSql } from "../contract/database-users.ts";
+import { type HostsOverride, literal, type PsqlConnection, psqlOk, psqlRefused } from "./psql.ts";
 import { presignRdsToken, rdsSignerToken } from "./tokens.ts";
 
 export interface DbContext {
@@ -24,8 +25,8 @@ export interface DbContext {
   readonly credentials: () => Promise<AwsCredentials>;
 }
 
-/** Schema the IAM user creates its test tables in. */
-export const E2E_SCHEMA = "dbtunnel_e2e";
+/** Schema the IAM user creates its test tables in: the one the README's read-write grants cover. */
+export const E2E_SCHEMA = "public";
 
 function viaTunnel(db: DbContext, user: string, password: string): PsqlConnection {
   return {
@@ -49,26 +50,21 @@ export async function freshToken(db: DbContext, user = db.iamUser): Promise<stri
   });
 }
 
-/** Step 4: as the master user, create the IAM login role and let it create a schema. */
+/** Step 4: as the master user, the README's read-write user SQL (contract/database-users.ts), verbatim. */
 export async function setupIamUser(
   db: DbContext,
   master: { user: string; password: string },
 ): Promise<string> {
-  const u = ident(db.iamUser);
+  const user = literal(db.iamUser);
   const rows = await psqlOk(
     viaTunnel(db, master.user, master.password),
-    `DO $do$ BEGIN
-       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${db.iamUser.replace(/'/g, "''")}') THEN
-         CREATE ROLE ${u} WITH LOGIN;
-       END IF;
-     END $do$;
-     GRANT rds_iam TO ${u};
-     GRANT CREATE ON DATABASE ${ident(db.dbname)} TO ${u};
-     SELECT pg_has_role('${db.iamUser.replace(/'/g, "''")}', 'rds_iam', 'MEMBER'), current_user;`,
+    `${postgresUserSql({ user: db.iamUser, database: db.dbname, access: "read-write", schema: E2E_SCHEMA })}
+     SELECT pg_has_role(${user}, 'rds_iam', 'MEMBER'), has_schema_privilege(${user}, ${literal(E2E_SCHEMA)}, 'CREATE'), current_user;`,
   );
-  const [isMember, asUser] = rows.at(-1) ?? [];
+  const [isMember, mayCreate, asUser] = rows.at(-1) ?? [];
   if (isMember !== "t") throw new Error(`${db.iamUser} is not a member of rds_iam after GRANT`);
-  return `${db.iamUser} granted rds_iam by ${asUser}`;
+  if (mayCreate !== "t") throw new Error(`${db.iamUser} may not create tables in ${E2E_SCHEMA}`);
+  return `${db.iamUser} created read-write by ${asUser} (contract/database-users.ts)`;
 }
 
 interface TlsDetails {
@@ -131,13 +127,13 @@ export async function bulkRoundTrip(db: DbContext, bytes = 16 * 1024 * 1024): Pr
     const blob = randomBytes(bytes);
     const sent = createHash("sha256").update(blob).digest("hex");
     const started = performance.now();
-    await sql`DROP TABLE IF EXISTS dbtunnel_e2e.blobs`;
-    await sql`CREATE TABLE dbtunnel_e2e.blobs (id int PRIMARY KEY, data bytea NOT NULL)`;
-    await sql`INSERT INTO dbtunnel_e2e.blobs VALUES (1, ${blob})`;
+    await sql`DROP TABLE IF EXISTS public.blobs`;
+    await sql`CREATE TABLE public.blobs (id int PRIMARY KEY, data bytea NOT NULL)`;
+    await sql`INSERT INTO public.blobs VALUES (1, ${blob})`;
     const [row] = await sql<{ data: Buffer; server: string }[]>`
-      SELECT data, encode(sha256(data), 'hex') AS server FROM dbtunnel_e2e.blobs WHERE id = 1`;
+      SELECT data, encode(sha256(data), 'hex') AS server FROM public.blobs WHERE id = 1`;
     const seconds = (performance.now() - started) / 1000;
-    await sql`DROP TABLE dbtunnel_e2e.blobs`;
+    await sql`DROP TABLE public.blobs`;
     if (!row) throw new Error("the 16 MiB row did not come back");
     if (row.server !== sent)
       throw new Error(`server-side sha256 ${row.server.slice(0, 12)}… ≠ sent ${sent.slice(0, 12)}…`);

@@ -4,6 +4,7 @@
  * psql gets its connection from the pipeline's libpqEnv, the same variables `dbtunnel connect` sets.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { postgresUserSql } from "../../contract/database-users.ts";
 import { type ClientParams, libpqEnv, type StackTarget } from "../pipeline/index.ts";
 import { redact, registerSecret } from "../redact.ts";
 
@@ -40,29 +41,23 @@ function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** As the master user: the IAM login role exists, is granted rds_iam and may create a schema. */
+/** As the master user: the README's read-write IAM user (contract/database-users.ts), in `schema`. */
 export async function createIamUser(
   master: ClientParams,
   password: string,
   iamUser: string,
+  schema: string,
 ): Promise<string> {
-  const u = ident(iamUser);
   const database = master.database ?? "postgres";
   const rows = await psql(
     master,
     password,
-    `DO $do$ BEGIN
-       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(iamUser)}) THEN
-         CREATE ROLE ${u} WITH LOGIN;
-       END IF;
-     END $do$;
-     GRANT rds_iam TO ${u};
-     GRANT CREATE ON DATABASE ${ident(database)} TO ${u};
+    `${postgresUserSql({ user: iamUser, database, access: "read-write", schema })}
      SELECT pg_has_role(${literal(iamUser)}, 'rds_iam', 'MEMBER'), current_user;`,
   );
   const [isMember, asUser] = rows.at(-1) ?? [];
   if (isMember !== "t") throw new Error(`${iamUser} is not a member of rds_iam after GRANT`);
-  return `${iamUser} granted rds_iam by ${asUser}`;
+  return `${iamUser} created read-write by ${asUser}`;
 }
 
 export interface TlsDetails {
@@ -90,7 +85,6 @@ export async function iamLogin(params: ClientParams, token: string, schema: stri
     params,
     token,
     `${TLS_QUERY}
-     CREATE SCHEMA IF NOT EXISTS ${s};
      DROP TABLE IF EXISTS ${s}.notes;
      CREATE TABLE ${s}.notes (id int PRIMARY KEY, body text NOT NULL);
      INSERT INTO ${s}.notes VALUES (1, 'one'), (2, 'two'), (3, 'three');

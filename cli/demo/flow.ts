@@ -151,8 +151,8 @@ export function planFor(target: FlowTarget, extension?: FlowExtension): PlannedS
   ].filter((step) => target === "sandbox" || !SANDBOX_ONLY.has(step.name));
 }
 
-/** The schema the demo's IAM user writes its table in. */
-const DEMO_SCHEMA = "dbtunnel_demo";
+/** The schema the demo's IAM user writes its table in: the one the README's read-write grants cover. */
+const DEMO_SCHEMA = "public";
 
 /** Stack names must match stacks/env-overrides.ts: 3-40 chars, lowercase, digits, hyphens. */
 export function uniqueStackName(prefix: string): string {
@@ -262,7 +262,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
         user: master.user,
         caBundle: caBundle(),
       });
-      return createIamUser(params, master.password, iamUser());
+      return createIamUser(params, master.password, iamUser(), DEMO_SCHEMA);
     });
 
     await run.step("iam-hostaddr", async (ctx) => {
