@@ -73,8 +73,7 @@ module.exports = {
       comment:
         "tunnel/ talks to Session Manager; the emulator in sandbox/ plays Session Manager. A test of the tunnel against the emulator belongs in integration/.",
       severity: "error",
-      // Until issue 12 moves these two tunnel-through-emulator tests into integration/ (delete this line then).
-      from: { path: "^tunnel/", pathNot: "^tunnel/(tunnel|plugin-entry)\\.test\\.ts$" },
+      from: { path: "^tunnel/" },
       to: { path: "^(sandbox|test-support/sandbox)/" },
     },
     {
