@@ -11,7 +11,7 @@
  *   cli/           the `dbtunnel` command line. cli/pipeline/ is the connect pipeline (target → jump
  *                  host ready → session → token → client parameters) that cli/commands/, cli/demo/,
  *                  the proxy and the benches call
- *   proxy/         the local database proxy (`dbtunnel proxy`)
+ *   proxy/         the local database proxy's wire handling (PostgreSQL, MySQL); cli/proxy-*.ts wires it up
  *   sandbox/       the local sandbox account: moto, Session Manager gateway + agent emulator, PostgreSQL
  *   main.ts        the CDKTF app entry
  * Not product:
@@ -106,6 +106,14 @@ module.exports = {
       severity: "error",
       from: { path: "^cli/pipeline/" },
       to: { path: "^(cli/commands|cli/demo|proxy|sandbox|e2e)/" },
+    },
+    {
+      name: "proxy-is-wire-handling",
+      comment:
+        "proxy/ speaks the database wire protocols; the CLI wires it to sessions and tokens (cli/proxy-*.ts), so proxy/ never imports the CLI or the sandbox.",
+      severity: "error",
+      from: { path: "^proxy/", pathNot: "\\.test\\.ts$" },
+      to: { path: "^(cli|sandbox|e2e)/" },
     },
     {
       name: "product-never-imports-tests",

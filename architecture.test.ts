@@ -26,6 +26,7 @@ const TREE: Record<string, readonly string[]> = {
   "cli/runs-e2e.ts": ["e2e/flow.ts"],
   "cli/uses-test-helper.ts": ["test-support/cli/fixtures.ts"],
   "proxy/uses-fixture.ts": ["policy/fixtures/stack.ts"],
+  "proxy/knows-cli.ts": ["cli/command.ts"],
   "e2e/cycle-a.ts": ["bench/cycle-b.ts"],
   "bench/cycle-b.ts": ["e2e/cycle-a.ts"],
   "cli/typo.ts": ["cli/not-there.ts"],
@@ -56,6 +57,7 @@ const EXPECTED = [
   "product-never-imports-tests: cli/runs-e2e.ts → e2e/flow.ts",
   "product-never-imports-tests: cli/uses-test-helper.ts → test-support/cli/fixtures.ts",
   "product-never-imports-tests: proxy/uses-fixture.ts → policy/fixtures/stack.ts",
+  "proxy-is-wire-handling: proxy/knows-cli.ts → cli/command.ts",
   // A cycle is reported once, on whichever of its edges the tool meets first.
   "no-cycles-between-parts: bench/cycle-b.ts ↔ e2e/cycle-a.ts",
   // An unresolved import is named as written.
