@@ -52,8 +52,8 @@ const TUNNEL_CODE_TEXT: Record<TunnelErrorCode, (ctx: ErrorContext, original: st
     `Session Manager does not know the target ${ctx.target ?? ""}: check the stack outputs are current ('cdktf output') and the jump host still exists.`,
   TargetNotConnected: (ctx) =>
     `The jump host ${ctx.target ?? ""} is not connected to Session Manager (instance stopped or its SSM agent offline): run 'dbtunnel doctor' to see why.`,
-  InvalidDocument: () =>
-    "Session Manager rejected the port-forwarding document: your policy must allow the AWS-StartPortForwardingSessionToRemoteHost document.",
+  InvalidDocument: (_ctx, original) =>
+    `Session Manager rejected the session document or its parameters (${original}): use the stack's own document (output session_document_name), or pass --document for a stack dbtunnel did not deploy.`,
   LocalPortInUse: (_ctx, original) => `${original}`,
   HandshakeFailed: (_ctx, original) => `Session handshake with the jump host failed: ${original}`,
   ProtocolError: (_ctx, original) => `Session Manager protocol error: ${original}`,

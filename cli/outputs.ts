@@ -79,6 +79,7 @@ export function targetFromOutputs(
       masterUsername: db.masterUsername,
     },
     engineerPolicyArn: outputs.engineerPolicyArn,
+    ...(outputs.sessionDocumentName ? { sessionDocumentName: outputs.sessionDocumentName } : {}),
     source: "outputs",
   };
 }

@@ -2,7 +2,7 @@
  * "Find the target": from a cdktf outputs file when given, else by tags in the region. Several stacks or
  * databases → ask on a TTY, otherwise one line listing them and the flag that picks one.
  */
-import { MARKER_OUTPUT } from "../contract/outputs.ts";
+import { MARKER_OUTPUT, sessionDocumentNameFor } from "../contract/outputs.ts";
 import { awsClients, resolveRegion } from "./aws.ts";
 import { chooseOne } from "./choose.ts";
 import { discoverStacks } from "./discover.ts";
@@ -123,5 +123,12 @@ async function fromTags(options: TargetOptions): Promise<StackTarget> {
     flag: "--outputs <file>",
     interactive: options.interactive,
   });
-  return { stackName: stack.stackName, region, jumpHost, db, source: "tags" };
+  return {
+    stackName: stack.stackName,
+    region,
+    jumpHost,
+    db,
+    sessionDocumentName: sessionDocumentNameFor(stack.stackName),
+    source: "tags",
+  };
 }

@@ -28,6 +28,12 @@ export interface StackTarget {
   readonly jumpHost: JumpHost;
   readonly db: DatabaseTarget;
   readonly engineerPolicyArn?: string;
+  /**
+   * The stack's Session document pinned to the database (output session_document_name, or its name by
+   * convention when found by tags). Undefined for stacks that predate it: the tunnel then uses
+   * AWS-StartPortForwardingSessionToRemoteHost.
+   */
+  readonly sessionDocumentName?: string;
   /** How the stack was found, for messages. */
   readonly source: "outputs" | "tags";
 }

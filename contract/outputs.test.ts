@@ -18,6 +18,7 @@ const good = {
   db_master_username: "dbadmin",
   db_master_secret_arn: "",
   engineer_policy_arn: "arn:aws:iam::123456789012:policy/dev-engineer",
+  session_document_name: "dev-db-port-forwarding",
 };
 
 function problem(changes: Record<string, unknown>): string {

@@ -18,6 +18,7 @@ import {
   rdsIdentifierProblem,
   rdsResourceIdProblem,
   regionProblem,
+  ssmDocumentNameProblem,
 } from "./values.ts";
 
 /** Every output the stack writes, in the order it writes them. */
@@ -43,12 +44,26 @@ export const OUTPUT_KEYS = [
   /** "" when the database does not let Secrets Manager manage its password. */
   "db_master_secret_arn",
   "engineer_policy_arn",
+  /**
+   * The stack's Session document of type Port pinned to the database (the only one the engineer policy
+   * allows). Absent from outputs of stacks deployed before it existed: the CLI then falls back to
+   * AWS-StartPortForwardingSessionToRemoteHost.
+   */
+  "session_document_name",
 ] as const;
 
 export type OutputKey = (typeof OUTPUT_KEYS)[number];
 
 /** What the stack writes: a value (literal or Terraform token) for every key; the compiler checks all are there. */
 export type StackOutputValues = { readonly [K in OutputKey]: unknown };
+
+/**
+ * Name of a stack's pinned Port document (output session_document_name): the CLI derives it from the
+ * stack name when it finds the stack by tags.
+ */
+export function sessionDocumentNameFor(stackName: string): string {
+  return `${stackName}-db-port-forwarding`;
+}
 
 /** The output whose presence marks a stack in an outputs file as a dbtunnel stack. */
 export const MARKER_OUTPUT: OutputKey = "db_endpoint";
@@ -77,6 +92,7 @@ export interface StackOutputs {
     readonly masterSecretArn?: string;
   };
   readonly engineerPolicyArn?: string;
+  readonly sessionDocumentName?: string;
 }
 
 /** A value in an outputs file that is missing or wrong: names the output, the stack and the file. */
@@ -157,6 +173,7 @@ export function parseStackOutputs(
       masterSecretArn: optional("db_master_secret_arn", (v) => arnProblem(v, "secretsmanager")),
     },
     engineerPolicyArn: optional("engineer_policy_arn", (v) => arnProblem(v, "iam")),
+    sessionDocumentName: optional("session_document_name", ssmDocumentNameProblem),
   };
 }
 

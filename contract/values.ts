@@ -120,6 +120,14 @@ export function dbNameProblem(value: string): Problem {
     : `must be a database name (1-63 letters, digits, _, $ or -), got "${printable(value)}"`;
 }
 
+/** An SSM document name (CreateDocument's pattern), or the ARN of one. */
+export function ssmDocumentNameProblem(value: string): Problem {
+  if (/^[a-zA-Z0-9_.-]{3,128}$/.test(value)) return undefined;
+  if (arnProblem(value, "ssm") === undefined && /:document\/[a-zA-Z0-9_.-]{3,128}$/.test(value))
+    return undefined;
+  return `must be an SSM document name (3-128 letters, digits, _, - or .), got "${printable(value)}"`;
+}
+
 /** Echoes a bad value safely: control characters escaped, at most 80 characters. */
 export function printable(value: string): string {
   const escaped = JSON.stringify(value).slice(1, -1);

@@ -14,6 +14,7 @@ import { JumpHost } from "./jumphost.ts";
 
 const INSTANCE = `arn:${PARTITION}:ec2:us-east-1:123456789012:instance/i-0abc`;
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";
+const DOCUMENT = "arn:aws:ssm:us-east-1:123456789012:document/dev-db-port-forwarding";
 const common = { region: "us-east-1", accountId: "123456789012", securityGroupId: "sg-jump" };
 
 /** The props, with a jump host and a database brought in by attributes (what the grants read). */
@@ -26,6 +27,7 @@ function props(stack: TerraformStack, overrides: Partial<EngineerAccessProps> = 
     database: Database.fromExisting(stack, "db", { identifier: "legacy", securityGroupId: "sg-db" }),
     databaseUsers: ["alice", "bob"],
     kmsKeyArn: KEY,
+    session: { documentArns: [DOCUMENT] },
     ...overrides,
   };
 }
@@ -34,24 +36,29 @@ describe("EngineerAccess", () => {
   const tf = synthesize((stack) => new EngineerAccess(stack, "access", props(stack)));
   const doc = policyOf(tf.one("aws_iam_policy"));
 
-  test("StartSession only on the jump host and the port-forwarding document, with the document access check", () => {
+  test("StartSession only on the jump host and the stack's pinned Port document, with the document access check", () => {
     const starts = doc.Statement.filter((s) => JSON.stringify(s.Action).includes("ssm:StartSession"));
     expect(starts).toHaveLength(1);
     expect(starts[0]).toMatchObject({
       Action: "ssm:StartSession",
-      Resource: [
-        INSTANCE,
-        `arn:${PARTITION}:ssm:us-east-1::document/AWS-StartPortForwardingSessionToRemoteHost`,
-      ],
+      Resource: [INSTANCE, DOCUMENT],
       Condition: { BoolIfExists: { "ssm:SessionDocumentAccessCheck": "true" } },
     });
   });
 
-  test("terminate/resume only own sessions; the aws:userid policy variable escaped from Terraform interpolation", () => {
+  test("terminate/resume only own sessions by their session-id tag; aws:userid escaped from Terraform interpolation", () => {
     expect(statement(doc, "ManageOwnSessionsOnly")).toMatchObject({
       Action: ["ssm:TerminateSession", "ssm:ResumeSession"],
-      Resource: `arn:${PARTITION}:ssm:*:*:session/$\${aws:userid}-*`,
+      Resource: `arn:${PARTITION}:ssm:us-east-1:*:session/*`,
+      Condition: { StringLike: { "ssm:resourceTag/aws:ssmmessages:session-id": "$${aws:userid}" } },
     });
+    expect(JSON.stringify(doc)).not.toContain("AWS-StartPortForwardingSession");
+  });
+
+  test("a grant without a document is refused (no AWS-owned default)", () => {
+    expect(() =>
+      synthesize((s) => new EngineerAccess(s, "a", props(s, { session: { documentArns: [] } }))),
+    ).toThrow("grantStartSession: documentArns is empty");
   });
 
   test("rds-db:connect for exactly the named users of this database", () => {
@@ -191,7 +198,9 @@ describe("grants", () => {
       const p = props(s);
       const access = new EngineerAccess(s, "a", p);
       const other = JumpHost.fromEc2Instance(s, "jump-2", { ...common, instanceId: "i-0def" });
-      expect(() => other.grantStartSession(access)).toThrow(/two different statements with Sid/);
+      expect(() => other.grantStartSession(access, { documentArns: [DOCUMENT] })).toThrow(
+        /two different statements with Sid/,
+      );
       const before = access.statements.length;
       p.database.grantConnect(access, p.databaseUsers);
       expect(access.statements.length).toBe(before);

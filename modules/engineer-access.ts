@@ -31,8 +31,11 @@ export interface EngineerAccessProps {
   readonly databaseUsers: readonly string[];
   /** Stack key: engineers need kms:GenerateDataKey for KMS-encrypted sessions. */
   readonly kmsKeyArn: string;
-  /** The documents engineers may start sessions with. @default see IJumpHost.grantStartSession */
-  readonly session?: StartSessionGrantOptions;
+  /**
+   * The documents engineers may start sessions with: the stack's pinned Port document
+   * (PortForwardingDocument), never an AWS-owned forwarding document (host and port free).
+   */
+  readonly session: StartSessionGrantOptions;
   /** Also create a role with the policy. @default no role */
   readonly role?: EngineerRoleProps;
   /** Attach the policy to this existing IAM group. @default not attached */
@@ -42,9 +45,9 @@ export interface EngineerAccessProps {
 /**
  * Managed policy for engineers (optionally attached to a new role and/or an existing group), exactly
  * the permissions `dbtunnel connect` needs, composed from the other constructs' grants: the jump host's
- * StartSession (its own document(s) only, own sessions only) and find-and-start, the database's
+ * StartSession (the stack's pinned Port document only, own sessions only by their session-id tag) and find-and-start, the database's
  * rds-db:connect as the named users, plus the look-ups the CLI makes and the session data key.
- * It is itself an IPrincipal: more grants may be added to it (`jumpHost.grantStartSession(access)`).
+ * It is itself an IPrincipal: more grants may be added to it (`jumpHost.grantStartSession(access, { documentArns })`).
  */
 export class EngineerAccess extends Construct implements IPrincipal {
   readonly policy: IamPolicy;

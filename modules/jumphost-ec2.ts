@@ -151,7 +151,7 @@ export class Ec2JumpHost extends Construct implements IEc2JumpHost {
     this.region = props.region;
   }
 
-  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+  grantStartSession(principal: IPrincipal, options: StartSessionGrantOptions): void {
     grantStartSessionOn(this, this.region, principal, options);
   }
 

@@ -227,7 +227,7 @@ export class EcsJumpHost extends Construct implements IEcsJumpHost {
     this.sessionTargetArns = [this.arns.tasks];
   }
 
-  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+  grantStartSession(principal: IPrincipal, options: StartSessionGrantOptions): void {
     grantStartSessionOn(this, this.region, principal, options);
   }
 

@@ -1,18 +1,18 @@
 import type { IConstruct } from "constructs";
 import { arn } from "./aws-context.ts";
 import type { IPrincipal } from "./grant.ts";
+import { InvalidPropsError } from "./props-error.ts";
 
 export type JumpHostKind = "ec2" | "ecs";
 
-/** AWS-owned document for forwarding to a remote host; AWS documents have an empty account field. */
-export const PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost";
-
 export interface StartSessionGrantOptions {
   /**
-   * The session documents the principal may start sessions with on this host.
-   * @default the AWS-owned AWS-StartPortForwardingSessionToRemoteHost of the host's region
+   * The session documents the principal may start sessions with on this host: the stack's pinned Port
+   * document (PortForwardingDocument). There is no default: the AWS-owned
+   * AWS-StartPortForwardingSessionToRemoteHost takes any host and port (the jump host's own loopback,
+   * the metadata service on older agents), and no IAM condition key can restrict its parameters.
    */
-  readonly documentArns?: readonly string[];
+  readonly documentArns: readonly string[];
 }
 
 /**
@@ -29,7 +29,7 @@ export interface IJumpHost extends IConstruct {
    * Lets the principal start sessions on this host with the given documents only (with the
    * `ssm:SessionDocumentAccessCheck` condition) and terminate or resume its own sessions.
    */
-  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void;
+  grantStartSession(principal: IPrincipal, options: StartSessionGrantOptions): void;
   /**
    * Lets the principal find the session target and wake it the way `dbtunnel connect` does: EC2
    * `ec2:StartInstances` on the instance; ECS `ecs:ListTasks`/`ecs:DescribeTasks` on the cluster.
@@ -55,11 +55,17 @@ export function grantStartSessionOn(
   host: IJumpHost,
   region: string,
   principal: IPrincipal,
-  options: StartSessionGrantOptions = {},
+  options: StartSessionGrantOptions,
 ): void {
-  const documents = options.documentArns ?? [
-    arn(host, { service: "ssm", region, resource: `document/${PORT_FORWARDING_DOCUMENT}` }),
-  ];
+  const documents = options.documentArns;
+  if (documents.length === 0) {
+    throw new InvalidPropsError(
+      "grantStartSession",
+      "documentArns",
+      "is empty",
+      "name the stack's pinned Port document (PortForwardingDocument.arn)",
+    );
+  }
   principal.addToPrincipalPolicy({
     Sid: "StartPortForwardingToJumpHostOnly",
     Effect: "Allow",
@@ -68,11 +74,18 @@ export function grantStartSessionOn(
     Condition: { BoolIfExists: { "ssm:SessionDocumentAccessCheck": "true" } },
   });
   principal.addToPrincipalPolicy({
+    // Session ids start with the IAM user name or the role session name, while ${aws:userid} is
+    // AIDA... / AROA...:<session name>, so session/${aws:userid}-* matches no real session (engineers could
+    // not resume after a dropped WebSocket). Session Manager tags every session with
+    // aws:ssmmessages:session-id = the starter's aws:userid (user guide, "Additional sample IAM policies
+    // for Session Manager", ending only one's own sessions, method 2): that works for IAM users, assumed
+    // roles and IAM Identity Center users alike.
     // "$${" reaches IAM as the literal policy variable ${aws:userid} (Terraform would interpolate "${").
     Sid: "ManageOwnSessionsOnly",
     Effect: "Allow",
     Action: ["ssm:TerminateSession", "ssm:ResumeSession"],
-    Resource: arn(host, { service: "ssm", region: "*", account: "*", resource: "session/$${aws:userid}-*" }),
+    Resource: arn(host, { service: "ssm", region, account: "*", resource: "session/*" }),
+    Condition: { StringLike: { "ssm:resourceTag/aws:ssmmessages:session-id": "$${aws:userid}" } },
   });
 }
 

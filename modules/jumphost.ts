@@ -81,7 +81,7 @@ export class JumpHost extends Construct implements IJumpHost {
     return this.host.sessionTargetArns;
   }
 
-  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+  grantStartSession(principal: IPrincipal, options: StartSessionGrantOptions): void {
     this.host.grantStartSession(principal, options);
   }
 
@@ -200,7 +200,7 @@ class ImportedEc2JumpHost extends Construct implements IEc2JumpHost {
     this.region = attrs.region;
   }
 
-  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+  grantStartSession(principal: IPrincipal, options: StartSessionGrantOptions): void {
     grantStartSessionOn(this, this.region, principal, options);
   }
 
@@ -240,7 +240,7 @@ class ImportedEcsJumpHost extends Construct implements IEcsJumpHost {
     this.sessionTargetArns = [this.arns.tasks];
   }
 
-  grantStartSession(principal: IPrincipal, options?: StartSessionGrantOptions): void {
+  grantStartSession(principal: IPrincipal, options: StartSessionGrantOptions): void {
     grantStartSessionOn(this, this.region, principal, options);
   }
 

@@ -15,11 +15,12 @@ import {
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { CreateDBInstanceCommand, DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { CreateDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type postgres from "postgres";
-import type { StackOutputValues } from "../contract/outputs.ts";
+import { type StackOutputValues, sessionDocumentNameFor } from "../contract/outputs.ts";
 import { partitionOfRegion } from "../contract/partitions.ts";
+import { hostPatternFragment, pinnedPortDocument } from "../contract/session-document.ts";
 import { ROLE_TAG, ROLES, STACK_TAG } from "../contract/tags.ts";
 import type { SandboxEnv } from "./index.ts";
 
@@ -137,6 +138,24 @@ export async function seedSandboxStack(options: SeedOptions): Promise<SeedResult
     if (!db || !endpoint) throw new Error(`the sandbox returned no endpoint for ${dbIdentifier}`);
 
     await createIamUser(options.admin(), dbUser);
+    // The stack's pinned Port document (what PortForwardingDocument creates): the only one its engineers may use.
+    const port = db.Endpoint?.Port ?? 5432;
+    const sessionDocumentName = sessionDocumentNameFor(stackName);
+    await ssm.send(
+      new CreateDocumentCommand({
+        Name: sessionDocumentName,
+        DocumentType: "Session",
+        DocumentFormat: "JSON",
+        Content: JSON.stringify(
+          pinnedPortDocument({
+            description: `dbtunnel sandbox: port forwarding to the ${stackName} database only`,
+            defaultHost: endpoint,
+            hostAlternatives: hostPatternFragment(endpoint),
+            port: String(port),
+          }),
+        ),
+      }),
+    );
 
     const outputs: StackOutputValues = {
       stack_name: stackName,
@@ -155,6 +174,7 @@ export async function seedSandboxStack(options: SeedOptions): Promise<SeedResult
       db_master_username: db.MasterUsername ?? "dbadmin",
       db_master_secret_arn: db.MasterUserSecret?.SecretArn ?? "",
       engineer_policy_arn: `arn:${partitionOfRegion(region)}:iam::${account}:policy/${stackName}-engineer`,
+      session_document_name: sessionDocumentName,
     };
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
     writeFileSync(outputsFile, `${JSON.stringify({ [stackName]: outputs }, null, 2)}\n`);

@@ -23,6 +23,7 @@ const CONTRACT_OUTPUTS = [
   "db_master_username",
   "db_master_secret_arn",
   "engineer_policy_arn",
+  "session_document_name",
 ];
 
 function stackConfig(overrides: Record<string, unknown> = {}): StackConfig {
@@ -104,6 +105,28 @@ describe("SecureDbAccessStack (default: EC2 jump host, RDS PostgreSQL)", () => {
     expect(policy).toContain("${aws_kms_key.");
   });
 
+  test("a Port document pinned to the database; the engineer policy allows only it, never AWS-owned documents", () => {
+    const document = tf.named("aws_ssm_document", "session-document");
+    expect(document).toMatchObject({ name: "dbtunnel-test-db-port-forwarding", document_type: "Session" });
+    const content = JSON.parse(String(document.content));
+    expect(content.sessionType).toBe("Port");
+    expect(content.properties).toEqual({
+      type: "LocalPortForwarding",
+      host: "{{ host }}",
+      portNumber: "{{ portNumber }}",
+      localPortNumber: "{{ localPortNumber }}",
+    });
+    expect(content.parameters.host.default).toMatch(/^\$\{aws_db_instance\.[^}]+\.address\}$/);
+    expect(content.parameters.host.allowedPattern).toMatch(/^\^\(\$\{local\.[^}]+\}\)\$$/);
+    expect(content.parameters.portNumber).toMatchObject({ default: "5432", allowedPattern: "^5432$" });
+    const local = Object.values(tf.json.locals ?? {})[0];
+    expect(String(local)).toMatch(/replace\(aws_db_instance\.[^,]+\.address, "\.", "\[\.\]"\)/);
+    const policy = String(tf.one("aws_iam_policy").policy);
+    expect(policy).toContain("${aws_ssm_document.session-document");
+    expect(policy).not.toContain("AWS-StartPortForwardingSession");
+    expect(tf.json.output?.session_document_name?.value).toContain("${aws_ssm_document.");
+  });
+
   test("the jump host role may write to this stack's session log bucket and group", () => {
     const policy = String(tf.named("aws_iam_role_policy", "session-manager").policy);
     expect(policy).toContain("${aws_s3_bucket.session-preferences_bucket");
@@ -160,6 +183,10 @@ describe("SecureDbAccessStack variants", () => {
     const out = tf.json.output ?? {};
     expect(String(out.db_resource_id?.value)).toContain("aws_rds_cluster.");
     expect(String(out.db_resource_id?.value)).toContain("cluster_resource_id");
+    // A session may reach the writer and the reader endpoint, nothing else.
+    const local = String(Object.values(tf.json.locals ?? {})[0]);
+    expect(local).toContain(".endpoint");
+    expect(local).toContain(".reader_endpoint");
   });
 
   test("MySQL: the DB port everywhere is 3306", () => {

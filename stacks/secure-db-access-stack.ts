@@ -12,6 +12,7 @@ import { EngineerAccess } from "../modules/engineer-access.ts";
 import { JumpHost } from "../modules/jumphost.ts";
 import { isPrivateEcrImage } from "../modules/jumphost-ecs.ts";
 import { type INetwork, Network } from "../modules/network.ts";
+import { PortForwardingDocument } from "../modules/port-forwarding-document.ts";
 import { SessionPreferences } from "../modules/session-preferences.ts";
 import type { RuleSuppression, StackConfig } from "./config.ts";
 import { addSecurityPolicy } from "./security-policy.ts";
@@ -34,6 +35,7 @@ export class SecureDbAccessStack extends TerraformStack {
   readonly jumpHost: JumpHost;
   readonly database: IDatabase;
   readonly access: EngineerAccess;
+  readonly sessionDocument: PortForwardingDocument;
 
   constructor(scope: Construct, id: string, props: SecureDbAccessStackProps) {
     super(scope, id);
@@ -163,6 +165,15 @@ export class SecureDbAccessStack extends TerraformStack {
     endpoints.allowHttpsFrom("ingress-from-jumphost", this.jumpHost.securityGroupId);
     this.database.allowConnectionsFrom("ingress-from-jumphost", this.jumpHost.securityGroupId);
 
+    // The only document engineers may start sessions with: host and port pinned to the database (its
+    // writer and reader endpoints for a cluster we create).
+    const cluster = this.database instanceof Database ? this.database.cluster : undefined;
+    this.sessionDocument = new PortForwardingDocument(this, "session-document", {
+      namePrefix: name,
+      hosts: [this.database.endpoint, ...(cluster ? [cluster.readerEndpoint] : [])],
+      port: this.database.connectionPort,
+    });
+
     this.access = new EngineerAccess(this, "engineer-access", {
       namePrefix: name,
       region: config.region,
@@ -171,6 +182,7 @@ export class SecureDbAccessStack extends TerraformStack {
       database: this.database,
       databaseUsers: db.iamUsers,
       kmsKeyArn: key.keyArn,
+      session: { documentArns: [this.sessionDocument.arn] },
       role: config.access.role,
       groupName: config.access.groupName,
     });
@@ -195,6 +207,7 @@ export class SecureDbAccessStack extends TerraformStack {
       db_master_username: this.database.masterUsername,
       db_master_secret_arn: this.database.masterSecretArn,
       engineer_policy_arn: this.access.policy.arn,
+      session_document_name: this.sessionDocument.name,
     };
     for (const [outputId, value] of Object.entries(outputs)) {
       new TerraformOutput(this, outputId, { value }).overrideLogicalId(outputId);

@@ -11,7 +11,12 @@ import {
 } from "@aws-sdk/client-ssm";
 import { TunnelError } from "./types.ts";
 
+/**
+ * The document for stacks that predate the pinned per-stack document (and for `--document`-less use of
+ * the library): AWS-owned, host and port free. dbtunnel's stacks allow only their own Port document.
+ */
 export const DEFAULT_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost";
+const LOCAL_ONLY_DOCUMENT = "AWS-StartPortForwardingSession";
 
 /** What StartSession returns, and what `attachTunnel` starts from. */
 export interface SessionTicket {
@@ -53,8 +58,10 @@ export async function startSession(ssm: SSMClient, input: StartSessionInput): Pr
     portNumber: [String(input.port)],
     localPortNumber: [String(input.localPort)],
   };
-  // Only the remote-host document knows "host"; AWS-StartPortForwardingSession rejects unknown parameters.
-  if (documentName === DEFAULT_DOCUMENT) parameters.host = [input.host];
+  // AWS-StartPortForwardingSession has no "host" (it forwards to the target itself) and rejects unknown
+  // parameters; the remote-host document and dbtunnel's pinned Port documents declare host, portNumber
+  // and localPortNumber (a pinned document admits exactly its database's host and port).
+  if (documentName !== LOCAL_ONLY_DOCUMENT) parameters.host = [input.host];
   let output: StartSessionCommandOutput;
   try {
     output = await ssm.send(

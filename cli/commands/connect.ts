@@ -4,6 +4,7 @@
  */
 
 import type { SSMClient } from "@aws-sdk/client-ssm";
+import { ssmDocumentNameProblem } from "../../contract/values.ts";
 import type { PoolEvent, TunnelPool, TunnelPoolOptions } from "../../tunnel/pool.ts";
 import type { Tunnel, TunnelCloseReason, TunnelEvent } from "../../tunnel/types.ts";
 import { TunnelError } from "../../tunnel/types.ts";
@@ -70,6 +71,9 @@ Options:
                          outlives its session: a session that ends is replaced (its open connections are
                          closed with a message) and the jump host is started again if it was stopped.
       --reason <text>    reason recorded with StartSession in CloudTrail
+      --document <name>  Session document of type Port to start (default: the stack's pinned document
+                         from its outputs, session_document_name; use this for stacks dbtunnel did not
+                         deploy, e.g. AWS-StartPortForwardingSessionToRemoteHost)
       --json             JSON event lines on stdout (a launched client's stdout goes to stderr)
   -v, --verbose          tunnel events and stack traces
 
@@ -94,6 +98,7 @@ const OPTIONS = {
   "print-env": { type: "boolean" },
   sessions: { type: "string" },
   reason: { type: "string" },
+  document: { type: "string" },
 } as const;
 
 type Mode = "interactive" | "exec" | "listen" | "print-env";
@@ -130,6 +135,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
       command: rest,
       reason: values.reason,
       sessions,
+      document: checkDocumentName(values.document),
     },
     ctx,
   );
@@ -153,6 +159,8 @@ export interface ConnectOptions {
   readonly reason?: string;
   /** Sessions behind a listener that outlives them (exec/listen/print-env); undefined = plain connect. */
   readonly sessions?: number;
+  /** --document: overrides the stack's pinned document. */
+  readonly document?: string;
 }
 
 function parseSessions(value: string | undefined, mode: Mode): number | undefined {
@@ -171,6 +179,14 @@ function parseSessions(value: string | undefined, mode: Mode): number | undefine
     );
   }
   return n;
+}
+
+/** `--document` must be an SSM document name (or ARN): nothing else reaches StartSession. */
+function checkDocumentName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = ssmDocumentNameProblem(value);
+  if (problem) throw new UsageError(`--document ${problem}`, "dbtunnel connect --help");
+  return value;
 }
 
 /**
@@ -219,6 +235,7 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
               ssm: await aws.ssm(),
               localPort: options.localPort,
               reason: options.reason ?? `dbtunnel connect ${plan.user}@${plan.target.db.identifier}`,
+              ...(options.document ? { documentName: options.document } : {}),
               signal,
             },
             ui,
@@ -475,6 +492,9 @@ async function openPool(
       ssm,
       sessions: options.sessions ?? 1,
       reason: options.reason ?? `dbtunnel connect ${plan.user}@${plan.target.db.identifier}`,
+      ...((options.document ?? plan.target.sessionDocumentName)
+        ? { documentName: options.document ?? plan.target.sessionDocumentName }
+        : {}),
       ...(beforeReopen ? { beforeReopen } : {}),
       onEvent: (event) => {
         if (event.type === "listening") listeningPort = event.port;

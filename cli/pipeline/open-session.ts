@@ -17,6 +17,11 @@ export interface SessionOptions {
   readonly localPort?: number;
   /** Recorded with StartSession in CloudTrail. */
   readonly reason: string;
+  /**
+   * The Session document to start (`--document`). @default the stack's pinned Port document
+   * (target.sessionDocumentName), else the tunnel's default for stacks that predate it
+   */
+  readonly documentName?: string;
   readonly signal: AbortSignal;
 }
 
@@ -37,6 +42,9 @@ export async function openSession(
       localPort: options.localPort,
       ssm: options.ssm,
       reason: options.reason,
+      ...((options.documentName ?? target.sessionDocumentName)
+        ? { documentName: options.documentName ?? target.sessionDocumentName }
+        : {}),
       signal: options.signal,
     });
   } catch (error) {

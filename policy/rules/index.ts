@@ -38,6 +38,7 @@ import { noInternetPath } from "./no-internet-path.ts";
 import { noKeyPair } from "./no-key-pair.ts";
 import { noOpenAdminIngress } from "./no-open-admin-ingress.ts";
 import { ownSessionsOnly } from "./own-sessions-only.ts";
+import { pinnedPortDocument } from "./pinned-port-document.ts";
 import { rdsConnectScoped } from "./rds-connect-scoped.ts";
 import { s3DenyInsecureTransport } from "./s3-deny-insecure-transport.ts";
 import { s3KmsEncryption } from "./s3-kms-encryption.ts";
@@ -112,6 +113,7 @@ export const ALL_RULES: readonly Rule[] = [
   iamNoPrivilegeEscalation,
   iamTrustNotPublic,
   startSessionScoped,
+  pinnedPortDocument,
   ownSessionsOnly,
   rdsConnectScoped,
   noAwsManagedPolicies,

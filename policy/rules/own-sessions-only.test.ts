@@ -14,17 +14,42 @@ import { ownSessionsOnly as rule } from "./own-sessions-only.ts";
 
 const NON_COMPLIANT: NonCompliantCase[] = [
   {
-    name: "terminate anyone's session",
-    change: (tf) => setEngineerPolicy(tf, (d) => (d.Statement[1].Resource = "arn:aws:ssm:*:*:session/*")),
+    name: "terminate anyone's session (no session-id tag condition)",
+    change: (tf) => setEngineerPolicy(tf, (d) => delete d.Statement[1].Condition),
     resource: "aws_iam_policy.engineer",
-    message: /session\/\*/,
+    message: /every session/,
+  },
+  {
+    name: "session/${aws:userid}-*, which matches no real session id",
+    change: (tf) =>
+      setEngineerPolicy(tf, (d) => {
+        d.Statement[1].Resource = "arn:aws:ssm:*:*:session/$${aws:userid}-*";
+        delete d.Statement[1].Condition;
+      }),
+    resource: "aws_iam_policy.engineer",
+    message: /matches no real session id/,
   },
   {
     name: "unescaped policy variable",
     change: (tf) =>
-      setEngineerPolicy(tf, (d) => (d.Statement[1].Resource = "arn:aws:ssm:*:*:session/${aws:userid}-*")),
+      setEngineerPolicy(
+        tf,
+        (d) =>
+          (d.Statement[1].Condition.StringLike["ssm:resourceTag/aws:ssmmessages:session-id"] =
+            "${aws:userid}"),
+      ),
     resource: "aws_iam_policy.engineer",
     message: /not escaped/,
+  },
+  {
+    name: "anyone's session by tag",
+    change: (tf) =>
+      setEngineerPolicy(
+        tf,
+        (d) => (d.Statement[1].Condition.StringLike["ssm:resourceTag/aws:ssmmessages:session-id"] = "*"),
+      ),
+    resource: "aws_iam_policy.engineer",
+    message: /every session/,
   },
 ];
 
@@ -36,7 +61,14 @@ const COMPLIANT: CompliantVariant[] = [
         statement: [
           {
             actions: ["ssm:TerminateSession", "ssm:ResumeSession"],
-            resources: ["arn:aws:ssm:*:*:session/&{aws:userid}-*"],
+            resources: ["arn:aws:ssm:*:*:session/*"],
+            condition: [
+              {
+                test: "StringLike",
+                variable: "ssm:resourceTag/aws:ssmmessages:session-id",
+                values: ["&{aws:userid}"],
+              },
+            ],
           },
         ],
       };

@@ -36,6 +36,18 @@ const NON_COMPLIANT: NonCompliantCase[] = [
     message: /AWS-StartInteractiveCommand/,
   },
   {
+    name: "the AWS-owned remote-host document instead of the stack's pinned one",
+    change: (tf) =>
+      setEngineerPolicy(
+        tf,
+        (d) =>
+          (d.Statement[0].Resource[1] =
+            "arn:aws:ssm:eu-west-1::document/AWS-StartPortForwardingSessionToRemoteHost"),
+      ),
+    resource: "aws_iam_policy.engineer",
+    message: /does not name the stack's own Port document/,
+  },
+  {
     name: "the tasks of every ECS cluster",
     change: (tf) =>
       setEngineerPolicy(
@@ -69,10 +81,7 @@ const COMPLIANT: CompliantVariant[] = [
         statement: [
           {
             actions: ["ssm:StartSession"],
-            resources: [
-              "${aws_instance.jumphost.arn}",
-              "arn:aws:ssm:${data.aws_region.current.name}::document/AWS-StartPortForwardingSessionToRemoteHost",
-            ],
+            resources: ["${aws_instance.jumphost.arn}", "${aws_ssm_document.db_port.arn}"],
             condition: [
               { test: "BoolIfExists", variable: "ssm:SessionDocumentAccessCheck", values: ["true"] },
             ],

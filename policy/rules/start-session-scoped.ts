@@ -5,9 +5,8 @@ import { references } from "../tf-json.ts";
 import { jumpHosts } from "../topology.ts";
 import type { Finding, TerraformJson } from "../types.ts";
 
-const PORT_FORWARD_DOCUMENT = arnPattern(
-  String.raw`ssm:[^:]+::document\/AWS-StartPortForwardingSessionToRemoteHost`,
-);
+/** A document the stack defines itself, named by reference (whether it is pinned: DBT-IAM-4). */
+const STACK_DOCUMENT = /^\$\{aws_ssm_document\.[A-Za-z0-9_-]+\.arn\}$/;
 
 function hasDocumentAccessCheck(s: Statement): boolean {
   return s.conditions.some(
@@ -42,16 +41,13 @@ function problemsOf(s: Statement, jumpAddresses: Set<string>): string[] {
   if (!hasDocumentAccessCheck(s))
     problems.push('lacks Condition BoolIfExists ssm:SessionDocumentAccessCheck = "true"');
   if (s.resources.length === 0) problems.push("has no Resource list");
-  const docs = s.resources.filter((r) => PORT_FORWARD_DOCUMENT.test(r));
-  const others = s.resources.filter(
-    (r) => !PORT_FORWARD_DOCUMENT.test(r) && !isJumpHostTarget(r, jumpAddresses),
-  );
+  const docs = s.resources.filter((r) => STACK_DOCUMENT.test(r));
+  const others = s.resources.filter((r) => !STACK_DOCUMENT.test(r) && !isJumpHostTarget(r, jumpAddresses));
   if (others.length > 0)
     problems.push(
-      `allows resources other than the jump host and the port-forwarding document: ${others.join(", ")}`,
+      `allows resources other than the jump host and the stack's own Port document: ${others.join(", ")}`,
     );
-  if (docs.length === 0)
-    problems.push("does not name arn:aws:ssm:<region>::document/AWS-StartPortForwardingSessionToRemoteHost");
+  if (docs.length === 0) problems.push("does not name the stack's own Port document (an aws_ssm_document)");
   return problems;
 }
 
@@ -62,8 +58,8 @@ function jumpAddressesOf(tf: TerraformJson): Set<string> {
 export const startSessionScoped = defineRule({
   id: "DBT-IAM-1",
   description:
-    "Every statement allowing ssm:StartSession carries BoolIfExists ssm:SessionDocumentAccessCheck = true and lists only the jump host and the AWS-StartPortForwardingSessionToRemoteHost document.",
-  fix: 'Allow ssm:StartSession only on the jump host ARN and arn:aws:ssm:<region>::document/AWS-StartPortForwardingSessionToRemoteHost, with Condition {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}.',
+    "Every statement allowing ssm:StartSession carries BoolIfExists ssm:SessionDocumentAccessCheck = true and lists only the jump host and the stack's own Port document (never AWS-owned forwarding or SSH documents).",
+  fix: 'Allow ssm:StartSession only on the jump host ARN and the ARN of the stack\'s pinned Port document (PortForwardingDocument), with Condition {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}.',
   check: (tf) => {
     const jump = jumpAddressesOf(tf);
     const findings: Finding[] = [];
@@ -85,7 +81,7 @@ export const startSessionScoped = defineRule({
             ? fail(doc.owner, `${label(doc)} ${describeStatement(s, i)} ${problems.join("; ")}`)
             : ok(
                 doc.owner,
-                `${label(doc)} ${describeStatement(s, i)} limits StartSession to the jump host and port forwarding`,
+                `${label(doc)} ${describeStatement(s, i)} limits StartSession to the jump host and the stack's Port document`,
               ),
         );
       }

@@ -35,8 +35,15 @@ import {
   DescribeDBInstancesCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import {
+  CreateDocumentCommand,
+  DeleteDocumentCommand,
+  GetParameterCommand,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import type postgres from "postgres";
+import { sessionDocumentNameFor } from "../../contract/outputs.ts";
+import { hostPatternFragment, pinnedPortDocument } from "../../contract/session-document.ts";
 import type { Sandbox } from "../../sandbox/index.ts";
 
 const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), "../..");
@@ -257,6 +264,24 @@ export async function seedStack(
     }
     await sql`grant rds_iam to ${sql(dbUser)}`;
 
+    // The stack's pinned Port document, as PortForwardingDocument creates it.
+    const sessionDocumentName = sessionDocumentNameFor(stackName);
+    await ssm.send(
+      new CreateDocumentCommand({
+        Name: sessionDocumentName,
+        DocumentType: "Session",
+        DocumentFormat: "JSON",
+        Content: JSON.stringify(
+          pinnedPortDocument({
+            description: `fixture: ${stackName} database only`,
+            defaultHost: endpoint,
+            hostAlternatives: hostPatternFragment(endpoint),
+            port: String(port),
+          }),
+        ),
+      }),
+    );
+
     const outputs = {
       stack_name: stackName,
       region: sandbox.region,
@@ -274,6 +299,7 @@ export async function seedStack(
       db_master_username: db.MasterUsername ?? "dbadmin",
       db_master_secret_arn: db.MasterUserSecret?.SecretArn ?? "",
       engineer_policy_arn: `arn:aws:iam::123456789012:policy/${stackName}-engineer`,
+      session_document_name: sessionDocumentName,
     };
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), "dbtunnel-fixture-"));
     const outputsFile = join(dir, `${stackName}.outputs.json`);
@@ -302,6 +328,7 @@ export async function seedStack(
           rdsc.send(
             new DeleteDBInstanceCommand({ DBInstanceIdentifier: dbIdentifier, SkipFinalSnapshot: true }),
           ),
+          new SSMClient(cleanupConfig).send(new DeleteDocumentCommand({ Name: sessionDocumentName })),
         ]);
         ec2c.destroy();
         rdsc.destroy();
