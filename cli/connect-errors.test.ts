@@ -111,11 +111,25 @@ describe("connect failures", () => {
   test("the jump host cannot reach the database: named per connection, with the host and port", async () => {
     const file = join(dir, "unreachable.json");
     const endpoint = `nowhere.aaaaaaaaaa.${sandbox.region}.rds.amazonaws.com`;
-    writeFileSync(file, JSON.stringify({ x: { ...stack.outputs, db_endpoint: endpoint } }));
+    // Without the stack's pinned document (an older stack): the generic document lets the session start.
+    writeFileSync(
+      file,
+      JSON.stringify({ x: { ...stack.outputs, db_endpoint: endpoint, session_document_name: "" } }),
+    );
     const line = await failing(["-o", file, ...exec], sandbox.env, 2);
     expect(line).toStartWith(
       `The jump host could not reach ${endpoint}:5432: check that the database is available and its security group admits the jump host`,
     );
+  }, 30_000);
+
+  test("another endpoint than the pinned document's is refused by Session Manager, before any dial", async () => {
+    const file = join(dir, "repointed.json");
+    const endpoint = `elsewhere.aaaaaaaaaa.${sandbox.region}.rds.amazonaws.com`;
+    writeFileSync(file, JSON.stringify({ x: { ...stack.outputs, db_endpoint: endpoint } }));
+    const line = await failing(["-o", file, ...exec], sandbox.env, 1);
+    expect(line).toStartWith("Session Manager rejected the session document or its parameters");
+    expect(line).toContain(`Parameter "host" has value "${endpoint}" not matching`);
+    expect(sandbox.activeSessions()).toEqual([]);
   }, 30_000);
 
   test("database auth failure: the user lacks rds_iam", async () => {
