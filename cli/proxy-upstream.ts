@@ -21,6 +21,8 @@ export interface SessionStreamsOptions {
   readonly port: number;
   readonly ssm: SSMClient;
   readonly reason: string;
+  /** The stack's pinned Port document (StackTarget.sessionDocumentName). @default the tunnel's default */
+  readonly documentName?: string;
   readonly onTunnelEvent?: (event: TunnelEvent) => void;
   readonly signal?: AbortSignal;
 }
@@ -46,6 +48,7 @@ export class SessionStreams implements StreamSource {
         port: this.options.port,
         ssm: this.options.ssm,
         reason: this.options.reason,
+        ...(this.options.documentName ? { documentName: this.options.documentName } : {}),
         ...(this.options.signal ? { signal: this.options.signal } : {}),
         ...(this.options.onTunnelEvent ? { onEvent: this.options.onTunnelEvent } : {}),
       });

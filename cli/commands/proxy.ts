@@ -109,6 +109,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
       ssmTarget,
       host: target.db.endpoint,
       port: target.db.port,
+      ...(target.sessionDocumentName ? { documentName: target.sessionDocumentName } : {}),
       ssm: await aws.ssm(),
       reason: values.reason ?? `dbtunnel proxy ${user}@${target.db.identifier}`,
       signal,

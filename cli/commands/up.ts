@@ -131,6 +131,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
           ssmTarget,
           host: target.db.endpoint,
           port: target.db.port,
+          ...(target.sessionDocumentName ? { documentName: target.sessionDocumentName } : {}),
           ssm: await aws.ssm(),
           reason: values.reason ?? `dbtunnel up ${entry.name}`,
           signal,
