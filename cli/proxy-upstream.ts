@@ -8,8 +8,7 @@ import { connect as connectTcp, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { ClientFacingError, type StreamSource, type UpstreamTarget } from "../proxy/types.ts";
-import { openTunnel } from "../tunnel/index.ts";
-import type { Tunnel, TunnelEvent } from "../tunnel/types.ts";
+import { openTunnelPool, type PoolEvent, type TunnelPool } from "../tunnel/pool.ts";
 import { describeError } from "./errors.ts";
 import { signToken } from "./pipeline/index.ts";
 import { isMysql, type StackTarget } from "./target.ts";
@@ -23,58 +22,66 @@ export interface SessionStreamsOptions {
   readonly reason: string;
   /** The stack's pinned Port document (StackTarget.sessionDocumentName). @default the tunnel's default */
   readonly documentName?: string;
-  readonly onTunnelEvent?: (event: TunnelEvent) => void;
-  readonly signal?: AbortSignal;
+  /** Sessions kept open; connections are spread over them (each session's download is capped). @default 1 */
+  readonly sessions?: number;
+  /** Before a replacement session: make sure the jump host runs (it may have stopped itself). */
+  readonly beforeReopen?: () => Promise<undefined | { readonly target: string }>;
+  readonly onPoolEvent?: (event: PoolEvent) => void;
 }
 
+/** How long a client connection waits for a live session (while a replacement starts) before it is refused. */
+const CONNECTION_WAIT_MS = 30_000;
+
 /**
- * Streams through one Session Manager port-forwarding session. Today each stream is a loopback TCP
- * connection to the tunnel's local port (the tunnel's public interface); the session is opened lazily and
- * replaced when it closes (idle timeout, maximum duration, network loss it could not resume).
+ * Streams through a pool of Session Manager sessions (tunnel/pool.ts): a loopback listener that outlives
+ * its sessions, replaces a session that ends (idle timeout, maximum duration, terminated, network loss it
+ * could not resume) and spreads connections over `sessions`. Each stream is a loopback TCP connection to
+ * the pool's port; what flows through it is the database's TLS, which needs a token to log in.
  */
 export class SessionStreams implements StreamSource {
-  private current: Promise<Tunnel> | undefined;
+  private pool: Promise<TunnelPool> | undefined;
   private closing = false;
 
   constructor(private readonly options: SessionStreamsOptions) {}
 
-  /** The live session, starting one if none is open. Rejects with the tunnel's error. */
-  session(): Promise<Tunnel> {
+  /** Starts the pool (once); rejects with the tunnel's error if no first session can be started. */
+  start(): Promise<TunnelPool> {
     if (this.closing) return Promise.reject(new Error("the proxy is stopping"));
-    if (!this.current) {
-      const opening = openTunnel({
+    if (!this.pool) {
+      const opening = openTunnelPool({
         target: this.options.ssmTarget,
         host: this.options.host,
         port: this.options.port,
         ssm: this.options.ssm,
         reason: this.options.reason,
         ...(this.options.documentName ? { documentName: this.options.documentName } : {}),
-        ...(this.options.signal ? { signal: this.options.signal } : {}),
-        ...(this.options.onTunnelEvent ? { onEvent: this.options.onTunnelEvent } : {}),
+        sessions: this.options.sessions ?? 1,
+        connectionWaitMs: CONNECTION_WAIT_MS,
+        ...(this.options.beforeReopen ? { beforeReopen: this.options.beforeReopen } : {}),
+        ...(this.options.onPoolEvent ? { onEvent: this.options.onPoolEvent } : {}),
       });
-      this.current = opening;
-      const forget = () => {
-        if (this.current === opening) this.current = undefined;
-      };
-      opening.then((tunnel) => tunnel.closed.then(forget), forget);
+      this.pool = opening;
+      opening.catch(() => {
+        if (this.pool === opening) this.pool = undefined;
+      });
     }
-    return this.current;
+    return this.pool;
   }
 
   async open(): Promise<Duplex> {
-    let tunnel: Tunnel;
+    let pool: TunnelPool;
     try {
-      tunnel = await this.session();
+      pool = await this.start();
     } catch (error) {
       throw new ClientFacingError("08001", `dbtunnel proxy: ${describeError(error).message}`);
     }
-    return dialLoopback(tunnel.port);
+    return dialLoopback(pool.port);
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    const tunnel = await this.current?.catch(() => undefined);
-    if (tunnel) await Promise.race([tunnel.close(), Bun.sleep(3000)]).catch(() => {});
+    const pool = await this.pool?.catch(() => undefined);
+    if (pool) await Promise.race([pool.close(), Bun.sleep(3000)]).catch(() => {});
   }
 }
 
@@ -108,4 +115,18 @@ export function upstreamFor(
     tokens: (user) => signToken(target, user),
     ...(database ? { defaultDatabase: database } : {}),
   };
+}
+
+/** Pool events as the proxy's warnings (a replaced session is news; its closed connections were reported). */
+export function poolEventLine(name: string, event: PoolEvent): string | undefined {
+  switch (event.type) {
+    case "session-ended":
+      return `${name}: Session closed (${event.reason.kind === "local" ? "here" : event.reason.message}); starting a new one.`;
+    case "session-start-failed":
+      return `${name}: a new session could not be started (${event.message}); retrying in ${Math.round(event.retryInMs / 1000)} s.`;
+    case "connection-refused":
+      return `${name}: a client connection waited too long for a session: ${event.message}`;
+    default:
+      return undefined;
+  }
 }

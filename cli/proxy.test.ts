@@ -16,7 +16,7 @@ import {
   seedStack,
   startFixtureSandbox,
 } from "../test-support/cli/fixtures.ts";
-import { expectNoSecrets, type LiveCli, startCli } from "../test-support/cli/helpers.ts";
+import { expectNoSecrets, failureLine, type LiveCli, startCli } from "../test-support/cli/helpers.ts";
 import { waitFor } from "../test-support/wait.ts";
 
 let sandbox: FixtureSandbox;
@@ -257,6 +257,35 @@ describe("dbtunnel proxy", () => {
     expect(sandbox.activeSessions().length).toBe(1);
     expect(sandbox.activeSessions()[0]).not.toBe(before);
   }, 40_000);
+
+  test("--sessions 2 spreads the proxy over two sessions; a bad count is one usage line", async () => {
+    const bad = await runCli(["proxy", "-o", stack.outputsFile, "--sessions", "0"], engineerA);
+    expect(bad.exitCode).toBe(2);
+    expect(failureLine(bad.stderr)).toBe(
+      "--sessions must be a number from 1 to 32, got '0' (see 'dbtunnel proxy --help')",
+    );
+    const before = sandbox.activeSessions().length;
+    const two = startCli(["proxy", "-o", stack.outputsFile, "--sessions", "2", "--json"], engineerA);
+    try {
+      const out = await two.waitForStdout((s) => s.includes('"type":"listening"'), 30_000);
+      const twoPort = JSON.parse(out.split("\n").find((l) => l.includes('"type":"listening"')) ?? "{}").port;
+      expect(sandbox.activeSessions().length).toBe(before + 2);
+      const result = await run(
+        [
+          "psql",
+          `host=127.0.0.1 port=${twoPort} user=${stack.dbUser} dbname=${stack.dbName} sslmode=disable`,
+          "-XAtc",
+          "select 2",
+        ],
+        { PGPASSWORD: secretA },
+      );
+      expect(result.out.trim()).toBe("2");
+    } finally {
+      two.kill("SIGINT");
+    }
+    expect(await two.exited).toBe(0);
+    expect(await waitFor(() => sandbox.activeSessions().length === before, 10_000)).toBe(true);
+  }, 60_000);
 
   test("Ctrl-C stops the proxy: exit 0, the session terminated, the port closed", async () => {
     const second = startCli(["proxy", "-o", stack.outputsFile, "--local-port", "0"], engineerA).exited.catch(

@@ -171,7 +171,7 @@ async function loginUpstream(
         ? new ClientFacingError(
             "08006",
             `the connection to ${target.endpoint}:${target.port} closed before the server greeted`,
-            "the jump host could not reach the database: check that it is available and its security group admits the jump host",
+            "the jump host could not reach the database (check that it is available and its security group admits the jump host), or no session was live in time (see the proxy's output)",
           )
         : error;
     });

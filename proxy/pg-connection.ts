@@ -260,7 +260,7 @@ async function openVerifiedPg(target: UpstreamTarget): Promise<Duplex> {
       throw new ClientFacingError(
         "08006",
         `the connection to ${target.endpoint}:${target.port} closed before TLS started`,
-        "the jump host could not reach the database: check that it is available and its security group admits the jump host",
+        "the jump host could not reach the database (check that it is available and its security group admits the jump host), or no session was live in time (see the proxy's output)",
       );
     }
     throw error;

@@ -21,7 +21,7 @@ import {
   startProxyOrExplain,
   waitForShutdown,
 } from "../proxy-run.ts";
-import { SessionStreams, upstreamFor } from "../proxy-upstream.ts";
+import { poolEventLine, SessionStreams, upstreamFor } from "../proxy-upstream.ts";
 import { describeJumpHost, isMysql } from "../target.ts";
 import { pickUser, TARGET_HELP, TARGET_OPTIONS } from "../target-options.ts";
 
@@ -44,6 +44,8 @@ Options:
                          certificate (MySQL clients connect without SSL)
       --no-local-auth    accept clients without the local secret: only on a machine no one else uses
       --show-secret      print the local secret (the password GUIs save) and exit
+      --sessions <n>     Session Manager sessions to spread client connections over (1-32, default 1;
+                         each session's download is capped near 1 MB/s). Ended sessions are replaced.
       --reason <text>    reason recorded with StartSession in CloudTrail
       --json             JSON event lines on stdout: 'listening' first, then one per client event
   -v, --verbose          tunnel events and stack traces
@@ -63,7 +65,18 @@ const OPTIONS = {
   "no-local-auth": { type: "boolean" },
   "show-secret": { type: "boolean" },
   reason: { type: "string" },
+  sessions: { type: "string" },
 } as const;
+
+/** --sessions N: 1..32 sessions to spread client connections over (each session's download is capped). */
+function parseSessions(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 32) {
+    throw new UsageError(`--sessions must be a number from 1 to 32, got '${value}'`, "dbtunnel proxy --help");
+  }
+  return n;
+}
 
 export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const { values } = parseCommandArgs(argv, OPTIONS, "dbtunnel proxy");
@@ -81,6 +94,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
     return 0;
   }
   const localPort = parsePort(values["local-port"], "--local-port", "dbtunnel proxy");
+  const sessions = parseSessions(values.sessions);
   const auth = localAuthFor(values["no-local-auth"] ?? false, ui);
   const localTls = values["local-tls"] ? localTlsFor() : undefined;
 
@@ -112,17 +126,20 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
       ...(target.sessionDocumentName ? { documentName: target.sessionDocumentName } : {}),
       ssm: await aws.ssm(),
       reason: values.reason ?? `dbtunnel proxy ${user}@${target.db.identifier}`,
-      signal,
-      onTunnelEvent: (event) => {
-        ui.debug(`tunnel ${event.type}`);
-        if (event.type === "closed" && event.reason.kind !== "local") {
-          ui.warn(`Session closed (${event.reason.message}); the next client connection starts a new one.`);
-        }
+      sessions,
+      beforeReopen: async () => ({ target: await readyJumpHost(target, { aws, signal }, ui) }),
+      onPoolEvent: (event) => {
+        ui.debug(`session pool ${event.type}`);
+        const line = poolEventLine(target.stackName, event);
+        if (line) ui.warn(line);
       },
     });
-    const opening = ui.step("open-session", "opening session");
+    const opening = ui.step(
+      "open-session",
+      sessions === 1 ? "opening session" : `opening ${sessions} sessions`,
+    );
     // Opened now so that credentials, policy and jump host problems show here, not in a GUI later.
-    const tunnel = await streams.session().catch((error) => {
+    const pool = await streams.start().catch((error) => {
       opening.fail();
       throw describeError(error, {
         target: ssmTarget,
@@ -130,7 +147,12 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
         stackName: target.stackName,
       });
     });
-    opening.done(`${tunnel.sessionId}, ${tunnel.mode}`);
+    opening.done(
+      pool
+        .sessions()
+        .map((session) => session.sessionId)
+        .join(", "),
+    );
     const database = values.database ?? target.db.name;
     const proxy = await startProxyOrExplain({
       upstream: upstreamFor(target, streams, ca.path, database),

@@ -22,7 +22,7 @@ import {
   startProxyOrExplain,
   waitForShutdown,
 } from "../proxy-run.ts";
-import { SessionStreams, upstreamFor } from "../proxy-upstream.ts";
+import { poolEventLine, SessionStreams, upstreamFor } from "../proxy-upstream.ts";
 import { resolveTarget } from "../resolve-target.ts";
 import { describeJumpHost, isMysql, type StackTarget } from "../target.ts";
 
@@ -134,19 +134,21 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
           ...(target.sessionDocumentName ? { documentName: target.sessionDocumentName } : {}),
           ssm: await aws.ssm(),
           reason: values.reason ?? `dbtunnel up ${entry.name}`,
-          signal,
-          onTunnelEvent: (event) => {
-            ui.debug(`tunnel ${event.type}`);
-            if (event.type === "closed" && event.reason.kind !== "local") {
-              ui.warn(
-                `${entry.name}: session closed (${event.reason.message}); the next connection starts a new one.`,
-              );
-            }
+          beforeReopen: async () => ({
+            target: await readyJumpHost(aws, target.jumpHost, ui, {
+              engineerPolicyArn: target.engineerPolicyArn,
+              signal,
+            }),
+          }),
+          onPoolEvent: (event) => {
+            ui.debug(`session pool ${event.type}`);
+            const line = poolEventLine(entry.name, event);
+            if (line) ui.warn(line);
           },
         });
         sessions.set(sessionKey, streams);
         const opening = ui.step("open-session", `${entry.name}: opening session`);
-        const tunnel = await streams.session().catch((error) => {
+        const pool = await streams.start().catch((error) => {
           opening.fail();
           const described = describeError(error, {
             target: ssmTarget,
@@ -155,7 +157,12 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
           });
           throw new CliError(`${entry.name}: ${described.message}`, { code: described.code });
         });
-        opening.done(`${tunnel.sessionId}, ${tunnel.mode}`);
+        opening.done(
+          pool
+            .sessions()
+            .map((session) => session.sessionId)
+            .join(", "),
+        );
       } else ui.debug(`${entry.name}: shares the session of an earlier target`);
       prepared.push({ entry, target, streams });
     }
