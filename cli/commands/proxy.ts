@@ -22,7 +22,7 @@ import {
   waitForShutdown,
 } from "../proxy-run.ts";
 import { poolEventLine, SessionStreams, upstreamFor } from "../proxy-upstream.ts";
-import { describeJumpHost, isMysql } from "../target.ts";
+import { isMysql } from "../target.ts";
 import { pickUser, TARGET_HELP, TARGET_OPTIONS } from "../target-options.ts";
 
 export const help = `Usage: dbtunnel proxy [target options] [options]

@@ -64,8 +64,11 @@ export async function seedMysqlDatabase(
       )
       .join("\n"),
   );
+  // The PostgreSQL stack's pinned Port document names its own endpoint: this database has none of its own
+  // (an older stack's outputs), so sessions use the generic document, as seedStack's sandbox allows.
+  const { session_document_name: _pinnedToPostgres, ...jumpHostOutputs } = stack.outputs;
   const outputs = {
-    ...stack.outputs,
+    ...jumpHostOutputs,
     stack_name: `${stack.stackName}-mysql`,
     db_engine: "mysql",
     db_identifier: identifier,
