@@ -47,10 +47,39 @@ export function parseCommandArgs<const O extends OptionSpec>(
         `${command} --help`,
       );
     }
+    refuseControlCharacters(parsed.values as Record<string, unknown>, parsed.positionals, command);
     return { values: parsed.values, positionals: parsed.positionals, rest };
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(parseArgsMessage(error, command), `${command} --help`);
+  }
+}
+
+/**
+ * A newline or other control character in an option value or argument (before `--`) can only be a
+ * mistake or an attack on whatever the value reaches next (a hosts file, a log line, an AWS request):
+ * refused with the option named. The command after `--` is the user's own and passed as given.
+ */
+function refuseControlCharacters(
+  values: Record<string, unknown>,
+  positionals: readonly string[],
+  command: string,
+): void {
+  const bad = (v: string) => /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u.test(v);
+  for (const [name, value] of Object.entries(values)) {
+    const list = Array.isArray(value) ? value : [value];
+    if (list.some((v) => typeof v === "string" && bad(v))) {
+      throw new UsageError(
+        `--${name} contains a newline or control character: pass it on one line`,
+        `${command} --help`,
+      );
+    }
+  }
+  if (positionals.some(bad)) {
+    throw new UsageError(
+      "an argument contains a newline or control character: pass it on one line",
+      `${command} --help`,
+    );
   }
 }
 

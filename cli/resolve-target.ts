@@ -56,7 +56,15 @@ async function fromOutputsFile(path: string, options: TargetOptions): Promise<St
     });
   }
   const target = targetFromOutputs(name, file[name] ?? {}, path);
-  return options.region && options.region !== target.region ? { ...target, region: options.region } : target;
+  if (options.region && options.region !== target.region) {
+    // The stack lives where its outputs say: another region would look for (and start sessions on) a
+    // jump host and a database that are not there.
+    throw new CliError(
+      `--region ${options.region} does not match stack '${target.stackName}', which is in ${target.region} (outputs file ${options.outputs}): drop --region, or pass the outputs file of the stack in ${options.region}.`,
+      { code: "RegionMismatch" },
+    );
+  }
+  return target;
 }
 
 async function fromTags(options: TargetOptions): Promise<StackTarget> {

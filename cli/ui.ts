@@ -79,7 +79,8 @@ export class Reporter {
   }
 
   /** Prints the final one-line error (stack only with --verbose). */
-  error(message: string, code: string, stack?: string): void {
+  error(fullMessage: string, code: string, stack?: string): void {
+    const message = capErrorLine(fullMessage);
     if (this.json) {
       this.event({ type: "error", code, message });
       if (this.verbose && stack) this.err(`${redact(stack)}\n`);
@@ -145,4 +146,15 @@ export class Reporter {
   paint(code: string, text: string): string {
     return this.color ? `\x1b[${code}m${text}\x1b[0m` : text;
   }
+}
+
+/** The longest error line the CLI prints: enough for any fix, never a dump (50 000 stacks, a huge value). */
+export const MAX_ERROR_LINE = 600;
+
+/** One line, at most MAX_ERROR_LINE characters, saying how much was left out. */
+export function capErrorLine(message: string): string {
+  const oneLine = message.replace(/\s*[\r\n]+\s*/g, " ");
+  if (oneLine.length <= MAX_ERROR_LINE) return oneLine;
+  const omitted = oneLine.length - (MAX_ERROR_LINE - 40);
+  return `${oneLine.slice(0, MAX_ERROR_LINE - 40)}… (${omitted} more characters)`;
 }

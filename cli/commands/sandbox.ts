@@ -2,11 +2,13 @@
  * `dbtunnel sandbox up|down|status`: the local sandbox account (moto + SSM gateway/agent emulator +
  * PostgreSQL with IAM-token auth). The logic lives in sandbox/commands.ts; this wires it to the CLI.
  */
+
 import * as sandbox from "../../sandbox/commands.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { selfCommand } from "../self-command.ts";
+import { assertUsableHome } from "../state-home.ts";
 
 export const help = `Usage: dbtunnel sandbox <up|down|status> [--seed [--stack <name>] [--user <db user>]] [--region <region>] [--json]
 
@@ -60,6 +62,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   if (values.seed && action !== "up") {
     throw new UsageError("--seed goes with 'up'", "dbtunnel sandbox --help");
   }
+  if (action === "up") assertUsableHome();
   const { ui } = ctx;
   const self = selfCommand();
   try {
