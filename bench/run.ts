@@ -17,7 +17,15 @@ import { join } from "node:path";
 import { FIGURES_FILE_VARIABLE, parseFigures, type ReportedFigure, renderFigures } from "./figures.ts";
 
 /** Benchmark files in the order they run: the cheapest first, so a broken setup shows early. */
-export const BENCHMARKS = ["executable", "sandbox-up", "synth", "connect", "tunnel", "proxy"] as const;
+export const BENCHMARKS = [
+  "executable",
+  "sandbox-up",
+  "synth",
+  "connect",
+  "tunnel",
+  "tunnel-faithful",
+  "proxy",
+] as const;
 
 const args = process.argv.slice(2);
 const quiet = args.includes("--quiet");

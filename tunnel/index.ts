@@ -71,7 +71,7 @@ function passThrough(options: OpenTunnelOptions | AttachTunnelOptions) {
 }
 
 /** Starts a port-forwarding session and resolves once the local port listens. */
-export async function openTunnel(options: OpenTunnelOptions): Promise<Tunnel> {
+export async function openTunnel(options: OpenTunnelOptions): Promise<SessionTunnel> {
   return start(options, true);
 }
 
