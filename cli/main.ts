@@ -69,7 +69,7 @@ Environment: NO_COLOR disables colours; AWS_PROFILE / AWS_REGION / AWS_ENDPOINT_
 
 Examples:
   dbtunnel connect --outputs outputs.json            # psql into the stack's database
-  dbtunnel connect --stack dev --user app_ro -- ...  # find the stack by tags
+  dbtunnel connect --stack dev --user app_ro         # find the stack by tags
   dbtunnel doctor --outputs outputs.json             # what is missing?
   eval "$(dbtunnel sandbox up)"                      # local sandbox account`;
 

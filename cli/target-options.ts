@@ -5,6 +5,7 @@ import type { OptionSpec } from "./args.ts";
 import { chooseOne } from "./choose.ts";
 import { shellQuote } from "./client-env.ts";
 import { CliError } from "./errors.ts";
+import { selfCommand } from "./self-command.ts";
 import type { StackTarget } from "./target.ts";
 
 export const TARGET_OPTIONS = {
@@ -42,10 +43,11 @@ export async function pickUser(target: StackTarget, flag: string | undefined): P
 
 /** The `dbtunnel token ...` command line that yields a fresh token for this target (used instead of the token). */
 export function tokenCommand(target: StackTarget, user: string, outputsPath?: string): string {
-  const parts = ["dbtunnel", "token"];
+  const parts = ["token"];
   if (outputsPath) parts.push("--outputs", resolve(outputsPath));
   parts.push("--stack", target.stackName);
   if (!outputsPath) parts.push("--region", target.region, "--db", target.db.identifier);
   parts.push("--user", user);
-  return parts.map(shellQuote).join(" ");
+  // `dbtunnel` as it runs where this is printed (npx dbtunnel in the clone, the executable's name...).
+  return [selfCommand(), ...parts.map(shellQuote)].join(" ");
 }

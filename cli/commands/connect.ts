@@ -35,6 +35,7 @@ import {
   privateHostsAvailable,
   writePrivateHosts,
 } from "../private-hosts.ts";
+import { releaseStdout } from "../release-stdout.ts";
 import { describeJumpHost, isMysql, type StackTarget } from "../target.ts";
 import { pickUser, TARGET_HELP, TARGET_OPTIONS, tokenCommand } from "../target-options.ts";
 import type { Reporter } from "../ui.ts";
@@ -64,6 +65,8 @@ Options:
                          with its exit code
       --listen           keep the tunnel open for other tools and print the connection string
       --print-env        keep the tunnel open and print 'export' lines (PGPASSWORD via 'dbtunnel token')
+                         With '&' inside "$(...)" either returns at once and the tunnel stays open in
+                         the background (it prints the pid to kill on stderr).
       --sessions <n>     with --exec, --listen or --print-env: keep n Session Manager sessions (1-32,
                          default 1) and put each new local connection on the least busy one; one session
                          moves about 0.6-1 MB/s (the agent paces its reads), n sessions n times that for
@@ -84,7 +87,7 @@ Examples:
   dbtunnel connect -o mysql-outputs.json --exec -- mariadb -e 'select current_user()'
   dbtunnel connect -o outputs.json --listen --local-port 15432
   dbtunnel connect -o outputs.json --sessions 4 --exec -- pg_dump --jobs 4 -Fd -f dump
-  eval "$(dbtunnel connect -o outputs.json --print-env)"   # in another shell while it runs
+  eval "$(dbtunnel connect -o outputs.json --print-env &)" && psql -c 'select 1'   # tunnel in the background
   sudo dbtunnel connect -o outputs.json --hosts-file`;
 
 const OPTIONS = {
@@ -434,7 +437,10 @@ async function holdOpen(
   ui.info(
     `Tunnel open on 127.0.0.1:${tunnel.port}; the password is an IAM token (valid 15 min): ${tokenCmd}`,
   );
-  ui.info("Press Ctrl-C to close.");
+  // Under `$(... &)` the answer is complete: let the command substitution return, keep the tunnel.
+  if (!ui.json && (await releaseStdout())) {
+    ui.info(`The tunnel stays open in the background: kill ${process.pid} closes it.`);
+  } else ui.info("Press Ctrl-C to close.");
   const aborted = new Promise<"signal">((resolve) => {
     if (signal.aborted) resolve("signal");
     signal.addEventListener("abort", () => resolve("signal"), { once: true });

@@ -21,7 +21,7 @@ Options:
 
 Examples:
   dbtunnel token --outputs outputs.json --user app_ro
-  PGPASSWORD="$(dbtunnel token -o outputs.json)" psql "$(dbtunnel connect ... --listen)"`;
+  PGPASSWORD="$(dbtunnel token -o outputs.json)" psql "$(dbtunnel connect -o outputs.json --listen &)"`;
 
 export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const { values } = parseCommandArgs(argv, TARGET_OPTIONS, "dbtunnel token");
