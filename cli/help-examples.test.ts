@@ -28,6 +28,7 @@ const EXAMPLES: Record<string, "run" | "until-ready" | { readonly skip: string }
     skip: "needs a MySQL stack (the MySQL connect tests cover it)",
   },
   "dbtunnel connect -o outputs.json --listen --local-port 15432": "until-ready",
+  "dbtunnel connect -o outputs.json --sessions 4 --exec -- pg_dump --jobs 4 -Fd -f dump": "run",
   "eval \"$(dbtunnel connect -o outputs.json --print-env &)\" && psql -c 'select 1'": "run",
   "sudo dbtunnel connect -o outputs.json --hosts-file": {
     skip: "edits /etc/hosts as root (cli/hosts-file-mode.test.ts runs it on a private hosts file)",
