@@ -21,6 +21,8 @@ export interface SandboxOptions extends SandboxCoreOptions {
   readonly defaultFaults?: FaultPlan;
   /** A second, known key pair that may not start sessions (tests of AccessDenied). @default none */
   readonly restrictedCredentials?: SandboxCredentials;
+  /** Session Manager's idle timeout: no tunnel data for this long ends a session. @default 20 min */
+  readonly idleSessionTimeoutMs?: number;
 }
 
 /** The environment a client of the sandbox needs (contract: AWS SDK, the CLI, psql wrappers). */
@@ -95,6 +97,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...(opts.gatewayPort !== undefined ? { port: opts.gatewayPort } : {}),
       ...(opts.defaultFaults ? { defaultFaults: opts.defaultFaults } : {}),
       ...(opts.restrictedCredentials ? { restrictedCredentials: opts.restrictedCredentials } : {}),
+      ...(opts.idleSessionTimeoutMs !== undefined ? { idleSessionTimeoutMs: opts.idleSessionTimeoutMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
   } catch (error) {

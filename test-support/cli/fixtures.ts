@@ -69,13 +69,18 @@ export interface FixtureSandbox {
  * Starts a sandbox for tests (`startSandbox()` from sandbox/index.ts) with a second, restricted credential
  * pair whose StartSession is denied, for the AccessDenied tests.
  */
-export async function startFixtureSandbox(options: { region?: string } = {}): Promise<FixtureSandbox> {
+export async function startFixtureSandbox(
+  options: { region?: string; idleSessionTimeoutMs?: number } = {},
+): Promise<FixtureSandbox> {
   const { startSandbox } = await import("../../sandbox/index.ts");
   const { generateSandboxCredentials } = await import("../../sandbox/credentials.ts");
   const restricted = generateSandboxCredentials();
   const sandbox = await startSandbox({
     region: options.region ?? "us-east-1",
     restrictedCredentials: restricted,
+    ...(options.idleSessionTimeoutMs !== undefined
+      ? { idleSessionTimeoutMs: options.idleSessionTimeoutMs }
+      : {}),
     log: () => {},
   });
   return fixtureFromSandbox(sandbox, restricted);
