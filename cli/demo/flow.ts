@@ -5,6 +5,7 @@
  * The e2e suite runs the same deploy and destroy with its own checks in between (FlowExtension): it drives
  * the real `dbtunnel` CLI instead of these in-process connection steps.
  */
+
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -29,6 +30,7 @@ import { type AwsClients, type AwsCredentials, clientConfigFromEnv, makeClients 
 import { createIamUser, iamLogin, masterLogin, type TlsDetails } from "./database.ts";
 import { type DeployedResource, findLeftovers, resourcesFromShowJson } from "./leftovers.ts";
 import { collectIngressSnapshot, evaluateIngress, renderFindings } from "./no-ingress.ts";
+import { missingToolsMessage } from "./prerequisites.ts";
 import { type FlowReporter, FlowRun, type PlannedStep, type StepContext, type StepResult } from "./runner.ts";
 import { ApplyProgress, CDKTF_BIN, failureSummary, PROJECT_ROOT, runLogged } from "./terraform.ts";
 
@@ -299,10 +301,8 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
   let error: string | undefined;
   try {
     await run.step("preflight", async () => {
-      const missing = ["node", "terraform", "psql", "openssl", "unshare", "setsid"].filter(
-        (t) => !Bun.which(t),
-      );
-      if (missing.length > 0) throw new Error(`missing tools on PATH: ${missing.join(", ")}`);
+      const missing = missingToolsMessage((tool) => Bun.which(tool));
+      if (missing) throw new Error(missing);
       if (!existsSync(CDKTF_BIN)) throw new Error(`cdktf CLI not found at ${CDKTF_BIN}: run 'npm ci'`);
       if (o.target === "aws") {
         if (!o.verifyAccount)
