@@ -5,7 +5,9 @@ import { Endpoints } from "./endpoints.ts";
 const props = {
   namePrefix: "dev",
   region: "us-east-1",
+  accountId: "123456789012",
   vpcId: "vpc-1",
+  s3BucketArns: ["arn:aws:s3:::dev-session-logs"],
   subnetIds: ["subnet-a", "subnet-b"],
   routeTableIds: ["rtb-1"],
 };
@@ -57,6 +59,44 @@ describe("Endpoints", () => {
     const names = ecs.resources("aws_vpc_endpoint").map(([, e]) => e.service_name);
     expect(names).toContain("com.amazonaws.us-east-1.ecr.api");
     expect(names).toContain("com.amazonaws.us-east-1.ecr.dkr");
+  });
+
+  test("interface endpoint policies admit principals of this account only", () => {
+    for (const e of endpoints.filter((x) => x.vpc_endpoint_type === "Interface")) {
+      expect(JSON.parse(String(e.policy)).Statement).toEqual([
+        {
+          Sid: "PrincipalsOfThisAccountOnly",
+          Effect: "Allow",
+          Principal: { AWS: "*" },
+          Action: "*",
+          Resource: "*",
+          Condition: { StringEquals: { "aws:PrincipalAccount": "123456789012" } },
+        },
+      ]);
+    }
+  });
+
+  test("the S3 gateway endpoint reaches the session-log bucket and the AWS-owned agent buckets only", () => {
+    const s3 = endpoints.find((e) => e.vpc_endpoint_type === "Gateway");
+    const statements = JSON.parse(String(s3?.policy)).Statement as {
+      Action: string | string[];
+      Resource: string[];
+      Condition: unknown;
+    }[];
+    const resources = statements.flatMap((s) => s.Resource);
+    expect(resources).toContain("arn:aws:s3:::dev-session-logs/*");
+    expect(resources.some((r) => r.endsWith(":s3:::us-east-1-birdwatcher-prod/*"))).toBe(true);
+    expect(resources.some((r) => r.endsWith(":s3:::amazon-ssm-us-east-1/*"))).toBe(true);
+    expect(resources.some((r) => r.includes("starport"))).toBe(false);
+    expect(resources.every((r) => !r.endsWith(":::*") && r !== "*")).toBe(true);
+    for (const s of statements) {
+      expect(s.Condition).toEqual({ StringEquals: { "aws:PrincipalAccount": "123456789012" } });
+    }
+    const ecr = synthesize(
+      (stack) => new Endpoints(stack, "e", { ...props, extraServices: ["ecr.api", "ecr.dkr"] }),
+    );
+    const ecrS3 = ecr.resources("aws_vpc_endpoint").find(([, e]) => e.vpc_endpoint_type === "Gateway")?.[1];
+    expect(String(ecrS3?.policy)).toContain("prod-us-east-1-starport-layer-bucket/*");
   });
 
   test("no subnets is an error naming the field", () => {

@@ -2,6 +2,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
+import { interfaceEndpointPolicy, s3EndpointPolicy } from "./endpoint-policies.ts";
 import { InvalidPropsError } from "./props-error.ts";
 
 /** What Session Manager needs from inside an isolated VPC (user guide: "Use PrivateLink ... VPC endpoints"). */
@@ -10,6 +11,8 @@ export const SESSION_MANAGER_SERVICES = ["ssm", "ssmmessages", "ec2messages", "k
 export interface EndpointsProps {
   readonly namePrefix: string;
   readonly region: string;
+  /** Endpoint policies admit principals of this account only. */
+  readonly accountId: string;
   readonly vpcId: string;
   /** Private subnets that receive one endpoint interface each. */
   readonly subnetIds: readonly string[];
@@ -20,11 +23,18 @@ export interface EndpointsProps {
    * from private ECR. @default none
    */
   readonly extraServices?: readonly string[];
+  /**
+   * Buckets of the stack reachable through the S3 gateway endpoint besides the AWS-owned ones the SSM
+   * agent (and, with ecr.dkr, ECR) needs: the session-log bucket. @default none
+   */
+  readonly s3BucketArns?: readonly string[];
 }
 
 /**
  * Interface endpoints for ssm, ssmmessages, ec2messages, kms and logs (private DNS, private subnets) and
- * the S3 gateway endpoint. Their security group starts with no rules at all: callers admit clients with
+ * the S3 gateway endpoint, each with an endpoint policy (endpoint-policies.ts): interface endpoints admit
+ * principals of this account only; the S3 gateway endpoint reaches the stack's buckets and the AWS-owned
+ * buckets the SSM agent needs, nothing else. Their security group starts with no rules at all: callers admit clients with
  * `allowHttpsFrom(securityGroupId)`, which adds one 443 ingress rule that references the client group.
  */
 export class Endpoints extends Construct {
@@ -62,6 +72,7 @@ export class Endpoints extends Construct {
         privateDnsEnabled: true,
         subnetIds: [...props.subnetIds],
         securityGroupIds: [sg.id],
+        policy: interfaceEndpointPolicy(props.accountId),
         tags: { Name: `${props.namePrefix}-${service}` },
       });
     }
@@ -70,6 +81,12 @@ export class Endpoints extends Construct {
       serviceName: `com.amazonaws.${props.region}.s3`,
       vpcEndpointType: "Gateway",
       routeTableIds: [...props.routeTableIds],
+      policy: s3EndpointPolicy(this, {
+        region: props.region,
+        accountId: props.accountId,
+        writableBucketArns: props.s3BucketArns ?? [],
+        ecrLayers: services.includes("ecr.dkr"),
+      }),
       tags: { Name: `${props.namePrefix}-s3` },
     });
     this.s3PrefixListId = s3.prefixListId;

@@ -89,9 +89,25 @@ export class SecureDbAccessStack extends TerraformStack {
             routeTableIds: net.routeTableIds,
           });
 
+    const prefs = config.sessionPreferences;
+    const sessionPreferences = new SessionPreferences(this, "session-preferences", {
+      namePrefix: name,
+      kmsKeyArn: key.keyArn,
+      kmsKeyId: key.keyId,
+      idleSessionTimeoutMinutes: prefs.idleSessionTimeoutMinutes,
+      maxSessionDurationMinutes: prefs.maxSessionDurationMinutes,
+      logRetentionDays: prefs.logRetentionDays,
+      manageDocument: prefs.manageDocument,
+      adoptExistingDocument: prefs.adoptExistingDocument,
+      forceDestroyBucket: testStack,
+    });
+
     const endpoints = new Endpoints(this, "endpoints", {
       namePrefix: name,
       region: config.region,
+      accountId,
+      // The S3 gateway endpoint reaches the session-log bucket and the AWS-owned agent buckets only.
+      s3BucketArns: [sessionPreferences.bucket.arn],
       vpcId: network.vpcId,
       subnetIds: network.privateSubnetIds,
       routeTableIds: network.privateRouteTableIds,
@@ -124,19 +140,6 @@ export class SecureDbAccessStack extends TerraformStack {
             engine: db.engine,
             securityGroupId: db.securityGroupId,
           });
-
-    const prefs = config.sessionPreferences;
-    const sessionPreferences = new SessionPreferences(this, "session-preferences", {
-      namePrefix: name,
-      kmsKeyArn: key.keyArn,
-      kmsKeyId: key.keyId,
-      idleSessionTimeoutMinutes: prefs.idleSessionTimeoutMinutes,
-      maxSessionDurationMinutes: prefs.maxSessionDurationMinutes,
-      logRetentionDays: prefs.logRetentionDays,
-      manageDocument: prefs.manageDocument,
-      adoptExistingDocument: prefs.adoptExistingDocument,
-      forceDestroyBucket: testStack,
-    });
 
     const host = config.jumpHost;
     this.jumpHost = new JumpHost(this, "jumphost", {

@@ -53,6 +53,7 @@ import { ssmInterfaceEndpoints } from "./ssm-interface-endpoints.ts";
 import { startSessionScoped } from "./start-session-scoped.ts";
 import { subnetNoPublicIpOnLaunch } from "./subnet-no-public-ip-on-launch.ts";
 import { userDataNoSecrets } from "./user-data-no-secrets.ts";
+import { vpcEndpointPolicies } from "./vpc-endpoint-policies.ts";
 import { vpcFlowLogs } from "./vpc-flow-logs.ts";
 
 /** Every rule of shared/docs/security-rules.md, in the catalogue's order. */
@@ -93,6 +94,7 @@ export const ALL_RULES: readonly Rule[] = [
   vpcFlowLogs,
   noDefaultVpc,
   ssmInterfaceEndpoints,
+  vpcEndpointPolicies,
   // Session Manager preferences, KMS, logs, S3
   sessionDocumentKms,
   sessionDocumentLogEncryption,
