@@ -104,7 +104,7 @@ describe("the linux-x64 standalone executable", () => {
       `(commit ${gitCommit(resolve(import.meta.dir, ".."))}, standalone linux-x64)`,
     );
     expect(result.stdout).toContain(`Session Manager client ${CLIENT_VERSION}`);
-  });
+  }, 30_000);
 
   test("the session-manager-plugin drop-in: under that name, and as a subcommand", async () => {
     const byName = await run("session-manager-plugin", ["--version"], { HOME: home, PATH: pathDir });
@@ -113,10 +113,10 @@ describe("the linux-x64 standalone executable", () => {
     expect(bySubcommand).toMatchObject({ code: 0, stdout: `${CLIENT_VERSION}\n` });
     const shell = await run("session-manager-plugin", ["{}", "us-east-1", "StartSession"], { HOME: home });
     expect(shell.code).not.toBe(0);
-  });
+  }, 60_000);
 
   test("every command is in the executable; the demo, which needs the clone, says so in one line", async () => {
-    for (const command of ["connect", "token", "doctor", "audit", "sandbox"]) {
+    for (const command of ["connect", "token", "doctor", "audit", "sandbox", "proxy", "up"]) {
       const help = await run(executable, [command, "--help"], { HOME: home });
       expect(help.code).toBe(0);
       expect(help.stdout).toStartWith(`Usage: dbtunnel ${command}`);
@@ -125,7 +125,7 @@ describe("the linux-x64 standalone executable", () => {
     expect(demo.code).toBe(1);
     expect(demo.stderr.trim().split("\n")).toHaveLength(1);
     expect(demo.stderr).toContain("runs from a clone of the repository");
-  });
+  }, 60_000);
 
   test("sandbox up starts its daemon from the executable itself; status and down follow", async () => {
     // The sandbox still needs python3 + moto and the PostgreSQL server on the machine: the normal PATH.
