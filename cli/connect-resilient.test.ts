@@ -90,3 +90,31 @@ test("--listen --sessions 2: two sessions behind one port, and --sessions withou
   const bad = await runCli(["connect", "-o", stack.outputsFile, "--listen", "--sessions", "99"], sandbox.env);
   expect(bad.stderr).toContain("--sessions must be a number from 1 to 32");
 }, 60_000);
+
+test("--listen --sessions 2: pgbench keeps going with 0 failed transactions while the service closes the WebSocket (1000) every 3 s", async () => {
+  const setDefaultFaults = (plan: Record<string, unknown>) =>
+    fetch(`${sandbox.env.AWS_ENDPOINT_URL}/_dbtunnel/faults`, {
+      method: "POST",
+      body: JSON.stringify({ plan }),
+    });
+  await setDefaultFaults({ closeWebSocketEveryMs: 3000 });
+  const live = startCli(["connect", "-o", stack.outputsFile, "--listen", "--sessions", "2"], sandbox.env);
+  try {
+    const connectionString = (await live.waitForStdout((out) => out.includes("\n"))).trim();
+    expect((await psql(connectionString)).stdout.trim()).toBe("app_user"); // the first dial creates the database
+    // The IAM user may create pgbench's tables in its own database.
+    await sandbox.admin().unsafe(`alter database ${stack.dbName} owner to ${stack.dbUser}`);
+    const token = (await runCli(["token", "-o", stack.outputsFile], sandbox.env)).stdout.trim();
+    const env = { PATH: process.env.PATH ?? "", PGPASSWORD: token };
+    const init = await run(["pgbench", "-i", "-s", "1", "-q", connectionString], env);
+    expect(init.code).toBe(0);
+    const bench = await run(["pgbench", "-S", "-c", "8", "-j", "2", "-T", "30", "-n", connectionString], env);
+    expect(bench.code).toBe(0);
+    expect(bench.stdout).toMatch(/number of failed transactions: 0 /);
+    expect(live.stderr()).not.toContain("ended");
+    live.kill("SIGINT");
+    expect(await live.exited).toBe(0);
+  } finally {
+    await setDefaultFaults({});
+  }
+}, 90_000);
