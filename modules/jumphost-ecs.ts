@@ -138,7 +138,8 @@ export class EcsJumpHost extends Construct implements IEcsJumpHost {
                   service: "ecr",
                   region: props.region,
                   account: props.accountId,
-                  resource: "repository/*",
+                  // The one repository the image comes from (the whole account's when it cannot be read).
+                  resource: `repository/${ecrRepositoryOf(props.containerImage) ?? "*"}`,
                 }),
               },
             ] satisfies PolicyStatement[])
@@ -237,6 +238,14 @@ export class EcsJumpHost extends Construct implements IEcsJumpHost {
 }
 
 /** `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/repo:tag`: an image in a private ECR registry. */
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]` → `<repo>`; undefined for a token. */
+export function ecrRepositoryOf(image: string): string | undefined {
+  const m = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([a-z0-9._/-]+?)(?:[:@].*)?$/.exec(
+    image,
+  );
+  return m?.[1];
+}
+
 export function isPrivateEcrImage(image: string): boolean {
   return /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//.test(image);
 }

@@ -3,6 +3,7 @@ import { TerraformOutput } from "cdktf";
 import { PARTITION, policyOf, statement, synthesize } from "../test-support/modules/synth.ts";
 import { JumpHost, type JumpHostProps } from "./jumphost.ts";
 import { AL2023_AMI_PARAMETER } from "./jumphost-ec2.ts";
+import { ecrRepositoryOf } from "./jumphost-ecs.ts";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";
 const base: JumpHostProps = {
@@ -183,6 +184,19 @@ describe("JumpHost ECS", () => {
       containerImage: "123456789012.dkr.ecr.us-east-1.amazonaws.com/jump:1",
     });
     new TerraformOutput(stack, "target", { value: host.sessionTargetArns[0] }).overrideLogicalId("target");
+  });
+
+  test("the execution role pulls from the image's own repository only", () => {
+    const policy = tf
+      .resources("aws_iam_role_policy")
+      .map(([, p]) => String(p.policy))
+      .find((p) => p.includes("PullFromThisAccountsRepositories"));
+    expect(policy).toContain(':ecr:us-east-1:123456789012:repository/jump"');
+    expect(policy).not.toContain("repository/*");
+    expect(ecrRepositoryOf("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/jump@sha256:abc")).toBe(
+      "team/jump",
+    );
+    expect(ecrRepositoryOf("public.ecr.aws/amazonlinux/amazonlinux:2023")).toBeUndefined();
   });
 
   test("service with desired count 1, ECS Exec on, no public IP, zero-ingress group", () => {
