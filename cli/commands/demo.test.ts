@@ -74,3 +74,23 @@ test("json mode: step events on stdout, progress throttled, nothing on stderr", 
   expect(err).toEqual([]);
   r.stopSpinner();
 });
+
+test("the sandbox's own log lines (a session terminated...) stay out of the demo's output unless --verbose", () => {
+  const { ui, err } = capture(false);
+  const r = new DemoReporter(ui);
+  r.note("sandbox: session dbtunnel-sandbox-0123 terminated: client TerminateSession");
+  r.note("✓ no ingress rule anywhere");
+  const text = err.join("");
+  expect(text).not.toContain("terminated");
+  expect(text).toContain("✓ no ingress rule anywhere");
+  const verbose = new Reporter({
+    json: false,
+    verbose: true,
+    tty: false,
+    color: false,
+    stdout: () => {},
+    stderr: (t) => err.push(t),
+  });
+  new DemoReporter(verbose).note("sandbox: session x terminated: done");
+  expect(err.join("")).toContain("session x terminated");
+});

@@ -6,6 +6,8 @@
  * Terraform waits, JSON lines with --json. Ctrl-C still destroys and stops everything.
  */
 
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import type { FlowOutcome } from "../demo/flow.ts";
@@ -104,11 +106,13 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
   });
 
   if (outcome.error) {
-    if (ui.verbose) ui.info(`Terraform log: ${outcome.workDir}/terraform.log`);
-    throw new CliError(`Demo failed after ${elapsed}: ${outcome.error}`, {
-      code: ctx.signal.aborted ? "Interrupted" : "DemoFailed",
-      exitCode: ctx.signal.aborted ? 130 : 1,
-    });
+    // A run that got as far as Terraform leaves its directory behind: say where the log is.
+    const log = join(outcome.workDir, "terraform.log");
+    if (existsSync(log)) ui.info(`Terraform log: ${log}`);
+    if (ctx.signal.aborted) {
+      throw new CliError(`Demo interrupted after ${elapsed}.`, { code: "Interrupted", exitCode: 130 });
+    }
+    throw new CliError(`Demo failed after ${elapsed}: ${outcome.error}`, { code: "DemoFailed" });
   }
 
   const tls = outcome.tls;
@@ -202,7 +206,12 @@ export class DemoReporter {
   }
 
   note(text: string): void {
-    for (const line of text.split("\n")) this.ui.info(`    ${line}`);
+    // The sandbox's own log lines (sessions terminated, tokens refused) are for the e2e report and
+    // --verbose; the demo's reader gets the evidence notes only.
+    const print = text.startsWith("sandbox: ")
+      ? (line: string) => this.ui.debug(line)
+      : (line: string) => this.ui.info(line);
+    for (const line of text.split("\n")) print(`    ${line}`);
   }
 
   stopSpinner(): void {
