@@ -6,6 +6,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import { printable } from "../contract/values.ts";
+import { hasControlCharacter } from "./args.ts";
 import { CliError } from "./errors.ts";
 
 export function assertUsableHome(env: NodeJS.ProcessEnv = process.env): void {
@@ -17,7 +18,7 @@ export function assertUsableHome(env: NodeJS.ProcessEnv = process.env): void {
       { code: "DbtunnelHome" },
     );
   };
-  if (/[\u0000-\u001f\u007f]/.test(home)) fail("contains a control character");
+  if (hasControlCharacter(home)) fail("contains a control character");
   if (!isAbsolute(home)) fail("is not an absolute path");
   // The nearest part of the path that exists must be a writable directory (the rest is created later).
   let probe = home;
