@@ -39,10 +39,10 @@ const CONNECT: readonly PlannedStep[] = [
 ];
 
 /** The CLI's --json lines the suite reads. */
-type CliEvent = { readonly type: string } & Record<string, unknown>;
+export type CliEvent = { readonly type: string } & Record<string, unknown>;
 
 /** `bun cli/main.ts`: the same entry point as bin/dbtunnel. */
-const CLI = [process.execPath, join(PROJECT_ROOT, "cli/main.ts")];
+export const CLI = [process.execPath, join(PROJECT_ROOT, "cli/main.ts")];
 
 export function suiteSteps(target: FlowTarget): FlowExtension {
   return {
@@ -53,7 +53,7 @@ export function suiteSteps(target: FlowTarget): FlowExtension {
   };
 }
 
-async function planIsClean(stack: DeployedStack, signal: AbortSignal): Promise<string> {
+export async function planIsClean(stack: DeployedStack, signal: AbortSignal): Promise<string> {
   const r = await runLogged({
     cmd: ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false"],
     cwd: stack.stackDir,
@@ -72,7 +72,7 @@ async function planIsClean(stack: DeployedStack, signal: AbortSignal): Promise<s
 }
 
 /** Environment of a `dbtunnel` child: the account's AWS_* and the CA bundle, nothing else of the suite's. */
-function cliEnv(stack: DeployedStack, target: FlowTarget): Record<string, string> {
+export function cliEnv(stack: DeployedStack, target: FlowTarget): Record<string, string> {
   const base: Record<string, string> = {};
   const inherit = target === "aws" ? Object.keys(process.env) : ["PATH", "HOME", "TMPDIR", "LANG"];
   for (const key of inherit) {
@@ -88,14 +88,14 @@ function cliEnv(stack: DeployedStack, target: FlowTarget): Record<string, string
 }
 
 /** A running `dbtunnel connect --listen --json`, its events as they arrive. */
-interface ListeningCli {
+export interface ListeningCli {
   readonly events: CliEvent[];
   stderr(): string;
   readonly exited: Promise<number>;
   readonly process: ReturnType<typeof Bun.spawn>;
 }
 
-function startListening(stack: DeployedStack, env: Record<string, string>): ListeningCli {
+export function startListening(stack: DeployedStack, env: Record<string, string>): ListeningCli {
   const child = Bun.spawn([...CLI, "connect", "--outputs", stack.outputsFile, "--listen", "--json"], {
     env,
     cwd: PROJECT_ROOT,
@@ -134,7 +134,7 @@ function startListening(stack: DeployedStack, env: Record<string, string>): List
 }
 
 /** Polls `get` until it yields a value (a CLI event, a condition) or the deadline passes. */
-async function eventually<T>(get: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+export async function eventually<T>(get: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
   let found: T | undefined;
   const held = await waitFor(
     () => {
@@ -149,7 +149,7 @@ async function eventually<T>(get: () => T | undefined, timeoutMs: number, what: 
 }
 
 /** The promise's value, or an error naming what did not happen in time. */
-async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -164,7 +164,7 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
   }
 }
 
-function lastLine(text: string): string {
+export function lastLine(text: string): string {
   return text.trim().split("\n").at(-1) ?? "";
 }
 

@@ -1,8 +1,9 @@
 /**
  * The nightly proof, also run on every change: deploy the default stack, tunnel in, log in with an IAM
  * token under sslmode=verify-full, prove there is no ingress, destroy, prove nothing is left.
- * - sandbox target: always (local moto + SSM emulator + PostgreSQL; about 6 minutes, mostly Terraform's
- *   own waits);
+ * - sandbox target: always, two stacks at once (test.concurrent: two sandboxes whose Terraform waits
+ *   overlap): the default (EC2 jump host + PostgreSQL) and the mysql variant (EC2 jump host + RDS MySQL
+ *   with IAM authentication, the real mariadb client); about 7 minutes, mostly Terraform's own waits;
  * - aws target: only with DBTUNNEL_E2E=aws and DBTUNNEL_E2E_ACCOUNT matching the credentials' account.
  * Each target writes its steps to e2e/reports/junit.xml and the log to e2e/reports/<target>.log.
  */
@@ -16,6 +17,7 @@ import { AWS_NOT_CONFIGURED, assertAccount, selectAwsTarget } from "./aws-guard.
 import { suiteSteps } from "./cli-steps.ts";
 import { ConsoleReporter } from "./console-reporter.ts";
 import { type JUnitSuite, writeJUnit } from "./junit.ts";
+import { MYSQL_VARIANT_CONFIG, mysqlSuiteSteps } from "./mysql-cli-steps.ts";
 
 const REPORT_DIR = join(PROJECT_ROOT, "e2e", "reports");
 /** Terraform's waits make apply ≈ 3 min and destroy ≈ 1.5 min on moto; real AWS RDS takes far longer. */
@@ -28,17 +30,26 @@ afterAll(() => {
   if (suites.length > 0) writeJUnit(join(REPORT_DIR, "junit.xml"), suites);
 });
 
-async function runTarget(target: FlowTarget, awsAccount?: string): Promise<void> {
-  const reporter = new ConsoleReporter(`e2e:${target}`);
+/** `default`: dbtunnel.config.json (PostgreSQL); `mysql`: e2e/variants/mysql.config.json. */
+type Variant = "default" | "mysql";
+
+async function runTarget(
+  target: FlowTarget,
+  awsAccount?: string,
+  variant: Variant = "default",
+): Promise<void> {
+  const label = variant === "default" ? target : `${target}-${variant}`;
+  const reporter = new ConsoleReporter(`e2e:${label}`);
   const timestamp = new Date().toISOString();
   const started = performance.now();
   const outcome = await runFlow({
     target,
     reporter,
-    namePrefix: "e2e",
-    showAuditTable: true,
+    namePrefix: variant === "default" ? "e2e" : `e2e-${variant}`,
+    showAuditTable: variant === "default",
     verifyAccount: awsAccount ? (clients) => assertAccount(clients.sts, awsAccount) : undefined,
-    extension: suiteSteps(target),
+    ...(variant === "mysql" ? { configPath: MYSQL_VARIANT_CONFIG } : {}),
+    extension: variant === "mysql" ? mysqlSuiteSteps(target) : suiteSteps(target),
   });
   reporter.info(
     `${outcome.error ? "FAILED" : "passed"} in ${formatMs(performance.now() - started)}: ${outcome.results
@@ -47,24 +58,32 @@ async function runTarget(target: FlowTarget, awsAccount?: string): Promise<void>
       .join(", ")}`,
   );
   suites.push({
-    name: `dbtunnel e2e (${target})`,
+    name: `dbtunnel e2e (${label})`,
     results: outcome.results,
     timestamp,
-    properties: { target, stack: outcome.stackName, region: outcome.region },
+    properties: { target, variant, stack: outcome.stackName, region: outcome.region },
     log: reporter.lines.join("\n"),
   });
   // The reports directory is gitignored, so a fresh clone does not have it.
   mkdirSync(REPORT_DIR, { recursive: true });
-  writeFileSync(join(REPORT_DIR, `${target}.log`), `${reporter.lines.join("\n")}\n`);
+  writeFileSync(join(REPORT_DIR, `${label}.log`), `${reporter.lines.join("\n")}\n`);
   // The one-line message names the failed step, the cause and what was cleaned up.
   expect(outcome.error).toBeUndefined();
   expect(outcome.results.every((r) => r.status === "passed")).toBe(true);
 }
 
-test(
+test.concurrent(
   "e2e target=sandbox: deploy → tunnel → IAM + verify-full → no ingress → destroy → nothing left",
   async () => {
     await runTarget("sandbox");
+  },
+  SANDBOX_TIMEOUT_MS,
+);
+
+test.concurrent(
+  "e2e target=sandbox variant=mysql: deploy → tunnel → IAM token + hostname-verified TLS (mariadb) → no ingress → destroy → nothing left",
+  async () => {
+    await runTarget("sandbox", undefined, "mysql");
   },
   SANDBOX_TIMEOUT_MS,
 );
