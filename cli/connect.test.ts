@@ -246,6 +246,15 @@ describe("dbtunnel connect", () => {
     expect(state.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe("running");
   }, 30_000);
 
+  test("found by tags without --user: the database's dbtunnel:iam-users tag names the login", async () => {
+    const run = await runCli(
+      ["connect", "--stack", stack.stackName, "--exec", "--", "psql", "-tAc", "select current_user"],
+      sandbox.env,
+    );
+    expect(run.stdout.trim()).toBe(stack.dbUser);
+    expect(run.exitCode).toBe(0);
+  }, 30_000);
+
   test("Ctrl-C while waiting for the jump host cancels at once (exit 130), before any session", async () => {
     const sleepy = await seedStack(sandbox, { stopped: true, dbUser: "sleepy_user" });
     try {

@@ -4,7 +4,7 @@
  * `dbtunnel:role=database` (RDS instance or Aurora cluster).
  */
 import { ENGINE_FACTS, engineFromRds } from "../contract/engines.ts";
-import { ROLE_TAG, ROLES, STACK_TAG } from "../contract/tags.ts";
+import { IAM_USERS_TAG, iamUsersFromTag, ROLE_TAG, ROLES, STACK_TAG } from "../contract/tags.ts";
 import type { AwsClients } from "./aws.ts";
 import { errorName } from "./errors.ts";
 import type { DatabaseTarget, DbEngine, JumpHost } from "./target.ts";
@@ -124,7 +124,7 @@ async function rdsDatabases(aws: AwsClients) {
           port: db.Endpoint.Port ?? defaultPort(engineOf(db.Engine)),
           resourceId: db.DbiResourceId,
           name: db.DBName,
-          iamUsers: [],
+          iamUsers: iamUsersFromTag(tagValue(db.TagList, IAM_USERS_TAG)),
           masterUsername: db.MasterUsername,
           iamAuthEnabled: db.IAMDatabaseAuthenticationEnabled,
         },
@@ -150,7 +150,7 @@ async function rdsDatabases(aws: AwsClients) {
           port: cluster.Port ?? defaultPort(engineOf(cluster.Engine)),
           resourceId: cluster.DbClusterResourceId,
           name: cluster.DatabaseName,
-          iamUsers: [],
+          iamUsers: iamUsersFromTag(tagValue(cluster.TagList, IAM_USERS_TAG)),
           masterUsername: cluster.MasterUsername,
           iamAuthEnabled: cluster.IAMDatabaseAuthenticationEnabled,
         },

@@ -201,3 +201,21 @@ describe("Database.fromExisting", () => {
     ).toThrow(/ExistingDatabase: securityGroupId is empty/);
   });
 });
+
+describe("Database: IAM users tag (discovery by tags)", () => {
+  test("the users go to dbtunnel:iam-users, space-separated; none, no tag", () => {
+    const tagged = build({ iamUsers: ["app_ro", "app_rw"] }).tf.one("aws_db_instance");
+    expect(tagged.tags).toMatchObject({ "dbtunnel:iam-users": "app_ro app_rw", "dbtunnel:role": "database" });
+    expect(build().tf.one("aws_db_instance").tags).not.toHaveProperty(["dbtunnel:iam-users"]);
+  });
+
+  test("a name that is no database user, or more than a tag holds, fails naming the field", () => {
+    expect(() => build({ iamUsers: ["bad user"] })).toThrow(
+      /^Database: iamUsers must be a database user name/,
+    );
+    const many = Array.from({ length: 30 }, (_, i) => `engineer_number_${i}`);
+    expect(() => build({ iamUsers: many })).toThrow(
+      /^Database: iamUsers needs \d+ characters in tag dbtunnel:iam-users \(at most 256\)/,
+    );
+  });
+});

@@ -16,7 +16,8 @@ import {
   ENGINE_FACTS,
   type EngineCreateFacts,
 } from "../contract/engines.ts";
-import { ROLE_TAG, ROLES } from "../contract/tags.ts";
+import { IAM_USERS_TAG, iamUsersTagValue, ROLE_TAG, ROLES, TAG_VALUE_MAX } from "../contract/tags.ts";
+import { dbUserProblem } from "../contract/values.ts";
 import { arn } from "./aws-context.ts";
 import { grantConnectTo, type IDatabase } from "./database-interface.ts";
 import { ExistingDatabase, type ExistingDatabaseProps } from "./existing-database.ts";
@@ -65,6 +66,11 @@ export interface DatabaseProps {
   readonly deletionProtection?: boolean;
   /** Multi-AZ, enhanced monitoring (60 s) and Performance Insights with the stack key. @default false */
   readonly production?: boolean;
+  /**
+   * IAM database users, written to the `dbtunnel:iam-users` tag so engineers who find the stack by tags
+   * (no outputs file) get the same default login as from output `db_iam_users`. @default none (no tag)
+   */
+  readonly iamUsers?: readonly string[];
 }
 
 const NAME = "Database";
@@ -237,7 +243,7 @@ export class Database extends Construct implements IDatabase {
       performanceInsightsEnabled: production,
       performanceInsightsKmsKeyId: production ? props.kmsKeyArn : undefined,
     };
-    const roleTags = { Name: this.identifier, [ROLE_TAG]: ROLES.database };
+    const roleTags = { Name: this.identifier, [ROLE_TAG]: ROLES.database, ...iamUsersTag(props.iamUsers) };
 
     if (spec.isCluster) {
       if (props.allocatedStorageGiB !== undefined) {
@@ -354,4 +360,24 @@ export class Database extends Construct implements IDatabase {
     });
     return role;
   }
+}
+
+/** The `dbtunnel:iam-users` tag for these users (none for none); every name must be a valid user name. */
+function iamUsersTag(users: readonly string[] | undefined): Record<string, string> {
+  if (!users || users.length === 0) return {};
+  for (const user of users) {
+    const problem = dbUserProblem(user);
+    if (problem)
+      throw new InvalidPropsError(NAME, "iamUsers", problem, "use letters, digits and underscores");
+  }
+  const value = iamUsersTagValue(users);
+  if (value.length > TAG_VALUE_MAX) {
+    throw new InvalidPropsError(
+      NAME,
+      "iamUsers",
+      `needs ${value.length} characters in tag ${IAM_USERS_TAG} (at most ${TAG_VALUE_MAX})`,
+      "list fewer or shorter database users",
+    );
+  }
+  return { [IAM_USERS_TAG]: value };
 }

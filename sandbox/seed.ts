@@ -21,7 +21,7 @@ import type postgres from "postgres";
 import { type StackOutputValues, sessionDocumentNameFor } from "../contract/outputs.ts";
 import { partitionOfRegion } from "../contract/partitions.ts";
 import { hostPatternFragment, pinnedPortDocument } from "../contract/session-document.ts";
-import { ROLE_TAG, ROLES, STACK_TAG } from "../contract/tags.ts";
+import { IAM_USERS_TAG, iamUsersTagValue, ROLE_TAG, ROLES, STACK_TAG } from "../contract/tags.ts";
 import type { SandboxEnv } from "./index.ts";
 
 export interface SeedOptions {
@@ -129,7 +129,7 @@ export async function seedSandboxStack(options: SeedOptions): Promise<SeedResult
         DBName: dbName,
         StorageEncrypted: true,
         PubliclyAccessible: false,
-        Tags: tags(ROLES.database),
+        Tags: [...tags(ROLES.database), { Key: IAM_USERS_TAG, Value: iamUsersTagValue([dbUser]) }],
       }),
     );
     const described = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbIdentifier }));

@@ -133,6 +133,7 @@ export class SecureDbAccessStack extends TerraformStack {
             allocatedStorageGiB: db.allocatedStorageGiB,
             backupRetentionDays: db.backupRetentionDays,
             deletionProtection: db.deletionProtection,
+            iamUsers: db.iamUsers,
             production,
           })
         : Database.fromExisting(this, "database", {

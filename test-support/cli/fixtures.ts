@@ -5,6 +5,7 @@
  * master password, tagged like the real stack), plus an outputs JSON file with the contract's output
  * names. Seconds instead of the minutes a `cdktf deploy` takes.
  */
+
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -44,6 +45,7 @@ import {
 import type postgres from "postgres";
 import { sessionDocumentNameFor } from "../../contract/outputs.ts";
 import { hostPatternFragment, pinnedPortDocument } from "../../contract/session-document.ts";
+import { IAM_USERS_TAG, iamUsersTagValue } from "../../contract/tags.ts";
 import type { Sandbox } from "../../sandbox/index.ts";
 
 const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), "../..");
@@ -244,7 +246,7 @@ export async function seedStack(
         DBName: dbName,
         StorageEncrypted: true,
         PubliclyAccessible: false,
-        Tags: tags("database"),
+        Tags: [...tags("database"), { Key: IAM_USERS_TAG, Value: iamUsersTagValue([dbUser]) }],
       }),
     );
     const described = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbIdentifier }));
