@@ -26,15 +26,15 @@ function median(values: number[]): number {
 async function timed(
   command: string[],
   env: Record<string, string>,
-): Promise<{ ms: number; stdout: string; code: number }> {
+): Promise<{ ms: number; stdout: string; stderr: string; code: number }> {
   const start = performance.now();
   const child = Bun.spawn(command, { env, stdout: "pipe", stderr: "pipe" });
-  const [stdout, , code] = await Promise.all([
+  const [stdout, stderr, code] = await Promise.all([
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
     child.exited,
   ]);
-  return { ms: performance.now() - start, stdout, code };
+  return { ms: performance.now() - start, stdout, stderr, code };
 }
 
 /** Reads a child's stdout until `pattern` matches; returns the text so far (the rest keeps draining). */
@@ -96,7 +96,7 @@ async function awsCliPath(
       ].concat(["--username", stack.dbUser, "--region", region]),
       env,
     );
-    if (token.code !== 0) throw new Error("aws rds generate-db-auth-token failed");
+    if (token.code !== 0) throw new Error(`aws rds generate-db-auth-token failed: ${token.stderr.trim()}`);
     const psql = await timed(["psql", "-tAc", "select 1"], {
       ...env,
       PGHOST: stack.endpoint,
@@ -108,7 +108,7 @@ async function awsCliPath(
       PGSSLROOTCERT: caBundle,
       PGPASSWORD: token.stdout.trim(),
     });
-    if (psql.code !== 0) throw new Error("psql through the AWS CLI session failed");
+    if (psql.code !== 0) throw new Error(`psql through the AWS CLI session failed: ${psql.stderr.trim()}`);
     process.kill(-session.pid, "SIGINT"); // what Ctrl-C does: the CLI leaves it to the plugin
     await session.exited;
     return performance.now() - start;

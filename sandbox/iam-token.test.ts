@@ -119,6 +119,30 @@ describe("checkIamToken", () => {
     }
   });
 
+  test("accepts the token the AWS CLI writes (botocore: signing parameters in its own order, signature last)", async () => {
+    // The real botocore, which moto brings with it (the sandbox needs python3 + moto anyway): what
+    // `aws rds generate-db-auth-token` prints. RDS accepts it, so the sandbox must.
+    const python = process.env.DBTUNNEL_PYTHON ?? "python3";
+    const script = [
+      "import sys, botocore.session",
+      "s = botocore.session.get_session()",
+      "s.set_credentials(sys.argv[1], sys.argv[2], sys.argv[3])",
+      "c = s.create_client('rds', region_name=sys.argv[4])",
+      "print(c.generate_db_auth_token(sys.argv[5], 5432, 'alice'))",
+    ].join("\n");
+    const child = Bun.spawnSync(
+      [python, "-c", script, creds.accessKeyId, creds.secretAccessKey, creds.sessionToken ?? "", region, endpoint],
+      { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
+    );
+    expect(child.exitCode).toBe(0);
+    const token = child.stdout.toString().trim();
+    expect(token).toStartWith(`${endpoint}:5432/?Action=connect&DBUser=alice&`);
+    expect(token).not.toBe(await sign()); // another order than rds-signer's
+    expect(await reasonOf(token)).toBe("accepted");
+    // Still the query as sent: the same token with an escape altered is refused.
+    expect(await reasonOf(token.replace(/%2F/g, "%2f"))).toContain("not in the canonical form");
+  });
+
   test("refuses garbage and extra parameters, and never echoes the token", async () => {
     expect(await reasonOf("hunter2")).toContain("not an RDS IAM token");
     const token = await sign();

@@ -129,7 +129,7 @@ export async function checkIamToken(token: string, ctx: TokenCheckContext): Prom
   // The signature is over the canonical query. Parsed values can hide a different literal query
   // (`DBUser=al%69ce`, `+` for a space, reordered parameters): accept only the exact bytes the signer
   // produces for these values, so what is verified is the query as sent.
-  if (!constantTimeEqual(token, expected.token))
+  if (!expected.tokens.some((form) => constantTimeEqual(token, form)))
     return refuse("query is not in the canonical form the RDS signer produces (altered token)");
 
   // Last, as it costs a call to moto: the signature covers host:port, so the token must have been made
@@ -151,8 +151,27 @@ function escapeUri(text: string): string {
 }
 
 /**
- * The token and signature @aws-sdk/rds-signer would have produced for these inputs (mirrors
- * Signer.getAuthToken: presign, then `<host>:<port>/?<query>` with the keys sorted, as formatUrl does).
+ * The order botocore (`aws rds generate-db-auth-token`, boto3's generate_db_auth_token) writes a token's
+ * parameters in: its own query first, then the signing parameters in the order SigV4QueryAuth adds them,
+ * the signature last. RDS accepts it (SigV4 sorts the parameters before verifying), so the sandbox does.
+ */
+const BOTOCORE_ORDER = [
+  "Action",
+  "DBUser",
+  "X-Amz-Algorithm",
+  "X-Amz-Credential",
+  "X-Amz-Date",
+  "X-Amz-Expires",
+  "X-Amz-SignedHeaders",
+  "X-Amz-Security-Token",
+  "X-Amz-Signature",
+];
+
+/**
+ * The signature and the tokens the AWS signers would have produced for these inputs: @aws-sdk/rds-signer's
+ * (Signer.getAuthToken: presign, then `<host>:<port>/?<query>` with the keys sorted, as formatUrl does) and
+ * botocore's (the same encoded pairs in BOTOCORE_ORDER). Nothing else: other orders or encodings of the
+ * same values are refused, so what is verified is the query as sent.
  */
 async function presignedToken(
   hostname: string,
@@ -161,7 +180,7 @@ async function presignedToken(
   signingDate: Date,
   expiresIn: number,
   ctx: TokenCheckContext,
-): Promise<{ signature: string; token: string }> {
+): Promise<{ signature: string; tokens: readonly string[] }> {
   const signer = new SignatureV4({
     service: "rds-db",
     region: ctx.region,
@@ -178,14 +197,18 @@ async function presignedToken(
     headers: { host: `${hostname}:${port}` },
   };
   const presigned = await signer.presign(request, { expiresIn, signingDate });
-  const query = Object.entries(presigned.query ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => `${escapeUri(key)}=${escapeUri(String(value))}`)
-    .join("&");
+  const entries = Object.entries(presigned.query ?? {});
+  const encode = ([key, value]: [string, unknown]) => `${escapeUri(key)}=${escapeUri(String(value))}`;
+  const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const rank = (key: string) => {
+    const i = BOTOCORE_ORDER.indexOf(key);
+    return i < 0 ? BOTOCORE_ORDER.length : i;
+  };
+  const botocore = [...entries].sort(([a], [b]) => rank(a) - rank(b));
   const value = presigned.query?.["X-Amz-Signature"];
   return {
     signature: typeof value === "string" ? value : "",
-    token: `${hostname}:${port}/?${query}`,
+    tokens: [sorted, botocore].map((pairs) => `${hostname}:${port}/?${pairs.map(encode).join("&")}`),
   };
 }
 
