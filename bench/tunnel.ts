@@ -9,6 +9,8 @@
  * the agent is another machine, and sharing one JS thread with it would halve what the client gets.
  * Targets: ≥ 25 MB/s each way, ≤ 1 ms added p50, 16-client pgbench with zero errors. CPU time per MB
  * of this (client) process is printed too: it does not depend on what else runs on the machine.
+ * Every phase has a deadline: a stuck one fails the benchmark with the tunnel's state, after the
+ * figures measured so far have been reported.
  */
 import { createHash } from "node:crypto";
 import { connect, type Socket } from "node:net";
@@ -141,6 +143,26 @@ async function worldInChild(): Promise<{ world: World; stop: () => Promise<void>
 }
 
 const MB = 1024 * 1024;
+
+/**
+ * Every phase ends by itself: one that has not settled by its deadline fails the benchmark with what the
+ * tunnel holds at that moment (a stuck transfer would otherwise hang `npm run bench` for ever).
+ */
+async function phase<T>(name: string, seconds: number, work: Promise<T>, state: () => unknown): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`${name} did not finish within ${seconds} s; tunnel: ${JSON.stringify(state())}`)),
+      seconds * 1000,
+    );
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function dial(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -327,16 +349,60 @@ async function main(): Promise<void> {
       `${"figure".padEnd(34)} ${"direct".padStart(10)} ${"tunnel".padStart(10)}  ${"unit".padEnd(6)} ${"ratio".padStart(6)}`,
     );
 
-    const upDirect = await uploadMBps(world.bulk.port, n, expected);
+    // A transfer slower than 1 MB/s (the paced agent's rate, 25x below target) counts as stuck.
+    const transferSeconds = 30 + mb;
+    const bulkState = () => bulkTunnel.stats();
+    const pgState = () => pgTunnel.stats();
+    const upDirect = await phase(
+      "direct upload",
+      transferSeconds,
+      uploadMBps(world.bulk.port, n, expected),
+      bulkState,
+    );
     const cpu0 = process.cpuUsage();
-    const upTunnel = await uploadMBps(bulkTunnel.port, n, expected);
+    const upTunnel = await phase(
+      "upload",
+      transferSeconds,
+      uploadMBps(bulkTunnel.port, n, expected),
+      bulkState,
+    );
     const cpuUp = process.cpuUsage(cpu0);
     console.log(row("upload", upDirect, upTunnel, "MB/s"));
-    const downDirect = await downloadMBps(world.bulk.port, n, expected);
+    const downDirect = await phase(
+      "direct download",
+      transferSeconds,
+      downloadMBps(world.bulk.port, n, expected),
+      bulkState,
+    );
     const cpu1 = process.cpuUsage();
-    const downTunnel = await downloadMBps(bulkTunnel.port, n, expected);
+    const downTunnel = await phase(
+      "download",
+      transferSeconds,
+      downloadMBps(bulkTunnel.port, n, expected),
+      bulkState,
+    );
     const cpuDown = process.cpuUsage(cpu1);
     console.log(row("download", downDirect, downTunnel, "MB/s"));
+    const cpuMs = (u: { user: number; system: number }) => (u.user + u.system) / 1000;
+    // Reported now: a later phase that gets stuck must not take these figures with it.
+    reportFigures("tunnel", [
+      {
+        name: "upload",
+        value: upTunnel,
+        unit: "MB/s",
+        baseline: { name: "direct", value: upDirect },
+        target: { value: 25, better: "higher" },
+      },
+      {
+        name: "download",
+        value: downTunnel,
+        unit: "MB/s",
+        baseline: { name: "direct", value: downDirect },
+        target: { value: 25, better: "higher" },
+      },
+      { name: "upload CPU", value: (cpuMs(cpuUp) / 1000) * (1024 / mb), unit: "s/GB" },
+      { name: "download CPU", value: (cpuMs(cpuDown) / 1000) * (1024 / mb), unit: "s/GB" },
+    ]);
 
     // Peak RSS of this (client) process: 16 connections downloading 64 MB in all at once.
     const rss0 = process.memoryUsage().rss;
@@ -346,7 +412,12 @@ async function main(): Promise<void> {
     }, 20);
     const per = (64 * MB) / 16;
     const perExpected = patternSha256(per);
-    await Promise.all(Array.from({ length: 16 }, () => downloadMBps(bulkTunnel.port, per, perExpected)));
+    await phase(
+      "16 concurrent downloads",
+      30 + 64,
+      Promise.all(Array.from({ length: 16 }, () => downloadMBps(bulkTunnel.port, per, perExpected))),
+      bulkState,
+    );
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
     console.log(
@@ -355,8 +426,13 @@ async function main(): Promise<void> {
     const bulkStats = bulkTunnel.stats();
 
     // The tunnel's first connection makes the mirror create the role and database: go through it first.
-    const viaTunnel = await selectOneLatency(world, pgTunnel.port, 2000);
-    const direct = await selectOneLatency(world, world.pgPort, 2000);
+    const viaTunnel = await phase(
+      "SELECT 1 via the tunnel",
+      120,
+      selectOneLatency(world, pgTunnel.port, 2000),
+      pgState,
+    );
+    const direct = await phase("SELECT 1 direct", 120, selectOneLatency(world, world.pgPort, 2000), pgState);
     console.log(row("SELECT 1 round trip p50", direct.p50, viaTunnel.p50, "ms", 3));
     console.log(row("SELECT 1 round trip p99", direct.p99, viaTunnel.p99, "ms", 3));
 
@@ -364,8 +440,18 @@ async function main(): Promise<void> {
     const results: string[] = [];
     const pgbenchFigures: Figure[] = [];
     for (const clients of [1, 16]) {
-      const d = await pgbench(world, world.pgPort, clients, seconds);
-      const t = await pgbench(world, pgTunnel.port, clients, seconds);
+      const d = await phase(
+        "pgbench direct",
+        seconds + 60,
+        pgbench(world, world.pgPort, clients, seconds),
+        pgState,
+      );
+      const t = await phase(
+        "pgbench via the tunnel",
+        seconds + 60,
+        pgbench(world, pgTunnel.port, clients, seconds),
+        pgState,
+      );
       console.log(
         row(`pgbench -S ${clients} client${clients > 1 ? "s" : ""} (verify-full)`, d.tps, t.tps, "tps"),
       );
@@ -386,7 +472,6 @@ async function main(): Promise<void> {
       );
     }
 
-    const cpuMs = (u: { user: number; system: number }) => (u.user + u.system) / 1000;
     console.log("");
     console.log(`added round trip p50: ${(viaTunnel.p50 - direct.p50).toFixed(3)} ms (target ≤ 1 ms)`);
     console.log(
@@ -404,20 +489,6 @@ async function main(): Promise<void> {
     );
     for (const line of results) console.log(line);
     reportFigures("tunnel", [
-      {
-        name: "upload",
-        value: upTunnel,
-        unit: "MB/s",
-        baseline: { name: "direct", value: upDirect },
-        target: { value: 25, better: "higher" },
-      },
-      {
-        name: "download",
-        value: downTunnel,
-        unit: "MB/s",
-        baseline: { name: "direct", value: downDirect },
-        target: { value: 25, better: "higher" },
-      },
       {
         name: "SELECT 1 round trip p50",
         value: viaTunnel.p50,
@@ -443,14 +514,13 @@ async function main(): Promise<void> {
         unit: "%",
         target: { value: 1, better: "lower" },
       },
-      { name: "upload CPU", value: (cpuMs(cpuUp) / 1000) * (1024 / mb), unit: "s/GB" },
-      { name: "download CPU", value: (cpuMs(cpuDown) / 1000) * (1024 / mb), unit: "s/GB" },
     ]);
     bulkSsm.destroy();
     pgSsm.destroy();
   } finally {
-    for (const tunnel of tunnels) await tunnel.close().catch(() => {});
-    await stop();
+    for (const tunnel of tunnels)
+      await phase("closing a tunnel", 30, tunnel.close(), () => ({})).catch(() => {});
+    await phase("stopping the sandbox", 60, stop(), () => ({}));
   }
 }
 

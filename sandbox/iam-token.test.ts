@@ -131,7 +131,16 @@ describe("checkIamToken", () => {
       "print(c.generate_db_auth_token(sys.argv[5], 5432, 'alice'))",
     ].join("\n");
     const child = Bun.spawnSync(
-      [python, "-c", script, creds.accessKeyId, creds.secretAccessKey, creds.sessionToken ?? "", region, endpoint],
+      [
+        python,
+        "-c",
+        script,
+        creds.accessKeyId,
+        creds.secretAccessKey,
+        creds.sessionToken ?? "",
+        region,
+        endpoint,
+      ],
       { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
     );
     expect(child.exitCode).toBe(0);
