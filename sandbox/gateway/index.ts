@@ -141,6 +141,11 @@ export async function startGateway(
       // Large frames are legal (payloads ≤ 1024 B in practice, but do not be the one that breaks).
       maxPayloadLength: 16 * 1024 * 1024,
       idleTimeout: 0,
+      // A real agent's WebSocket write blocks on TCP; Bun's send() instead DROPS a frame once 16 MB are
+      // buffered (its default backpressureLimit), and the agent resends only its oldest unacked message
+      // per 100 ms tick: an unpaced bulk download then crawled for minutes. Queue, never drop.
+      backpressureLimit: 1024 * 1024 * 1024,
+      closeOnBackpressureLimit: false,
       open(ws: ServerWebSocket<SocketData>) {
         ws.data.firstFrameTimer = setTimeout(
           () => ws.close(1008, "no OpenDataChannelInput"),
