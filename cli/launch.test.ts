@@ -27,6 +27,16 @@ describe("explainClientFailure", () => {
     }
   });
 
+  test("the rds-db ARN in the hint names the region's partition (GovCloud, China)", () => {
+    const stderr = 'psql: error: FATAL:  password authentication failed for user "app_ro"';
+    expect(explainClientFailure(stderr, { ...ctx, region: "us-gov-west-1" })?.message).toContain(
+      "arn:aws-us-gov:rds-db:us-gov-west-1:<account>:dbuser:db-XYZ/app_ro",
+    );
+    expect(explainClientFailure(stderr, { ...ctx, region: "cn-north-1" })?.message).toContain(
+      "arn:aws-cn:rds-db:cn-north-1:<account>:dbuser:db-XYZ/app_ro",
+    );
+  });
+
   test("TLS failures point at --ca-bundle", () => {
     for (const stderr of [
       "psql: error: connection to server failed: SSL error: certificate verify failed",

@@ -3,6 +3,7 @@
  * the terminal, and explains its failures: psql's own messages are good, but "password authentication
  * failed" does not tell an engineer that the IAM role lacks rds-db:connect.
  */
+import { partitionOfRegion } from "../contract/partitions.ts";
 import { CliError } from "./errors.ts";
 import { setClientRunning } from "./lifecycle.ts";
 import { redact } from "./redact.ts";
@@ -111,7 +112,7 @@ export function explainClientFailure(
       text,
     )
   ) {
-    const resource = `arn:aws:rds-db:${ctx.region}:<account>:dbuser:${ctx.resourceId ?? "<DbiResourceId>"}/${ctx.user}`;
+    const resource = `arn:${partitionOfRegion(ctx.region)}:rds-db:${ctx.region}:<account>:dbuser:${ctx.resourceId ?? "<DbiResourceId>"}/${ctx.user}`;
     const made = ctx.mysql
       ? `the user was created IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'`
       : `the role has 'GRANT rds_iam TO ${ctx.user}'`;
