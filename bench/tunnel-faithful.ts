@@ -14,6 +14,7 @@
  * The gateway, the agent emulator and the destination run in a child process (the agent is another machine
  * on AWS: sharing this thread would slow its read loop and blame the client).
  */
+
 import { createHash } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { SSMClient } from "@aws-sdk/client-ssm";
@@ -25,6 +26,7 @@ import { systemClock } from "../tunnel/clock.ts";
 import { openTunnel } from "../tunnel/index.ts";
 import { openTunnelPool } from "../tunnel/pool.ts";
 import { type Figure, reportFigures } from "./figures.ts";
+import { serveWorld, worldInChild } from "./world-in-child.ts";
 
 const MB = 1024 * 1024;
 const args = process.argv.slice(2);
@@ -124,41 +126,16 @@ if (args.includes("--serve")) {
     instanceId: gw.instanceId,
     dest: { host: dest.host, port: dest.port },
   };
-  process.stdout.write(`${JSON.stringify(world)}\n`);
-  for await (const _ of process.stdin) {
-    // wait for EOF
-  }
-  await gw.stop();
-  await dest.stop();
-  process.exit(0);
-}
-
-async function worldInChild(): Promise<{ world: World; stop: () => Promise<void> }> {
-  const child = Bun.spawn([process.execPath, import.meta.path, "--serve"], {
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
+  await serveWorld(world, async () => {
+    await gw.stop();
+    await dest.stop();
   });
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the emulator child exited before it was ready");
-    text += new TextDecoder().decode(value);
-  }
-  return {
-    world: JSON.parse(text) as World,
-    stop: async () => {
-      child.stdin.end();
-      await child.exited;
-    },
-  };
 }
 
 async function main(): Promise<void> {
   const mb = flag("--mb", 8);
   const lossMb = flag("--loss-mb", 16);
-  const { world, stop } = await worldInChild();
+  const { world, stop } = await worldInChild<World>(import.meta.path, "emulator");
   const dest = world.dest;
   const ssm = new SSMClient({ endpoint: world.url, region: world.region, credentials: world.credentials });
   const setFaults = async (plan: FaultPlan) => {

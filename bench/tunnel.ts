@@ -12,6 +12,7 @@
  * Every phase has a deadline: a stuck one fails the benchmark with the tunnel's state, after the
  * figures measured so far have been reported.
  */
+
 import { createHash } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { loadavg } from "node:os";
@@ -26,6 +27,7 @@ import { patternBytes, patternSha256, startDestination } from "../test-support/t
 import { openTunnel } from "../tunnel/index.ts";
 import type { Tunnel } from "../tunnel/types.ts";
 import { type Figure, reportFigures } from "./figures.ts";
+import { serveWorld, worldInChild } from "./world-in-child.ts";
 
 interface World {
   /** Gateway to the PostgreSQL mirror (the real sandbox). */
@@ -112,34 +114,7 @@ async function startWorld(): Promise<{ world: World; stop: () => Promise<void> }
 /** Child mode: start the world, print it as one JSON line, stop when stdin closes. */
 if (args.includes("--serve")) {
   const { world, stop } = await startWorld();
-  process.stdout.write(`${JSON.stringify(world)}\n`);
-  for await (const _ of process.stdin) {
-    // wait for EOF
-  }
-  await stop();
-  process.exit(0);
-}
-
-async function worldInChild(): Promise<{ world: World; stop: () => Promise<void> }> {
-  const child = Bun.spawn([process.execPath, import.meta.path, "--serve"], {
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the sandbox child exited before it was ready");
-    text += new TextDecoder().decode(value);
-  }
-  return {
-    world: JSON.parse(text) as World,
-    stop: async () => {
-      child.stdin.end();
-      await child.exited;
-    },
-  };
+  await serveWorld(world, stop);
 }
 
 const MB = 1024 * 1024;
@@ -317,7 +292,9 @@ async function main(): Promise<void> {
   const seconds = flag("--seconds", 5);
   const inProcess = args.includes("--in-process");
   console.log(`starting the sandbox (${inProcess ? "in this process" : "in a child process"}) ...`);
-  const { world, stop } = inProcess ? await startWorld() : await worldInChild();
+  const { world, stop } = inProcess
+    ? await startWorld()
+    : await worldInChild<World>(import.meta.path, "sandbox");
   const tunnels: Tunnel[] = [];
   const ssmFor = (url: string) =>
     new SSMClient({ endpoint: url, region: world.region, credentials: world.credentials });
