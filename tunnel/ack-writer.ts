@@ -6,10 +6,12 @@
 import {
   type AgentMessage,
   encodeAcknowledge,
-  encodeAgentMessage,
   MessageFlags,
   MessageType,
+  PAYLOAD_OFFSET,
   PayloadType,
+  sha256Into,
+  writeHeader,
 } from "./codec.ts";
 
 const SAFE = /^[A-Za-z0-9_-]*$/;
@@ -18,6 +20,14 @@ const ascii = new TextEncoder();
 export function ackPayload(
   acked: Pick<AgentMessage, "messageType" | "messageId" | "sequenceNumber">,
 ): Uint8Array | undefined {
+  const json = ackJson(acked);
+  return json === undefined ? undefined : ascii.encode(json);
+}
+
+/** The ack's JSON text when nothing in it needs escaping (it is then ASCII: one byte per character). */
+function ackJson(
+  acked: Pick<AgentMessage, "messageType" | "messageId" | "sequenceNumber">,
+): string | undefined {
   if (
     !SAFE.test(acked.messageType) ||
     !SAFE.test(acked.messageId) ||
@@ -25,22 +35,29 @@ export function ackPayload(
   ) {
     return undefined;
   }
-  return ascii.encode(
-    `{"AcknowledgedMessageType":"${acked.messageType}","AcknowledgedMessageId":"${acked.messageId}","AcknowledgedMessageSequenceNumber":${acked.sequenceNumber},"IsSequentialMessage":true}`,
-  );
+  return `{"AcknowledgedMessageType":"${acked.messageType}","AcknowledgedMessageId":"${acked.messageId}","AcknowledgedMessageSequenceNumber":${acked.sequenceNumber},"IsSequentialMessage":true}`;
 }
 
-/** The acknowledge frame for a received stream-data message (seq 0, flags 3, payload type 0). */
+const ACK_HEADER = {
+  messageType: MessageType.Acknowledge,
+  sequenceNumber: 0,
+  flags: MessageFlags.Ack,
+  payloadType: PayloadType.None,
+} as const;
+
+/**
+ * The acknowledge frame for a received stream-data message (seq 0, flags 3, payload type 0): the JSON is
+ * written straight into the frame and hashed in place (one allocation per ack).
+ */
 export function writeAcknowledge(
   acked: Pick<AgentMessage, "messageType" | "messageId" | "sequenceNumber">,
 ): Uint8Array {
-  const payload = ackPayload(acked);
-  if (!payload) return encodeAcknowledge(acked);
-  return encodeAgentMessage({
-    messageType: MessageType.Acknowledge,
-    sequenceNumber: 0,
-    flags: MessageFlags.Ack,
-    payloadType: PayloadType.None,
-    payload,
-  });
+  const json = ackJson(acked);
+  if (json === undefined) return encodeAcknowledge(acked);
+  const out = new Uint8Array(PAYLOAD_OFFSET + json.length);
+  writeHeader(out, ACK_HEADER, json.length);
+  const payload = out.subarray(PAYLOAD_OFFSET);
+  ascii.encodeInto(json, payload);
+  sha256Into(payload, out.subarray(80, 112));
+  return out;
 }

@@ -86,32 +86,61 @@ export function sha256(bytes: Uint8Array): Uint8Array {
   return createHash("sha256").update(bytes).digest();
 }
 
+/** Message type bytes, encoded once per type (the hot path sends the same two or three types). */
+const typeBytesCache = new Map<string, Uint8Array>();
+
+function messageTypeBytes(messageType: string): Uint8Array {
+  let type = typeBytesCache.get(messageType);
+  if (type) return type;
+  type = ascii.encode(messageType);
+  if (type.length === 0 || type.length > MESSAGE_TYPE_LENGTH) {
+    throw new Error(`message type must be 1-${MESSAGE_TYPE_LENGTH} bytes: ${JSON.stringify(messageType)}`);
+  }
+  if (typeBytesCache.size < 64) typeBytesCache.set(messageType, type);
+  return type;
+}
+
+/** SHA-256 of `bytes` written into `out` (32 bytes): no hash object, no digest buffer. */
+export function sha256Into(bytes: Uint8Array, out: Uint8Array): void {
+  Bun.SHA256.hash(bytes, out);
+}
+
 /** Serializes one AgentMessage exactly as the reference implementations do (§5.2). */
 export function encodeAgentMessage(input: EncodeInput): Uint8Array {
-  const payload = input.payload ?? new Uint8Array(0);
-  const type = ascii.encode(input.messageType);
-  if (type.length === 0 || type.length > MESSAGE_TYPE_LENGTH) {
-    throw new Error(
-      `message type must be 1-${MESSAGE_TYPE_LENGTH} bytes: ${JSON.stringify(input.messageType)}`,
-    );
-  }
+  const payload = input.payload ?? EMPTY;
   const out = new Uint8Array(PAYLOAD_OFFSET + payload.length);
-  const view = new DataView(out.buffer);
+  writeHeader(out, input, payload.length);
+  out.set(payload, PAYLOAD_OFFSET);
+  sha256Into(payload, out.subarray(80, 112));
+  return out;
+}
+
+/**
+ * Writes the 120-byte header of a message whose `payloadLength` payload bytes go at PAYLOAD_OFFSET; the
+ * digest (bytes 80-111) is left to the caller, who hashes the payload once it is in place.
+ */
+export function writeHeader(
+  out: Uint8Array,
+  input: Omit<EncodeInput, "payload">,
+  payloadLength: number,
+): void {
+  const type = messageTypeBytes(input.messageType);
+  const view = new DataView(out.buffer, out.byteOffset, PAYLOAD_OFFSET);
   view.setUint32(0, HEADER_LENGTH);
-  out.fill(0x20, 4, 4 + MESSAGE_TYPE_LENGTH);
   out.set(type, 4);
+  out.fill(0x20, 4 + type.length, 4 + MESSAGE_TYPE_LENGTH);
   view.setUint32(36, input.schemaVersion ?? 1);
   writeUint64(view, 40, input.createdDate ?? Date.now());
   writeInt64(view, 48, input.sequenceNumber);
-  view.setBigUint64(56, input.flags ?? 0n);
+  const flags = input.flags ?? 0n;
+  if (flags !== 0n) view.setBigUint64(56, flags);
   if (input.messageId === undefined) writeRandomWireUuid(out, 64);
   else writeWireUuid(input.messageId, out, 64);
-  out.set(sha256(payload), 80);
   view.setUint32(112, input.payloadType);
-  view.setUint32(116, payload.length);
-  out.set(payload, PAYLOAD_OFFSET);
-  return out;
+  view.setUint32(116, payloadLength);
 }
+
+const EMPTY = new Uint8Array(0);
 
 const TWO_32 = 2 ** 32;
 
@@ -172,6 +201,8 @@ function isPublicationControl(type: string): boolean {
 
 /** Strips NUL and whitespace on both ends so space- and NUL-padded senders interoperate (§5.4, §12.9). */
 function trimMessageType(raw: Uint8Array): string {
+  const known = knownMessageType(raw);
+  if (known !== undefined) return known;
   let start = 0;
   let end = raw.length;
   const isPad = (b: number | undefined) => b === 0x00 || b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
@@ -179,6 +210,33 @@ function trimMessageType(raw: Uint8Array): string {
   while (end > start && isPad(raw[end - 1])) end--;
   return latin1.decode(raw.subarray(start, end));
 }
+
+/** The data-path types, space padded as the agent and the plugin send them: matched without a string decode. */
+const KNOWN_TYPES = [MessageType.OutputStreamData, MessageType.Acknowledge, MessageType.InputStreamData].map(
+  (type) => ({ type, bytes: ascii.encode(type.padEnd(MESSAGE_TYPE_LENGTH, " ")) }),
+);
+
+function knownMessageType(raw: Uint8Array): string | undefined {
+  next: for (const { type, bytes } of KNOWN_TYPES) {
+    for (let i = 0; i < MESSAGE_TYPE_LENGTH; i++) if (raw[i] !== bytes[i]) continue next;
+    return type;
+  }
+  return undefined;
+}
+
+/** Header flags without a BigInt allocation for the values the protocol uses (0-3). */
+const SMALL_FLAGS = [0n, 1n, 2n, 3n];
+
+function readFlags(view: DataView, offset: number): bigint {
+  if (view.getUint32(offset) === 0) {
+    const small = SMALL_FLAGS[view.getUint32(offset + 4)];
+    if (small !== undefined) return small;
+  }
+  return view.getBigUint64(offset);
+}
+
+/** Scratch space for digest checks (decoding is synchronous, so one buffer serves every call). */
+const digestScratch = new Uint8Array(32);
 
 const latin1 = new TextDecoder("latin1");
 
@@ -196,7 +254,7 @@ export function decodeAgentMessage(frame: Uint8Array, options: DecodeOptions = {
   const schemaVersion = view.getUint32(36);
   const createdDate = readUint64(view, 40);
   const sequenceNumber = readInt64(view, 48);
-  const flags = view.getBigUint64(56);
+  const flags = readFlags(view, 56);
   const messageId = readWireUuid(frame, 64);
   const payloadType = view.getUint32(112);
 
@@ -225,9 +283,9 @@ export function decodeAgentMessage(frame: Uint8Array, options: DecodeOptions = {
   }
   const payload = frame.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + payloadLength);
   if (options.verifyDigest !== false && payloadLength !== 0) {
-    const digest = sha256(payload);
+    sha256Into(payload, digestScratch);
     for (let i = 0; i < 32; i++) {
-      if (digest[i] !== frame[80 + i]) throw new DecodeError("payload digest mismatch");
+      if (digestScratch[i] !== frame[80 + i]) throw new DecodeError("payload digest mismatch");
     }
   }
   return { messageType, schemaVersion, createdDate, sequenceNumber, flags, messageId, payloadType, payload };
@@ -276,6 +334,65 @@ export function parseAcknowledge(payload: Uint8Array): AcknowledgeContent {
     AcknowledgedMessageSequenceNumber: seq,
     IsSequentialMessage: value.IsSequentialMessage !== false,
   };
+}
+
+/**
+ * The sequence number an acknowledge payload acknowledges (the only field senders use, §6.3). Acks arrive
+ * once per message sent (~1 000 per MB uploaded), so the exact form every agent and plugin marshals (Go's
+ * json.Marshal of the fields in TV-2 order) is read with a byte scan; anything else goes through
+ * parseAcknowledge's JSON parse and validation. Throws DecodeError on garbage.
+ */
+export function acknowledgedSequence(payload: Uint8Array): number {
+  const fast = scanAcknowledge(payload);
+  return fast >= 0 ? fast : parseAcknowledge(payload).AcknowledgedMessageSequenceNumber;
+}
+
+const ACK_TYPE_KEY = ascii.encode('{"AcknowledgedMessageType":"');
+const ACK_ID_KEY = ascii.encode('","AcknowledgedMessageId":"');
+const ACK_SEQ_KEY = ascii.encode('","AcknowledgedMessageSequenceNumber":');
+const ACK_TAIL_TRUE = ascii.encode(',"IsSequentialMessage":true}');
+const ACK_TAIL_FALSE = ascii.encode(',"IsSequentialMessage":false}');
+
+/** The sequence number when `payload` is exactly the marshalled form with plain strings, else -1. */
+function scanAcknowledge(payload: Uint8Array): number {
+  let i = matchBytes(payload, 0, ACK_TYPE_KEY);
+  if (i < 0) return -1;
+  while (i < payload.length && isTypeByte(payload[i] as number)) i++;
+  i = matchBytes(payload, i, ACK_ID_KEY);
+  if (i < 0) return -1;
+  while (i < payload.length && isIdByte(payload[i] as number)) i++;
+  i = matchBytes(payload, i, ACK_SEQ_KEY);
+  if (i < 0) return -1;
+  const digitsStart = i;
+  let seq = 0;
+  while (i < payload.length && i - digitsStart < 16) {
+    const d = (payload[i] as number) - 0x30;
+    if (d < 0 || d > 9) break;
+    seq = seq * 10 + d;
+    i++;
+  }
+  const digits = i - digitsStart;
+  // JSON numbers have no leading zeros; more than 15 digits may not be a safe integer: leave both to JSON.
+  if (digits === 0 || digits > 15 || (digits > 1 && payload[digitsStart] === 0x30)) return -1;
+  const end = Math.max(matchBytes(payload, i, ACK_TAIL_TRUE), matchBytes(payload, i, ACK_TAIL_FALSE));
+  return end === payload.length ? seq : -1;
+}
+
+/** Offset after `expected` when `bytes` holds it at `at`, else -1. */
+function matchBytes(bytes: Uint8Array, at: number, expected: Uint8Array): number {
+  if (at < 0 || at + expected.length > bytes.length) return -1;
+  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return -1;
+  return at + expected.length;
+}
+
+/** [A-Za-z0-9_]: message type characters that need no JSON escaping. */
+function isTypeByte(b: number): boolean {
+  return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b === 0x5f;
+}
+
+/** [0-9A-Fa-f-]: UUID characters. */
+function isIdByte(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46) || b === 0x2d;
 }
 
 /** Encodes a flag payload (4-byte BE uint32). */

@@ -11,13 +11,13 @@ import { writeAcknowledge } from "./ack-writer.ts";
 import { ByteQueue } from "./byte-queue.ts";
 import {
   type AgentMessage,
+  acknowledgedSequence,
   DecodeError,
   decodeAgentMessage,
   encodeAgentMessage,
   encodeFlag,
   MessageType,
   PayloadType,
-  parseAcknowledge,
   parseJsonPayload,
 } from "./codec.ts";
 import { ReliableReceiver } from "./reliable-receiver.ts";
@@ -300,8 +300,7 @@ export class DataChannel {
         this.receiver.receive(message);
         return;
       case MessageType.Acknowledge: {
-        const ack = parseAcknowledge(message.payload);
-        const seq = ack.AcknowledgedMessageSequenceNumber;
+        const seq = acknowledgedSequence(message.payload);
         if (this.sender.acknowledge(seq)) {
           const waiter = this.ackWaiters.get(seq);
           if (waiter) {

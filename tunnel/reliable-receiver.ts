@@ -101,6 +101,7 @@ export class ReliableReceiver {
       this.options.ack(message);
       return "buffered";
     }
+    if (this.held.size === 0 && !this.draining) return this.deliverInOrder(message);
     const existing = this.held.get(seq);
     if (!existing) {
       // The head is always taken, even with a full buffer: it is what lets the buffer drain.
@@ -111,6 +112,30 @@ export class ReliableReceiver {
     }
     this.drain();
     return this.expectedSeq > seq ? "delivered" : "held";
+  }
+
+  /**
+   * The common case (nothing held, the expected message arrives): delivered and acked without passing
+   * through the map. Same order of ack and delivery as drain().
+   */
+  private deliverInOrder(message: AgentMessage): ReceiveOutcome {
+    const ackFirst = ackedBeforeProcessing(message.payloadType);
+    if (ackFirst) this.options.ack(message);
+    let delivered: boolean;
+    this.draining = true;
+    try {
+      delivered = this.options.deliver(message);
+    } finally {
+      this.draining = false;
+    }
+    if (!delivered) {
+      this.held.set(message.sequenceNumber, { message, acked: ackFirst });
+      this.bytes += message.payload.length;
+      return "held";
+    }
+    if (!ackFirst) this.options.ack(message);
+    this.expectedSeq++;
+    return "delivered";
   }
 
   /** Delivers whatever is deliverable in order; call it when the session becomes ready again. */

@@ -66,6 +66,8 @@ export interface SenderStats {
 export class ReliableSender {
   private readonly outgoing = new Map<number, Outgoing>();
   private next = 0;
+  /** Lowest sequence number still outstanding (= next when none is). */
+  private oldest = 0;
   private inFlight = 0;
   private readonly windowBytes: number;
   private readonly maxAttempts: number;
@@ -132,8 +134,13 @@ export class ReliableSender {
     this.outgoing.delete(seq);
     this.inFlight -= entry.payloadBytes;
     this.lastProgress = now;
+    if (seq === this.oldest) {
+      // The usual in-order case: nothing older is outstanding. Move to the next outstanding message.
+      while (this.oldest < this.next && !this.outgoing.has(this.oldest)) this.oldest++;
+      return true;
+    }
     // Older messages sent before this one and still unacked were dropped: resend them now. Map order is
-    // sequence order, so in the usual in-order case the loop ends at once.
+    // sequence order.
     for (const [olderSeq, older] of this.outgoing) {
       if (olderSeq > seq) break;
       if (older.lastSent > entry.lastSent) continue; // already resent after this one went out
@@ -155,7 +162,7 @@ export class ReliableSender {
    * "exhausted" when it already had `maxAttempts` resends: the peer is gone and the session must end.
    */
   tick(): TickResult {
-    const head = this.outgoing.values().next().value;
+    const head = this.outgoing.get(this.oldest);
     if (!head) return "ok";
     const now = this.options.now();
     if (now - Math.max(head.lastSent, this.lastProgress) <= this.rto) return "ok";

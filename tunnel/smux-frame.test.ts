@@ -25,6 +25,27 @@ describe("smux v1 frames (TV-6)", () => {
     }
   });
 
+  test("a 32 KiB frame fed in 1024-byte pieces through ONE reused buffer comes out whole and exact", () => {
+    const data = Uint8Array.from({ length: 32768 }, (_, i) => (i * 7) & 0xff);
+    const wire = Buffer.concat([encodeSmuxFrame(SmuxCmd.Psh, 5, data), encodeSmuxFrame(SmuxCmd.Fin, 5)]);
+    const decoder = new SmuxFrameDecoder();
+    const reused = new Uint8Array(1024);
+    const frames = [];
+    for (let offset = 0; offset < wire.length; offset += 1024) {
+      const n = Math.min(1024, wire.length - offset);
+      reused.set(wire.subarray(offset, offset + n));
+      frames.push(...decoder.push(reused.subarray(0, n)));
+      reused.fill(0xee); // the decoder must not have kept a view of it
+      expect(decoder.bufferedBytes).toBeLessThanOrEqual(8 + 32768);
+    }
+    expect(frames.map((f) => [f.cmd, f.streamId, f.data.length])).toEqual([
+      [SmuxCmd.Psh, 5, 32768],
+      [SmuxCmd.Fin, 5, 0],
+    ]);
+    expect(hex(frames[0]?.data ?? new Uint8Array())).toBe(hex(data));
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
   test("reads no data for SYN/FIN/NOP even when the length field is non-zero", () => {
     const decoder = new SmuxFrameDecoder();
     const frames = decoder.push(Buffer.from("0100050003000000" + "0103000000000000", "hex"));
