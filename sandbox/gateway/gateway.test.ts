@@ -149,6 +149,7 @@ describe("StartSession", () => {
         cluster: "jump",
         taskDefinition: "jump",
         launchType: "FARGATE",
+        enableExecuteCommand: true,
         networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-12345678"] } },
       }),
     );

@@ -9,6 +9,7 @@ import type { AgentSession, AgentTimings } from "../agent/agent-session.ts";
 import { ApiError, awsError, detectProtocol, jsonOk } from "./aws-errors.ts";
 import { type Caller, type CallerRejection, classifyCaller, readIdentity } from "./caller.ts";
 import { handleControl } from "./control.ts";
+import { EcsScheduler } from "./ecs-scheduler.ts";
 import { MotoIdentities } from "./iam-identity.ts";
 import { proxyToMoto } from "./proxy.ts";
 import {
@@ -46,7 +47,8 @@ export async function startGateway(
   const sessions = new Map<string, AgentSession>();
   let defaultFaults: FaultPlan = opts.defaultFaults ?? {};
   const log = opts.log ?? (() => {});
-  const targets = new MotoTargets(opts.motoUrl, opts.region, opts.credentials);
+  const ecsScheduler = new EcsScheduler(opts.motoUrl, opts.region, opts.credentials, log);
+  const targets = new MotoTargets(opts.motoUrl, opts.region, opts.credentials, ecsScheduler);
   const identities = new MotoIdentities(opts.motoUrl, opts.region, opts.credentials);
   const documents = new MotoDocuments(opts.motoUrl, opts.region, opts.credentials);
   await targets
@@ -94,7 +96,7 @@ export async function startGateway(
       return awsError(protocol, caller.status, caller.code, caller.message);
     const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
     const operation = ssmOperations[req.headers.get("x-amz-target") ?? ""];
-    if (!operation) return proxyToMoto(req, url, opts.motoUrl, body, identity.service);
+    if (!operation) return proxyCorrected(req, url, body, identity.service ?? "");
     try {
       let input: unknown = {};
       if (body && body.byteLength > 0) input = JSON.parse(new TextDecoder().decode(body));
@@ -109,6 +111,29 @@ export async function startGateway(
       log(`internal error: ${(error as Error).message}`);
       return awsError("json", 500, "InternalServerError", (error as Error).message);
     }
+  }
+
+  /** To moto, with the ECS scheduler's corrections (ecs-scheduler.ts) around moto-compat.ts's. */
+  async function proxyCorrected(
+    req: Request,
+    url: URL,
+    body: ArrayBuffer | undefined,
+    service: string,
+  ): Promise<Response> {
+    const amzTarget = req.headers.get("x-amz-target");
+    const request = jsonObject(body);
+    const rewrite = ecsScheduler.rewriteFor(amzTarget, request);
+    const answer = await ecsScheduler.forward(amzTarget, request, () =>
+      proxyToMoto(req, url, opts.motoUrl, body, service),
+    );
+    if (!rewrite || !answer.ok) return answer;
+    const headers = new Headers(answer.headers);
+    headers.delete("content-length");
+    return new Response(await rewrite(await answer.text()), {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers,
+    });
   }
 
   const server: Server<SocketData> = Bun.serve<SocketData>({
@@ -238,6 +263,7 @@ export async function startGateway(
         for (const session of sessions.values()) session.terminate("gateway stopped");
         await server.stop(true);
         targets.close();
+        ecsScheduler.close();
         identities.close();
         documents.close();
       })();
@@ -261,6 +287,19 @@ function readToken(text: string): string | undefined {
     // not JSON
   }
   return undefined;
+}
+
+/** A JSON-protocol request body as an object; {} for anything else (query protocols, empty bodies). */
+function jsonObject(body: ArrayBuffer | undefined): Record<string, unknown> {
+  if (!body || body.byteLength === 0) return {};
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(body));
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
 }
 
 /** decodeURIComponent that answers undefined for malformed escapes instead of throwing. */

@@ -28,7 +28,9 @@ import { startTestGateway, type TestGateway } from "../../test-support/sandbox/t
 import {
   addContainerRuntimeIds,
   addParameterSource,
+  dropMemoryMarkers,
   ECS_DESCRIBE_TASKS,
+  ECS_REGISTER_TASK_DEFINITION,
   ecsRuntimeId,
   responseRewrite,
   rewriteRequestBody,
@@ -81,6 +83,36 @@ describe("pure rewrites", () => {
       responseRewrite("ecs", "AmazonEC2ContainerServiceV20141113.ListTasks", form("{}")),
     ).toBeUndefined();
     expect(responseRewrite("ec2", null, form("Action=DescribeInstances"))).toBeUndefined();
+  });
+
+  test("Fargate containers without memory are registered with a marker moto can add up, and read back without it", () => {
+    const request = {
+      family: "jump",
+      memory: "512",
+      containerDefinitions: [
+        { name: "jumphost" },
+        { name: "sized", memory: 128 },
+        { name: "reserved", memoryReservation: 64 },
+      ],
+    };
+    const sent = JSON.parse(
+      text(rewriteRequestBody("ecs", form(JSON.stringify(request)), ECS_REGISTER_TASK_DEFINITION)),
+    );
+    expect(sent.containerDefinitions).toEqual([
+      { name: "jumphost", memoryReservation: 0 },
+      { name: "sized", memory: 128 },
+      { name: "reserved", memoryReservation: 64 },
+    ]);
+    // Without a task-level memory AWS requires the containers' own: nothing to mark.
+    const noTaskMemory = form(JSON.stringify({ family: "x", containerDefinitions: [{ name: "c" }] }));
+    expect(rewriteRequestBody("ecs", noTaskMemory, ECS_REGISTER_TASK_DEFINITION)).toBe(noTaskMemory);
+    const answer = JSON.stringify({ taskDefinition: { containerDefinitions: sent.containerDefinitions } });
+    expect(
+      responseRewrite("ecs", "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition", undefined),
+    ).toBe(dropMemoryMarkers);
+    expect(JSON.parse(dropMemoryMarkers(answer)).taskDefinition.containerDefinitions).toEqual(
+      request.containerDefinitions,
+    );
   });
 
   const taskArn = "arn:aws:ecs:us-east-1:123456789012:task/jump/4c8ec372-d1a2-4bd3-80dc-6fa8110bdbf9";

@@ -13,6 +13,13 @@
  * 3. ECS DescribeTasks answers containers without `runtimeId`, and the ECS Exec target Session Manager
  *    expects is `ecs:<cluster>_<taskId>_<runtimeId>` (aws-facts.md): without it an ECS jump host cannot
  *    be reached at all. A deterministic id in AWS's format is added; `targets.ts` accepts exactly it.
+ * 4. ECS RunTask (and so a service's task) crashes for a Fargate task definition whose containers set no
+ *    `memory`/`memoryReservation` (valid on Fargate, where the task's `memory` is what counts; it is how
+ *    the stack's jump host is defined): moto adds the containers' memory up for EC2 placement. The
+ *    registered containers get `memoryReservation: 0` on the way in, a value AWS refuses (≥ 6 MiB), so it
+ *    can only be this marker, and every task definition answer drops it again: Terraform and the CLI see
+ *    the definition as registered.
+ * The ECS scheduler and ECS Exec corrections are `ecs-scheduler.ts`.
  */
 import { createHash } from "node:crypto";
 
@@ -22,8 +29,22 @@ const EC2_VALUE_ATTRIBUTES: Readonly<Record<string, string>> = {
   DisableApiTermination: "disableApiTermination",
 };
 
+/** `X-Amz-Target` of ECS RegisterTaskDefinition. */
+export const ECS_REGISTER_TASK_DEFINITION = "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition";
+/** ECS calls whose answer holds a task definition (`taskDefinition`). */
+const ECS_TASK_DEFINITION_ANSWERS = new Set(
+  ["RegisterTaskDefinition", "DescribeTaskDefinition", "DeregisterTaskDefinition"].map(
+    (op) => `AmazonEC2ContainerServiceV20141113.${op}`,
+  ),
+);
+
 /** Returns the request body to send to moto (rewritten where needed), or the original body. */
-export function rewriteRequestBody(service: string, body: ArrayBuffer | undefined): ArrayBuffer | undefined {
+export function rewriteRequestBody(
+  service: string,
+  body: ArrayBuffer | undefined,
+  amzTarget: string | null = null,
+): ArrayBuffer | undefined {
+  if (amzTarget === ECS_REGISTER_TASK_DEFINITION) return markContainersWithoutMemory(body);
   if (service !== "ec2" || !body || body.byteLength === 0) return body;
   const form = new URLSearchParams(new TextDecoder().decode(body));
   if (form.get("Action") !== "ModifyInstanceAttribute" || form.has("Attribute")) return body;
@@ -54,6 +75,7 @@ export function responseRewrite(
   body: ArrayBuffer | undefined,
 ): ResponseRewrite | undefined {
   if (amzTarget === ECS_DESCRIBE_TASKS) return addContainerRuntimeIds;
+  if (amzTarget !== null && ECS_TASK_DEFINITION_ANSWERS.has(amzTarget)) return dropMemoryMarkers;
   if (service !== "rds" || !body || body.byteLength === 0) return undefined;
   const action = new URLSearchParams(new TextDecoder().decode(body)).get("Action");
   return action === "DescribeDBParameters" ? addParameterSource : undefined;
@@ -108,6 +130,53 @@ export function addContainerRuntimeIds(json: string): string {
       container.runtimeId = containerRuntimeId(taskArn, container, index);
       changed = true;
     });
+  }
+  return changed ? JSON.stringify(answer) : json;
+}
+
+/**
+ * RegisterTaskDefinition with a task-level `memory`: containers without `memory`/`memoryReservation` get
+ * the marker `memoryReservation: 0` (moto needs a number to add up; AWS never stores 0).
+ */
+export function markContainersWithoutMemory(body: ArrayBuffer | undefined): ArrayBuffer | undefined {
+  if (!body || body.byteLength === 0) return body;
+  let request: unknown;
+  try {
+    request = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return body;
+  }
+  if (!isRecord(request) || request.memory === undefined || !Array.isArray(request.containerDefinitions))
+    return body;
+  let changed = false;
+  for (const container of request.containerDefinitions) {
+    if (!isRecord(container) || container.memory !== undefined || container.memoryReservation !== undefined)
+      continue;
+    container.memoryReservation = 0;
+    changed = true;
+  }
+  return changed ? (new TextEncoder().encode(JSON.stringify(request)).buffer as ArrayBuffer) : body;
+}
+
+/** Removes the `memoryReservation: 0` markers from a task definition answer. */
+export function dropMemoryMarkers(json: string): string {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  const containers =
+    isRecord(answer) && isRecord(answer.taskDefinition)
+      ? answer.taskDefinition.containerDefinitions
+      : undefined;
+  if (!Array.isArray(containers)) return json;
+  let changed = false;
+  for (const container of containers) {
+    if (isRecord(container) && container.memoryReservation === 0) {
+      delete container.memoryReservation;
+      changed = true;
+    }
   }
   return changed ? JSON.stringify(answer) : json;
 }

@@ -16,7 +16,7 @@ export async function proxyToMoto(
   originalBody: ArrayBuffer | undefined,
   service = "",
 ): Promise<Response> {
-  const body = rewriteRequestBody(service, originalBody);
+  const body = rewriteRequestBody(service, originalBody, req.headers.get("x-amz-target"));
   const headers = new Headers(req.headers);
   // A rewritten body has another length; let fetch compute it.
   if (body !== originalBody) headers.delete("content-length");

@@ -72,7 +72,12 @@ describe("StartSession on an ECS Exec target", () => {
 
   async function runTask(cluster: string): Promise<{ taskArn: string; taskId: string; runtimeId: string }> {
     const run = await ecs.send(
-      new RunTaskCommand({ cluster, taskDefinition: "jumphost", launchType: "FARGATE" }),
+      new RunTaskCommand({
+        cluster,
+        taskDefinition: "jumphost",
+        launchType: "FARGATE",
+        enableExecuteCommand: true,
+      }),
     );
     const taskArn = run.tasks?.[0]?.taskArn ?? "";
     // Read the runtime id the way the CLI does: DescribeTasks through the gateway.

@@ -1,13 +1,15 @@
 /**
  * The "is the agent on this target online?" question, answered from moto: an EC2 instance is connected
  * while moto says it runs; an ECS Exec target (`ecs:<cluster>_<taskId>_<runtimeId>`) while its task runs
- * in that cluster and one of its containers has that runtime id (the one the corrected DescribeTasks
+ * in that cluster with ECS Exec on (its ExecuteCommandAgent, see ecs-scheduler.ts) and one of its
+ * containers has that runtime id (the one the corrected DescribeTasks
  * answer shows, see moto-compat.ts). Anything else is TargetNotConnected, as AWS answers for a target
  * whose agent never registered; a string that is no target id at all is InvalidTarget.
  */
 import { DescribeInstancesCommand, EC2Client, type Instance } from "@aws-sdk/client-ec2";
 import { DescribeTasksCommand, ECSClient, type Task } from "@aws-sdk/client-ecs";
 import { ApiError } from "./aws-errors.ts";
+import type { EcsScheduler } from "./ecs-scheduler.ts";
 import { containerRuntimeId } from "./moto-compat.ts";
 import type { SandboxCredentials } from "./types.ts";
 
@@ -40,7 +42,13 @@ export class MotoTargets {
   private readonly ec2: EC2Client;
   private readonly ecs: ECSClient;
 
-  constructor(motoUrl: string, region: string, credentials: SandboxCredentials) {
+  constructor(
+    motoUrl: string,
+    region: string,
+    credentials: SandboxCredentials,
+    /** Knows which tasks run with ECS Exec on (moto does not). */
+    private readonly ecsExec: Pick<EcsScheduler, "execEnabled">,
+  ) {
     const config = { endpoint: motoUrl, region, credentials, maxAttempts: 1 };
     this.ec2 = new EC2Client(config);
     this.ecs = new ECSClient(config);
@@ -138,6 +146,8 @@ export class MotoTargets {
     );
     if (!task?.taskArn || task.lastStatus !== "RUNNING") return false;
     const taskArn = task.taskArn;
+    // Without ECS Exec no ExecuteCommandAgent runs in the task: nothing Session Manager can reach.
+    if (!this.ecsExec.execEnabled(taskArn)) return false;
     return (task.containers ?? []).some(
       (container, index) => containerRuntimeId(taskArn, container, index) === target.runtimeId,
     );

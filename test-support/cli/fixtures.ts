@@ -26,9 +26,9 @@ import {
   DeregisterTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListTasksCommand,
   RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-  StopTaskCommand,
+  UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
 import {
   CreateDBInstanceCommand,
@@ -139,7 +139,7 @@ export interface SeedStackOptions {
    * instead of the EC2 instance; the outputs say `jump_host_kind: "ecs"`. @default false
    */
   readonly ecs?: boolean;
-  /** Leave the jump host stopped (the idle auto-stop case; for ECS: its task stopped). @default false */
+  /** Leave the jump host stopped (the idle auto-stop case; for ECS: its service scaled in to 0). @default false */
   readonly stopped?: boolean;
   /** Directory for the outputs file. @default a new temp directory (removed by cleanup) */
   readonly dir?: string;
@@ -353,9 +353,8 @@ export async function seedStack(
 
 /**
  * The ECS Exec jump host as `modules/jumphost-ecs.ts` names it (`<stack>-jumphost` cluster and service,
- * container `jumphost`), the service and its task tagged `dbtunnel:role=jump-host`. moto 5.2.1 starts no
- * task for a service and crashes on RunTask with `awsvpc` networking, so the service's task is run by
- * hand (group `service:<name>`, like the scheduler's) from a task definition without awsvpc.
+ * container `jumphost`), the service and its task tagged `dbtunnel:role=jump-host`. The sandbox gateway's
+ * ECS scheduler runs the service's task (moto 5.2.1 does not); `stopped` scales the service in to 0.
  */
 async function seedEcsJumpHost(
   ecs: ECSClient,
@@ -387,19 +386,9 @@ async function seedEcsJumpHost(
       tags: ecsTags("jump-host"),
     }),
   );
-  const run = await ecs.send(
-    new RunTaskCommand({
-      cluster: name,
-      taskDefinition,
-      launchType: "FARGATE",
-      group: `service:${name}`,
-      startedBy: "ecs-svc/0000000000000000000",
-      enableExecuteCommand: true,
-      tags: ecsTags("jump-host"),
-    }),
-  );
-  const taskArn = run.tasks?.[0]?.taskArn;
-  if (!taskArn) throw new Error("moto RunTask returned no task");
+  const listed = await ecs.send(new ListTasksCommand({ cluster: name, serviceName: name }));
+  const taskArn = listed.taskArns?.[0];
+  if (!taskArn) throw new Error(`no task runs for service ${name}: is the sandbox gateway in front of moto?`);
   // What `dbtunnel connect` will read: DescribeTasks through the sandbox gateway (which adds runtime ids).
   const described = await ecs.send(new DescribeTasksCommand({ cluster: name, tasks: [taskArn] }));
   const runtimeId = described.tasks?.[0]?.containers?.[0]?.runtimeId;
@@ -408,7 +397,7 @@ async function seedEcsJumpHost(
       `DescribeTasks shows no runtime id for ${taskArn}: is the sandbox gateway in front of moto?`,
     );
   const taskId = taskArn.split("/").pop() ?? taskArn;
-  if (stopped) await ecs.send(new StopTaskCommand({ cluster: name, task: taskArn, reason: "scaled in" }));
+  if (stopped) await ecs.send(new UpdateServiceCommand({ cluster: name, service: name, desiredCount: 0 }));
   return {
     cluster: name,
     service: name,
@@ -421,9 +410,9 @@ async function seedEcsJumpHost(
 }
 
 async function removeEcsJumpHost(ecs: ECSClient, jumpHost: SeededEcsJumpHost): Promise<void> {
-  const { cluster, service, taskArn } = jumpHost;
+  const { cluster, service } = jumpHost;
   // In order: AWS refuses to delete a cluster that still has services (ClusterContainsServicesException).
-  await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: "fixture cleanup" })).catch(() => {});
+  // Deleting the service stops its task (the gateway's scheduler, as ECS's).
   await ecs.send(new DeleteServiceCommand({ cluster, service, force: true })).catch(() => {});
   await ecs
     .send(new DeregisterTaskDefinitionCommand({ taskDefinition: jumpHost.taskDefinitionArn }))
