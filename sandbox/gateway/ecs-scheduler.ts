@@ -95,6 +95,11 @@ export class EcsScheduler {
     return this.serial(() => this.withDnsHostnames(subnet, forward));
   }
 
+  /** Whether this call is one the scheduler looks at (its request body is then read as JSON). */
+  concerns(amzTarget: string | null): boolean {
+    return amzTarget === TAGGING_GET_RESOURCES || amzTarget?.startsWith(ECS_TARGET_PREFIX) === true;
+  }
+
   /** The correction moto's answer to this call needs, or undefined. */
   rewriteFor(amzTarget: string | null, request: Json): AsyncRewrite | undefined {
     if (amzTarget === TAGGING_GET_RESOURCES) return (answer) => this.hideInactiveTaskDefinitions(answer);

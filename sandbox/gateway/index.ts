@@ -121,7 +121,8 @@ export async function startGateway(
     service: string,
   ): Promise<Response> {
     const amzTarget = req.headers.get("x-amz-target");
-    const request = jsonObject(body);
+    // Only ECS / tagging bodies are read (an S3 upload is never decoded here).
+    const request = ecsScheduler.concerns(amzTarget) ? jsonObject(body) : {};
     const rewrite = ecsScheduler.rewriteFor(amzTarget, request);
     const answer = await ecsScheduler.forward(amzTarget, request, () =>
       proxyToMoto(req, url, opts.motoUrl, body, service),
