@@ -18,6 +18,13 @@ export interface JumpHostWaitOptions {
   readonly engineerPolicyArn?: string;
   /** Ctrl-C: stop waiting at once instead of after the current poll interval. */
   readonly signal?: AbortSignal;
+  /**
+   * Take Session Manager's "Online" for a running EC2 jump host and skip the EC2 calls: a tunnel then never
+   * loads the EC2 SDK (about 23 MB of a long-lived listener's memory). A host stopped moments ago may still
+   * show Online: a caller whose StartSession then answers TargetNotConnected asks again with false.
+   * @default true
+   */
+  readonly trustOnline?: boolean;
 }
 
 export async function readyJumpHost(
@@ -30,6 +37,11 @@ export async function readyJumpHost(
   const pollMs = options.pollMs ?? Number(process.env.DBTUNNEL_POLL_MS || 3000);
   const wait = { timeoutMs, pollMs, signal: options.signal };
   if (jumpHost.kind === "ecs") return ecsTarget(aws, jumpHost.cluster, jumpHost.service, ui);
+  if (options.trustOnline !== false && (await ssmPingStatus(aws, jumpHost.instanceId)) === "Online") {
+    ui.step("start-jump-host", `starting jump host ${jumpHost.instanceId}`).done("already running");
+    ui.step("ssm-online", "waiting for Session Manager").done("online");
+    return jumpHost.instanceId;
+  }
   await startedInstance(aws, jumpHost.instanceId, ui, wait, options.engineerPolicyArn);
   await waitSsmOnline(aws, jumpHost.instanceId, ui, wait);
   return jumpHost.instanceId;

@@ -2,7 +2,7 @@
  * `dbtunnel` entry point: routes to a lazily imported command module, prints every failure as one line
  * (stack trace only with --verbose), and guarantees cleanup on every exit path.
  */
-import { DAEMON_SUBCOMMAND } from "../sandbox/daemon-state.ts";
+import { DAEMON_SUBCOMMAND } from "../contract/sandbox-daemon.ts";
 import type { CommandModule } from "./command.ts";
 import { CliError, describeError, EXIT_USAGE, UsageError } from "./errors.ts";
 import { installLifecycle, runSyncCleanups, shutdownSignal } from "./lifecycle.ts";

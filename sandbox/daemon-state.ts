@@ -3,11 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { SandboxEnv } from "./index.ts";
 
-/**
- * The hidden command a standalone dbtunnel executable (which has no sandbox/daemon.ts file to hand to Bun)
- * runs its own sandbox daemon with: `<executable> __sandbox-daemon --state-dir <dir>`.
- */
-export const DAEMON_SUBCOMMAND = "__sandbox-daemon";
+export { DAEMON_SUBCOMMAND } from "../contract/sandbox-daemon.ts";
 
 /** What the background sandbox daemon publishes in `$DBTUNNEL_HOME/sandbox/daemon.json` (mode 0600). */
 export interface DaemonState {

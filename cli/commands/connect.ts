@@ -225,11 +225,14 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
     abortIfRequested(signal);
     // The pipeline: target (in makePlan) → jump host ready → session → token (runClient) → client parameters.
     const aws = awsClients(plan.target.region);
-    const ssmTarget = await readyJumpHost(plan.target, { aws, signal }, ui);
+    let ssmTarget = await readyJumpHost(plan.target, { aws, signal }, ui);
     errorCtx.target = ssmTarget;
     abortIfRequested(signal);
 
-    tunnel =
+    // A replacement session trusts Session Manager's "Online" unless the previous replacement did and
+    // still found no agent: then the EC2 state is checked (and a stopped host started).
+    let trustOnline = true;
+    const open = async (): Promise<Tunnel> =>
       options.sessions === undefined
         ? await openSession(
             plan.target,
@@ -243,9 +246,32 @@ export async function connect(options: ConnectOptions, ctx: CommandContext): Pro
             },
             ui,
           )
-        : await openPool(plan, ssmTarget, await aws.ssm(), options, ui, signal, async () => ({
-            target: await readyJumpHost(plan.target, { aws, signal }, ui),
-          }));
+        : await openPool(
+            plan,
+            ssmTarget,
+            await aws.ssm(),
+            options,
+            ui,
+            signal,
+            async () => {
+              const target = await readyJumpHost(plan.target, { aws, signal, trustOnline }, ui);
+              trustOnline = false;
+              return { target };
+            },
+            () => {
+              trustOnline = true;
+            },
+          );
+    try {
+      tunnel = await open();
+    } catch (error) {
+      // "Online" can outlive a stop by moments: check the instance itself (and start it), then once more.
+      if (!(error instanceof TunnelError && error.code === "TargetNotConnected")) throw error;
+      if (plan.target.jumpHost.kind !== "ec2") throw error;
+      ssmTarget = await readyJumpHost(plan.target, { aws, signal, trustOnline: false }, ui);
+      abortIfRequested(signal);
+      tunnel = await open();
+    }
     // The agent's dial failures explain a client's "server closed the connection" better than psql can.
     let dialFailure: string | undefined;
     tunnel.on((event) => {
@@ -481,6 +507,7 @@ async function openPool(
   ui: Reporter,
   signal: AbortSignal,
   beforeReopen: TunnelPoolOptions["beforeReopen"],
+  onSessionOpened: () => void,
 ): Promise<Tunnel> {
   const count = options.sessions ?? 1;
   const opening = ui.step("open-session", count === 1 ? "opening session" : `opening ${count} sessions`);
@@ -504,6 +531,7 @@ async function openPool(
       ...(beforeReopen ? { beforeReopen } : {}),
       onEvent: (event) => {
         if (event.type === "listening") listeningPort = event.port;
+        if (event.type === "session-opened") onSessionOpened();
         if (event.type === "session-opened" && event.slot === 0) firstMode = event.mode;
         reportPoolEvent(ui, event, listeningPort);
         if (event.type === "connection") for (const l of listeners) l(event.event);

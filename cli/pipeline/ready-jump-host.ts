@@ -15,6 +15,8 @@ export interface JumpHostOptions {
   readonly timeoutMs?: number;
   /** @default DBTUNNEL_POLL_MS or 3000 ms */
   readonly pollMs?: number;
+  /** Skip the EC2 calls when Session Manager says Online (see jump-host.ts). @default true */
+  readonly trustOnline?: boolean;
 }
 
 export function readyJumpHost(
@@ -27,5 +29,6 @@ export function readyJumpHost(
     signal: options.signal,
     timeoutMs: options.timeoutMs,
     pollMs: options.pollMs,
+    trustOnline: options.trustOnline,
   });
 }

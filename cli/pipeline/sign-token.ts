@@ -1,9 +1,9 @@
 /**
  * Step 4, "sign a token": an RDS IAM auth token, always for the REAL endpoint and port (the signature
  * covers the host, so a token for 127.0.0.1:<local port> is refused by the database). A fresh token per
- * launch: they last 15 minutes and are only checked when a connection starts.
+ * launch: they last 15 minutes and are only checked when a connection starts. The signer is imported on
+ * use: `connect --listen` never signs (the engineer runs `dbtunnel token`) and keeps its memory.
  */
-import { Signer } from "@aws-sdk/rds-signer";
 import type { AwsCredentialIdentity } from "../aws.ts";
 import { registerSecret } from "../redact.ts";
 import type { StackTarget } from "../target.ts";
@@ -33,6 +33,7 @@ export function signToken(
 }
 
 export async function generateToken(request: TokenRequest): Promise<string> {
+  const { Signer } = await import("@aws-sdk/rds-signer");
   const signer = new Signer({
     hostname: request.endpoint,
     port: request.port,
