@@ -24,6 +24,7 @@ export const BENCHMARKS = [
   "connect",
   "tunnel",
   "tunnel-faithful",
+  "tunnel-memory",
   "proxy",
 ] as const;
 

@@ -1,0 +1,281 @@
+/**
+ * Memory benchmark: peak RSS of the tunnel process as users run it — `bin/dbtunnel connect --listen`, its
+ * own process — while 16 connections from this (another) process move 64 MB through it, next to baselines
+ * measured in the same run: a bare Bun process, `dbtunnel --version`, and Bun with the SSM client loaded.
+ * Asserts nothing.
+ *
+ *   bun bench/tunnel-memory.ts [--mb 64]
+ *
+ * The world (sandbox: moto, PostgreSQL, the seeded stack; a gateway whose every destination is the bulk
+ * server, unpaced so buffers fill as fast as they can — the worst case for memory) runs in a child process;
+ * the clients run here. Peak RSS is the kernel's VmHWM of the tunnel's process (/proc/<pid>/status):
+ * nothing it ever held is missed between samples. Target (issue 12): ≤ 80 MB.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { join } from "node:path";
+import { startGateway } from "../sandbox/gateway/index.ts";
+import { startSandbox } from "../sandbox/index.ts";
+import { cleanEnv, fixtureFromSandbox, seedStack } from "../test-support/cli/fixtures.ts";
+import { patternBytes, patternSha256, startDestination } from "../test-support/tunnel/destination.ts";
+import { reportFigures } from "./figures.ts";
+import { serveWorld, worldInChild } from "./world-in-child.ts";
+
+interface World {
+  /** The CLI's environment: the sandbox's, with AWS_ENDPOINT_URL on the bulk gateway. */
+  readonly env: Record<string, string>;
+  readonly outputsFile: string;
+}
+
+const root = join(import.meta.dir, "..");
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+
+async function startWorld(): Promise<{ world: World; stop: () => Promise<void> }> {
+  const sandbox = await startSandbox({ region: "us-east-1", log: () => {} });
+  const fixture = fixtureFromSandbox(sandbox);
+  const stack = await seedStack(fixture);
+  const dest = await startDestination();
+  // Same moto, same jump host; every session's destination is the bulk server.
+  const bulkGateway = await startGateway({
+    motoUrl: sandbox.motoUrl,
+    region: sandbox.region,
+    credentials: sandbox.credentials,
+    resolveDestination: async () => ({ host: dest.host, port: dest.port }),
+    defaultFaults: { unpaced: true },
+  });
+  return {
+    world: { env: { ...sandbox.env, AWS_ENDPOINT_URL: bulkGateway.url }, outputsFile: stack.outputsFile },
+    stop: async () => {
+      await bulkGateway.stop();
+      await dest.stop();
+      await stack.cleanup();
+      await fixture.stop();
+    },
+  };
+}
+
+if (args.includes("--serve")) {
+  const { world, stop } = await startWorld();
+  await serveWorld(world, stop);
+}
+
+const MB = 1024 * 1024;
+
+/** VmHWM (peak) and VmRSS (now) of a live process, in MB. */
+function memoryOf(pid: number): { peak: number; now: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { peak: kb("VmHWM") / 1024, now: kb("VmRSS") / 1024 };
+}
+
+/** Peak RSS of a short-lived Bun script, in MB: the preload reports VmHWM as the process exits. */
+async function peakOfBun(script: string[], env: Record<string, string>): Promise<number> {
+  const command = [process.execPath, "--preload", join(import.meta.dir, "peak-rss-on-exit.ts"), ...script];
+  const child = Bun.spawn(command, { env, cwd: root, stdout: "ignore", stderr: "pipe" });
+  const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+  const kb = Number(/peak-rss-kb (\d+)/.exec(stderr)?.[1]);
+  if (code !== 0 || !kb) throw new Error(`${script.join(" ")} exited ${code}: ${stderr.trim()}`);
+  return kb / 1024;
+}
+
+function dial(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+function header(mode: "U" | "D", n: number): Buffer {
+  const b = Buffer.alloc(5);
+  b.write(mode, 0);
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+/** Downloads n pattern bytes and checks their SHA-256. */
+async function download(port: number, n: number, expected: string): Promise<void> {
+  const socket = await dial(port);
+  const hash = createHash("sha256");
+  let length = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    socket.on("data", (d: Buffer) => {
+      hash.update(d);
+      length += d.length;
+    });
+    socket.once("end", resolve);
+    socket.once("error", reject);
+  });
+  socket.write(header("D", n));
+  await done;
+  socket.destroy();
+  if (length !== n || hash.digest("hex") !== expected) throw new Error("download corrupted");
+}
+
+/** Uploads n pattern bytes; the server answers with their SHA-256. */
+async function upload(port: number, n: number, expected: string): Promise<void> {
+  const socket = await dial(port);
+  const digest = new Promise<string>((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    socket.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 32) resolve(got.subarray(0, 32).toString("hex"));
+    });
+    socket.once("error", reject);
+  });
+  socket.write(header("U", n));
+  const chunk = 256 * 1024;
+  for (let offset = 0; offset < n; offset += chunk) {
+    if (!socket.write(patternBytes(offset, Math.min(chunk, n - offset)))) {
+      await new Promise((r) => socket.once("drain", r));
+    }
+  }
+  const got = await digest;
+  socket.destroy();
+  if (got !== expected) throw new Error("upload corrupted");
+}
+
+/** Fails with `what` if `work` has not settled within `seconds`. */
+async function within<T>(what: string, seconds: number, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts `dbtunnel connect --listen --json` and waits for its ready event. */
+async function startListener(world: World) {
+  const child = Bun.spawn(
+    [join(root, "bin/dbtunnel"), "connect", "-o", world.outputsFile, "--listen", "--json"],
+    {
+      env: cleanEnv(world.env),
+      cwd: root,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const ready = async (): Promise<number> => {
+    for (;;) {
+      for (const line of text.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        const event = JSON.parse(line) as { type?: string; port?: number };
+        if (event.type === "ready" && typeof event.port === "number") return event.port;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`dbtunnel connect --listen exited before ready: ${await stderr}${text}`);
+      text += decoder.decode(value, { stream: true });
+    }
+  };
+  const port = await within("dbtunnel connect --listen start-up", 60, ready());
+  void (async () => {
+    while (!(await reader.read()).done) {}
+  })();
+  return {
+    pid: child.pid,
+    port,
+    async stop(): Promise<number> {
+      child.kill("SIGINT");
+      return await within("dbtunnel connect --listen exit", 30, child.exited);
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const mb = flag("--mb", 64);
+  console.log("starting the sandbox in a child process ...");
+  const { world, stop } = await worldInChild<World>(import.meta.path, "sandbox");
+  try {
+    const env = cleanEnv(world.env);
+    // bin/dbtunnel runs `bun cli/main.ts` (exec): the same process as here, with the preload.
+    const bare = await peakOfBun(["-e", "0"], env);
+    const version = await peakOfBun([join(root, "cli/main.ts"), "--version"], env);
+    const withSsm = await peakOfBun(
+      ["-e", "const { SSMClient } = await import('@aws-sdk/client-ssm'); new SSMClient({});"],
+      env,
+    );
+
+    const listener = await startListener(world);
+    let peak: number;
+    let startup: { peak: number; now: number };
+    try {
+      startup = memoryOf(listener.pid);
+      const per = Math.floor((mb * MB) / 16);
+      const perSha = patternSha256(per);
+      const phases: [string, () => Promise<unknown>][] = [
+        [
+          `16 connections downloading ${mb} MB in all`,
+          () => Promise.all(Array.from({ length: 16 }, () => download(listener.port, per, perSha))),
+        ],
+        [
+          `16 connections uploading ${mb} MB in all`,
+          () => Promise.all(Array.from({ length: 16 }, () => upload(listener.port, per, perSha))),
+        ],
+      ];
+      const wholeSha = patternSha256(mb * MB);
+      phases.push(
+        [`one ${mb} MB download`, () => download(listener.port, mb * MB, wholeSha)],
+        [`one ${mb} MB upload`, () => upload(listener.port, mb * MB, wholeSha)],
+      );
+      for (const [name, work] of phases) {
+        const started = performance.now();
+        await within(name, 60 + mb * 2, work());
+        const m = memoryOf(listener.pid);
+        console.log(
+          `${name.padEnd(40)} ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s  tunnel RSS now ${m.now.toFixed(0)} MB, peak so far ${m.peak.toFixed(0)} MB`,
+        );
+      }
+      peak = memoryOf(listener.pid).peak;
+    } finally {
+      const code = await listener.stop();
+      if (code !== 0) console.log(`dbtunnel connect --listen exited ${code} on SIGINT`);
+    }
+
+    console.log("");
+    console.log(`bare Bun process (bun -e 0)            ${bare.toFixed(0)} MB`);
+    console.log(`dbtunnel --version                     ${version.toFixed(0)} MB`);
+    console.log(`Bun with the SSM client loaded          ${withSsm.toFixed(0)} MB`);
+    console.log(
+      `tunnel process at start-up (ready)     ${startup.now.toFixed(0)} MB now, ${startup.peak.toFixed(0)} MB peak`,
+    );
+    console.log(`tunnel process peak, 16 conns, ${mb} MB  ${peak.toFixed(0)} MB (target ≤ 80 MB)`);
+    reportFigures("tunnel-memory", [
+      {
+        name: `tunnel process peak RSS, 16 connections, ${mb} MB`,
+        value: peak,
+        unit: "MB",
+        baseline: { name: "bare Bun", value: bare },
+        target: { value: 80, better: "lower" },
+      },
+      {
+        name: "tunnel process start-up peak RSS",
+        value: startup.peak,
+        unit: "MB",
+        baseline: { name: "dbtunnel --version", value: version },
+      },
+      {
+        name: "Bun with the SSM client loaded",
+        value: withSsm,
+        unit: "MB",
+        baseline: { name: "bare Bun", value: bare },
+      },
+    ]);
+  } finally {
+    await stop();
+  }
+}
+
+await main();
