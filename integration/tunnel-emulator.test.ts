@@ -18,9 +18,8 @@ import {
 } from "../test-support/tunnel/destination.ts";
 import { until } from "../test-support/wait.ts";
 import { encodeAgentMessage, MessageType, PayloadType } from "../tunnel/codec.ts";
-import type { DataChannel } from "../tunnel/data-channel.ts";
 import { openTunnel, type SessionTunnel } from "../tunnel/index.ts";
-import { runSession } from "../tunnel/session.ts";
+import { dataChannelOf, runSession } from "../tunnel/session.ts";
 import { resumeSession, startSession, terminateSession } from "../tunnel/ssm-api.ts";
 import { type Tunnel, TunnelError, type TunnelEvent } from "../tunnel/types.ts";
 
@@ -327,7 +326,8 @@ describe("robustness", () => {
 
   test("100 000 malformed and stale frames on a live channel are dropped; the tunnel keeps working", async () => {
     const tunnel = await open();
-    const channel = (tunnel as unknown as { channel: DataChannel }).channel;
+    const channel = dataChannelOf(tunnel);
+    if (!channel) throw new Error("openTunnel's tunnel has no data channel");
     expect((await echo(tunnel.port, Buffer.from("before"))).toString()).toBe("before");
     let seed = 42;
     const rand = () => {

@@ -398,3 +398,11 @@ export async function runSession(
   await session.start();
   return session;
 }
+
+/**
+ * The data channel behind a tunnel that runSession made (openTunnel's too), for tests that feed it frames
+ * as if they came from the WebSocket; undefined for any other Tunnel (a pool, a wrapper).
+ */
+export function dataChannelOf(tunnel: Tunnel): DataChannel | undefined {
+  return tunnel instanceof TunnelSession ? tunnel.channel : undefined;
+}
