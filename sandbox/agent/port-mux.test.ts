@@ -1,6 +1,6 @@
 /**
  * The mux port session on its own, against real TCP destinations (amazon-ssm-agent
- * agent/session/plugins/port/port_mux.go): paced destination reads, the reader blocking on smux's 4 MiB
+ * agent/session/plugins/port/port_mux.go): the smux stream read 1024 bytes per 1 ms, the reader blocking on smux's 4 MiB
  * receive buffer while a destination does not read, and a real refused dial.
  */
 import { afterEach, expect, test } from "bun:test";
@@ -23,6 +23,8 @@ interface Harness {
   readonly session: MuxPortSession;
   readonly frames: SmuxFrame[];
   readonly flags: number[];
+  /** Sizes of the output calls: one per data-channel message. */
+  readonly outputs: number[];
   readyCalls: number;
   blocks: number;
   unblocks: number;
@@ -37,6 +39,7 @@ function harness(port: number, paced = true): Harness {
   const h = {
     frames: [] as SmuxFrame[],
     flags: [] as number[],
+    outputs: [] as number[],
     readyCalls: 0,
     blocks: 0,
     unblocks: 0,
@@ -48,7 +51,10 @@ function harness(port: number, paced = true): Harness {
     port: 5432,
     resolveDestination: async () => ({ host: "127.0.0.1", port }),
     refuseDial: () => false,
-    output: (bytes) => h.frames.push(...decoder.push(bytes)),
+    output: (bytes) => {
+      h.outputs.push(bytes.length);
+      h.frames.push(...decoder.push(bytes));
+    },
     sendFlag: (flag) => h.flags.push(flag),
     blockReader: () => {
       h.blocks++;
@@ -73,22 +79,43 @@ function harness(port: number, paced = true): Harness {
   return h;
 }
 
-test("destination reads are paced like the agent's: 1024 bytes, then a 1 ms sleep (port_mux.go)", async () => {
+test("the smux stream is read 1024 bytes at a time with a 1 ms sleep after each read; frames carry up to 32 KiB (port_mux.go transferDataToMgs, io.Copy)", async () => {
   const server: Server = createServer((socket) => socket.end(Buffer.alloc(10 * 1024, 1)));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   cleanup.push(() => server.close());
   const h = harness((server.address() as AddressInfo).port);
   h.session.inbound(encodeSmuxFrame(SmuxCmd.Syn, 3));
-  const bytes = () => h.frames.filter((f) => f.cmd === SmuxCmd.Psh).reduce((n, f) => n + f.data.length, 0);
-  await until(() => bytes() === 1024); // the first read, then the clock must move
-  for (let ms = 1; ms < 10; ms++) {
+  const pshBytes = () => h.frames.filter((f) => f.cmd === SmuxCmd.Psh).reduce((n, f) => n + f.data.length, 0);
+  // The destination is copied as it is read; the first read of the socket goes out at once.
+  await until(() => h.outputs.length === 1 && h.session.outputBacklog > 0);
+  await until(() => h.session.outputBacklog + 1024 >= 10 * 1024 + 8 + 8); // data, its header(s), the FIN
+  const stream = 1024 + h.session.outputBacklog;
+  const pshFrames = (stream - 10 * 1024 - 8) / 8; // every frame costs an 8-byte header, not a message
+  expect(pshFrames).toBeLessThanOrEqual(2);
+  const reads = Math.ceil(stream / 1024);
+  for (let ms = 1; ms < reads; ms++) {
+    expect(h.outputs.length).toBe(ms); // nothing more until the sleep has passed
     h.clock.advance(1);
-    expect(bytes()).toBe(1024 * (ms + 1));
   }
-  // EOF only after the last read: FIN follows the data.
-  h.clock.advance(1);
-  await until(() => h.frames.some((f) => f.cmd === SmuxCmd.Fin));
-  expect(bytes()).toBe(10 * 1024);
+  expect(h.outputs.length).toBe(reads);
+  expect(h.outputs.slice(0, -1).every((n) => n === 1024)).toBe(true);
+  expect(pshBytes()).toBe(10 * 1024);
+  expect(h.frames.at(-1)?.cmd).toBe(SmuxCmd.Fin); // FIN follows the data
+  h.clock.advance(5);
+  expect(h.outputs.length).toBe(reads);
+});
+
+test("the agent's FIN for a stream the client closed follows the bytes already in smux's socket", async () => {
+  const server: Server = createServer((socket) => socket.write(Buffer.alloc(4 * 1024, 2)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanup.push(() => server.close());
+  const h = harness((server.address() as AddressInfo).port);
+  h.session.inbound(encodeSmuxFrame(SmuxCmd.Syn, 3));
+  await until(() => h.session.outputBacklog >= 3 * 1024 + 8); // read from the destination, not sent yet
+  h.session.inbound(encodeSmuxFrame(SmuxCmd.Fin, 3));
+  for (let ms = 0; ms < 10; ms++) h.clock.advance(1);
+  expect(h.frames.map((f) => f.cmd)).toEqual([SmuxCmd.Psh, SmuxCmd.Fin]); // decodes cleanly, FIN last
+  expect(h.frames[0]?.data.length).toBe(4 * 1024);
 });
 
 test("unpaced (the CPU-cost switch): destination bytes go out as they arrive", async () => {

@@ -2,14 +2,17 @@
  * Mux port session, agent side (ssm-session-protocol.md §10.3; amazon-ssm-agent
  * agent/session/plugins/port/port_mux.go): an smux v1 server over the data-channel bytes; per accepted
  * stream the destination is dialled and bytes are copied both ways, with a full close on either side's
- * EOF. A failed or refused dial sends ConnectToPortError and FINs the stream. Destination reads are paced
- * like the agent's (destination-reader.ts) and never pause for unacked output; client bytes beyond smux's
- * 4 MiB receive buffer block the agent's WebSocket reader until destinations drain.
+ * EOF. A failed or refused dial sends ConnectToPortError and FINs the stream. Destinations are copied into
+ * the smux stream as they are read (io.Copy); the pacing is on smux's output, read 1024 bytes per 1 ms
+ * (mux-pipe.ts, transferDataToMgs), which never pauses for unacked output; only a full pipe stops the
+ * copies. Client bytes beyond smux's 4 MiB receive buffer block the agent's WebSocket reader until
+ * destinations drain.
  */
 import { connect, type Socket } from "node:net";
 import { FlagValue } from "../../tunnel/codec.ts";
 import { encodeSmuxFrame, SmuxCmd } from "../../tunnel/smux-frame.ts";
 import { DestinationReader } from "./destination-reader.ts";
+import { MuxPipe } from "./mux-pipe.ts";
 import { type PortContext, type PortSession, resolve, SMUX_RECEIVE_BUFFER } from "./port-session.ts";
 import type { Delivery } from "./reliable-channel.ts";
 import { type SmuxKeepalive, SmuxServer } from "./smux-server.ts";
@@ -30,16 +33,30 @@ export class MuxPortSession implements PortSession {
   private disposed = false;
   /** The agent's reader is blocked on the smux receive buffer. */
   private blocking = false;
+  /** smux's socket to transferDataToMgs, when paced (unpaced: frames go straight to the output). */
+  private readonly pipe: MuxPipe | undefined;
+  /** The pipe is full: destination copies wait (smux writes block). */
+  private copiesPaused = false;
 
   constructor(
     private readonly ctx: PortContext,
     keepalive?: Omit<SmuxKeepalive, "onTimeout">,
   ) {
+    const pipe = ctx.paced
+      ? new MuxPipe({
+          clock: ctx.clock,
+          emit: (bytes) => ctx.output(bytes),
+          isActive: ctx.isActive,
+          onFull: () => this.pauseCopies(true),
+          onRoom: () => this.pauseCopies(false),
+        })
+      : undefined;
+    this.pipe = pipe;
     this.smux = new SmuxServer({
       onOpen: (id) => this.open(id),
       onData: (id, data) => this.toDestination(id, data),
       onRemoteClose: (id) => this.remoteClose(id),
-      write: (bytes) => ctx.output(bytes),
+      write: (bytes) => this.write(bytes),
       onProtocolError: (error) => ctx.onFatal(`smux protocol error: ${error.message}`),
     });
     if (keepalive) {
@@ -51,6 +68,11 @@ export class MuxPortSession implements PortSession {
         ctx.clock,
       );
     }
+  }
+
+  /** smux bytes not yet read by the paced loop (0 unpaced). */
+  get outputBacklog(): number {
+    return this.pipe?.backlog ?? 0;
   }
 
   inbound(bytes: Uint8Array): Delivery {
@@ -70,6 +92,7 @@ export class MuxPortSession implements PortSession {
 
   dispose(): void {
     this.disposed = true;
+    this.pipe?.stop();
     this.smux.dispose();
     for (const state of this.streams.values()) {
       state.reader?.stop();
@@ -83,6 +106,20 @@ export class MuxPortSession implements PortSession {
     if (this.blocking && this.bufferedTowardDestinations() <= SMUX_RECEIVE_BUFFER) {
       this.blocking = false;
       this.ctx.unblockReader();
+    }
+  }
+
+  /** Everything smux sends goes through the same socket, in order (paced, or straight out unpaced). */
+  private write(bytes: Uint8Array): void {
+    if (this.pipe) this.pipe.write(bytes);
+    else this.ctx.output(bytes);
+  }
+
+  private pauseCopies(paused: boolean): void {
+    this.copiesPaused = paused;
+    for (const state of this.streams.values()) {
+      if (paused) state.socket?.pause();
+      else state.socket?.resume();
     }
   }
 
@@ -127,10 +164,13 @@ export class MuxPortSession implements PortSession {
           state.pending = [];
           if (state.remoteClosed) this.closeDestination(id, state);
         });
+        if (this.copiesPaused) socket.pause();
+        // io.Copy: read as fast as the destination gives (the pipe paces and pauses; unpaced: the CPU
+        // switch). Paused publication stops the pipe's read loop, not the copy.
         state.reader = new DestinationReader(socket, {
           clock: ctx.clock,
-          paced: ctx.paced,
-          isActive: ctx.isActive,
+          paced: false,
+          isActive: this.pipe ? () => true : ctx.isActive,
           onRead: (bytes) => {
             if (this.streams.get(id) === state) this.smux.send(id, bytes);
           },
@@ -189,6 +229,6 @@ export class MuxPortSession implements PortSession {
     }
     // smux.close is a no-op here when the FIN already removed the stream; the agent's close would FIN
     // back, so do that explicitly for a stream the client closed.
-    this.ctx.output(encodeSmuxFrame(SmuxCmd.Fin, id));
+    this.write(encodeSmuxFrame(SmuxCmd.Fin, id));
   }
 }

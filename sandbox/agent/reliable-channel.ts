@@ -315,6 +315,8 @@ export class ReliableChannel {
     this.rttVar = 0.75 * this.rttVar + 0.25 * Math.abs(this.rtt - sample);
     this.rtt = 0.875 * this.rtt + 0.125 * sample;
     this.rto = Math.min(MAX_RTO_MS, this.rtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttVar));
+    this.opts.stats.rtoMs = this.rto;
+    this.opts.stats.rtoMaxMs = Math.max(this.opts.stats.rtoMaxMs, this.rto);
   }
 
   private ack(message: AgentMessage): void {

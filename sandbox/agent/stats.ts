@@ -28,6 +28,8 @@ export function createStats(
     acksSent: 0,
     acksReceived: 0,
     retransmissions: 0,
+    rtoMs: 200,
+    rtoMaxMs: 200,
     duplicatesReacked: 0,
     digestFailures: 0,
     malformedFrames: 0,

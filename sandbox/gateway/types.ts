@@ -131,6 +131,9 @@ export interface SessionStats {
   readonly acksSent: number;
   readonly acksReceived: number;
   readonly retransmissions: number;
+  /** The agent's retransmission timeout now and the highest it reached (ms; from the client's acks). */
+  readonly rtoMs: number;
+  readonly rtoMaxMs: number;
   /** Duplicate client messages (seq below the expected one) that were acknowledged again. */
   readonly duplicatesReacked: number;
   /** Client frames whose payload digest did not match (dropped, not acked). */
