@@ -1,6 +1,6 @@
 /**
- * `dbtunnel sandbox up --seed`: a ready dbtunnel stack in the sandbox in seconds, through the AWS APIs
- * (no Terraform): a VPC and subnet, a running EC2 jump host and an RDS PostgreSQL instance with IAM
+ * `dbtunnel sandbox up --seed` (and the test fixtures' stacks): a ready dbtunnel stack in the sandbox in
+ * seconds, through the AWS APIs (no Terraform): a VPC and subnet, a running EC2 jump host and an RDS PostgreSQL instance with IAM
  * authentication and a managed master password, both tagged as the real stack tags them, the IAM database
  * user, and an outputs file with the contract's outputs. What `npm run demo` deploys in minutes, minus
  * the network hardening nobody can use in a sandbox.
@@ -24,10 +24,16 @@ import { hostPatternFragment, pinnedPortDocument } from "../contract/session-doc
 import { IAM_USERS_TAG, iamUsersTagValue, ROLE_TAG, ROLES, STACK_TAG } from "../contract/tags.ts";
 import type { SandboxEnv } from "./index.ts";
 
+/** Where the seed's AWS calls go and as whom: the sandbox's gateway and credentials. */
+export type SeedAccount = Pick<
+  SandboxEnv,
+  "AWS_ENDPOINT_URL" | "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "AWS_SESSION_TOKEN" | "AWS_REGION"
+>;
+
 export interface SeedOptions {
   /** The sandbox's environment (endpoint, credentials, region). */
-  readonly env: SandboxEnv;
-  /** Superuser connection to the sandbox PostgreSQL, for the IAM database user. */
+  readonly env: SeedAccount;
+  /** Superuser connection to the sandbox PostgreSQL, for the IAM database user (ended once it is made). */
   readonly admin: () => postgres.Sql;
   /** Directory of the outputs file. */
   readonly dir: string;
@@ -46,6 +52,32 @@ export interface SeedResult {
   readonly dbUser: string;
 }
 
+/** One stack's resources as createSandboxStack made them. */
+export interface SandboxStack {
+  /** The EC2 jump host; "" with `jumpHost: "none"`. */
+  readonly instanceId: string;
+  readonly dbIdentifier: string;
+  readonly endpoint: string;
+  readonly port: number;
+  readonly resourceId: string;
+  /** The contract's outputs (an EC2 jump host's; with `jumpHost: "none"` the caller fills in its own). */
+  readonly outputs: StackOutputValues;
+}
+
+export interface SandboxStackOptions {
+  readonly env: SeedAccount;
+  readonly admin: () => postgres.Sql;
+  /** Lower-case letters, digits and '-', at most 40. */
+  readonly stackName: string;
+  readonly dbUser: string;
+  readonly dbName: string;
+  /**
+   * "ec2": a running EC2 jump host; "none": the caller adds its own (the test fixtures' ECS Exec jump
+   * host). @default "ec2"
+   */
+  readonly jumpHost?: "ec2" | "none";
+}
+
 const STACK_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 const DB_USER_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -53,35 +85,44 @@ export async function seedSandboxStack(options: SeedOptions): Promise<SeedResult
   const stackName = options.stackName ?? "sandbox-demo";
   const dbUser = options.dbUser ?? "app_engineer";
   const dbName = options.dbName ?? "app";
-  if (!STACK_NAME_PATTERN.test(stackName)) {
-    throw new Error(
-      `stack name '${stackName}' is not valid: use lower-case letters, digits and '-', at most 40`,
-    );
+  const outputsFile = outputsFilePath(options.dir, stackName);
+  const rds = new RDSClient(clientConfig(options.env));
+  try {
+    checkNames(stackName, dbUser);
+    if (existsSync(outputsFile) && (await databaseExists(rds, `${stackName}-db`))) {
+      return { status: "already-seeded", stackName, outputsFile, dbUser: seededUser(outputsFile) ?? dbUser };
+    }
+  } finally {
+    rds.destroy();
   }
-  if (!DB_USER_PATTERN.test(dbUser)) {
-    throw new Error(`database user '${dbUser}' is not valid: use lower-case letters, digits and '_'`);
-  }
+  const stack = await createSandboxStack({
+    env: options.env,
+    admin: options.admin,
+    stackName,
+    dbUser,
+    dbName,
+  });
+  writeOutputsFile(options.dir, stackName, stack.outputs);
+  return { status: "seeded", stackName, outputsFile, dbUser };
+}
+
+/**
+ * Creates one dbtunnel stack through the AWS APIs, tagged as the real stack tags it: a VPC and subnet, the
+ * jump host, an RDS PostgreSQL instance with IAM authentication and a managed master password, the IAM
+ * database user (GRANT rds_iam) and the stack's pinned Port document. `sandbox up --seed` and the test
+ * fixtures (test-support/cli/fixtures.ts) both seed with it.
+ */
+export async function createSandboxStack(options: SandboxStackOptions): Promise<SandboxStack> {
+  const { stackName, dbUser, dbName } = options;
+  checkNames(stackName, dbUser);
   const region = options.env.AWS_REGION;
-  const outputsFile = join(options.dir, `${stackName}.outputs.json`);
   const dbIdentifier = `${stackName}-db`;
-  const config = {
-    region,
-    endpoint: options.env.AWS_ENDPOINT_URL,
-    credentials: {
-      accessKeyId: options.env.AWS_ACCESS_KEY_ID,
-      secretAccessKey: options.env.AWS_SECRET_ACCESS_KEY,
-      sessionToken: options.env.AWS_SESSION_TOKEN,
-    },
-    maxAttempts: 1,
-  };
+  const config = clientConfig(options.env);
   const ec2 = new EC2Client(config);
   const rds = new RDSClient(config);
   const ssm = new SSMClient(config);
   const sts = new STSClient(config);
   try {
-    if (existsSync(outputsFile) && (await databaseExists(rds, dbIdentifier))) {
-      return { status: "already-seeded", stackName, outputsFile, dbUser: seededUser(outputsFile) ?? dbUser };
-    }
     const tags = (role: string) => [
       { Key: STACK_TAG, Value: stackName },
       { Key: ROLE_TAG, Value: role },
@@ -95,27 +136,28 @@ export async function seedSandboxStack(options: SeedOptions): Promise<SeedResult
     const subnet = await ec2.send(
       new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: "10.40.1.0/24" }),
     );
-    const [imageId, account] = await Promise.all([
-      amazonLinuxImage(ssm, ec2),
-      sts.send(new GetCallerIdentityCommand({})).then((id) => id.Account ?? ""),
-    ]);
-    const run = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: imageId,
-        InstanceType: "t3.micro",
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: subnet.Subnet?.SubnetId,
-        TagSpecifications: [
-          {
-            ResourceType: "instance",
-            Tags: [...tags(ROLES.jumpHost), { Key: "Name", Value: `${stackName}-jump-host` }],
-          },
-        ],
-      }),
-    );
-    const instanceId = run.Instances?.[0]?.InstanceId;
-    if (!instanceId) throw new Error("the sandbox's RunInstances returned no instance");
+    const account = sts.send(new GetCallerIdentityCommand({})).then((id) => id.Account ?? "");
+    account.catch(() => {}); // awaited below; a failure must not surface as unhandled meanwhile
+    let instanceId = "";
+    if ((options.jumpHost ?? "ec2") === "ec2") {
+      const run = await ec2.send(
+        new RunInstancesCommand({
+          ImageId: await amazonLinuxImage(ssm, ec2),
+          InstanceType: "t3.micro",
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: subnet.Subnet?.SubnetId,
+          TagSpecifications: [
+            {
+              ResourceType: "instance",
+              Tags: [...tags(ROLES.jumpHost), { Key: "Name", Value: `${stackName}-jump-host` }],
+            },
+          ],
+        }),
+      );
+      instanceId = run.Instances?.[0]?.InstanceId ?? "";
+      if (!instanceId) throw new Error("the sandbox's RunInstances returned no instance");
+    }
     await rds.send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: dbIdentifier,
@@ -167,21 +209,56 @@ export async function seedSandboxStack(options: SeedOptions): Promise<SeedResult
       db_engine: "postgres",
       db_identifier: dbIdentifier,
       db_endpoint: endpoint,
-      db_port: db.Endpoint?.Port ?? 5432,
+      db_port: port,
       db_resource_id: db.DbiResourceId ?? "",
       db_name: dbName,
       db_iam_users: [dbUser],
       db_master_username: db.MasterUsername ?? "dbadmin",
       db_master_secret_arn: db.MasterUserSecret?.SecretArn ?? "",
-      engineer_policy_arn: `arn:${partitionOfRegion(region)}:iam::${account}:policy/${stackName}-engineer`,
+      engineer_policy_arn: `arn:${partitionOfRegion(region)}:iam::${await account}:policy/${stackName}-engineer`,
       session_document_name: sessionDocumentName,
     };
-    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-    writeFileSync(outputsFile, `${JSON.stringify({ [stackName]: outputs }, null, 2)}\n`);
-    return { status: "seeded", stackName, outputsFile, dbUser };
+    return { instanceId, dbIdentifier, endpoint, port, resourceId: db.DbiResourceId ?? "", outputs };
   } finally {
     for (const client of [ec2, rds, ssm, sts]) client.destroy();
   }
+}
+
+/** `<dir>/<stack>.outputs.json`: where writeOutputsFile puts a stack's outputs. */
+export function outputsFilePath(dir: string, stackName: string): string {
+  return join(dir, `${stackName}.outputs.json`);
+}
+
+/** Writes `{ "<stack>": outputs }` as `cdktf output --outputs-file` does; returns the file. */
+export function writeOutputsFile(dir: string, stackName: string, outputs: StackOutputValues): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = outputsFilePath(dir, stackName);
+  writeFileSync(file, `${JSON.stringify({ [stackName]: outputs }, null, 2)}\n`);
+  return file;
+}
+
+function checkNames(stackName: string, dbUser: string): void {
+  if (!STACK_NAME_PATTERN.test(stackName)) {
+    throw new Error(
+      `stack name '${stackName}' is not valid: use lower-case letters, digits and '-', at most 40`,
+    );
+  }
+  if (!DB_USER_PATTERN.test(dbUser)) {
+    throw new Error(`database user '${dbUser}' is not valid: use lower-case letters, digits and '_'`);
+  }
+}
+
+function clientConfig(env: SeedAccount) {
+  return {
+    region: env.AWS_REGION,
+    endpoint: env.AWS_ENDPOINT_URL,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    },
+    maxAttempts: 1,
+  };
 }
 
 async function databaseExists(rds: RDSClient, identifier: string): Promise<boolean> {
@@ -216,7 +293,11 @@ async function createIamUser(sql: postgres.Sql, user: string): Promise<void> {
       "do $$ begin if not exists (select 1 from pg_roles where rolname = 'rds_iam') then create role rds_iam nologin; end if; end $$",
     );
     const [exists] = await sql`select 1 from pg_roles where rolname = ${user}`;
-    if (!exists) await sql`create role ${sql(user)} login`;
+    // Two stacks seeded at once may both see no role: the loser's "already exists" (42710) is success.
+    if (!exists)
+      await sql`create role ${sql(user)} login`.catch((error: { code?: string }) => {
+        if (error.code !== "42710") throw error;
+      });
     await sql`grant rds_iam to ${sql(user)}`;
   } finally {
     await sql.end({ timeout: 1 });

@@ -1,23 +1,15 @@
 /**
  * Test fixtures for the CLI, e2e and bench suites: a sandbox account and a dbtunnel stack seeded straight
- * into its moto with the AWS SDK (a VPC and subnet, a running EC2 jump host — or with `ecs: true` an ECS
- * Exec jump host: cluster, service and one running task — and an RDS instance with IAM auth and a managed
- * master password, tagged like the real stack), plus an outputs JSON file with the contract's output
- * names. Seconds instead of the minutes a `cdktf deploy` takes.
+ * into its moto by the product's own seed (sandbox/seed.ts, what `dbtunnel sandbox up --seed` creates: a
+ * VPC and subnet, a running EC2 jump host, an RDS instance with IAM auth and a managed master password,
+ * tagged like the real stack, the IAM database user and the pinned Port document) — or with `ecs: true`
+ * an ECS Exec jump host (cluster, service and its running task) instead of the EC2 one — plus an outputs
+ * JSON file with the contract's output names. Seconds instead of the minutes a `cdktf deploy` takes.
  */
-
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import {
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeImagesCommand,
-  EC2Client,
-  RunInstancesCommand,
-  StopInstancesCommand,
-  TerminateInstancesCommand,
-} from "@aws-sdk/client-ec2";
+import { EC2Client, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -30,23 +22,13 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
-import {
-  CreateDBInstanceCommand,
-  DeleteDBInstanceCommand,
-  DescribeDBInstancesCommand,
-  RDSClient,
-} from "@aws-sdk/client-rds";
-import {
-  CreateDocumentCommand,
-  DeleteDocumentCommand,
-  GetParameterCommand,
-  SSMClient,
-} from "@aws-sdk/client-ssm";
+import { DeleteDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
+import { DeleteDocumentCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type postgres from "postgres";
 import { sessionDocumentNameFor } from "../../contract/outputs.ts";
-import { hostPatternFragment, pinnedPortDocument } from "../../contract/session-document.ts";
-import { IAM_USERS_TAG, iamUsersTagValue } from "../../contract/tags.ts";
+import { ROLE_TAG, STACK_TAG } from "../../contract/tags.ts";
 import type { Sandbox } from "../../sandbox/index.ts";
+import { createSandboxStack, writeOutputsFile } from "../../sandbox/seed.ts";
 
 const projectRoot = resolve(dirname(new URL(import.meta.url).pathname), "../..");
 
@@ -185,170 +167,105 @@ export async function seedStack(
   const stackName = options.stackName ?? `fx-${Math.random().toString(36).slice(2, 8)}`;
   const dbUser = options.dbUser ?? "app_user";
   const dbName = options.dbName ?? "appdb";
-  const dbIdentifier = `${stackName}-db`;
+  const account = {
+    AWS_ENDPOINT_URL: sandbox.env.AWS_ENDPOINT_URL ?? "",
+    AWS_ACCESS_KEY_ID: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
+    AWS_SECRET_ACCESS_KEY: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
+    AWS_SESSION_TOKEN: sandbox.env.AWS_SESSION_TOKEN ?? "",
+    AWS_REGION: sandbox.region,
+  };
   const clientConfig = {
     region: sandbox.region,
-    endpoint: sandbox.env.AWS_ENDPOINT_URL,
+    endpoint: account.AWS_ENDPOINT_URL,
     credentials: {
-      accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
-      secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
+      accessKeyId: account.AWS_ACCESS_KEY_ID,
+      secretAccessKey: account.AWS_SECRET_ACCESS_KEY,
       sessionToken: sandbox.env.AWS_SESSION_TOKEN,
     },
   };
+  // The product's own seed (what `dbtunnel sandbox up --seed` creates), with an ECS Exec jump host
+  // instead of the EC2 one when asked.
+  const stack = await createSandboxStack({
+    env: account,
+    admin: () => sandbox.admin(),
+    stackName,
+    dbUser,
+    dbName,
+    jumpHost: options.ecs ? "none" : "ec2",
+  });
+  const { instanceId, dbIdentifier, endpoint, port, resourceId } = stack;
+  const sessionDocumentName = sessionDocumentNameFor(stackName);
+  let ecs: SeededEcsJumpHost | undefined;
   const ec2 = new EC2Client(clientConfig);
-  const rds = new RDSClient(clientConfig);
-  const ssm = new SSMClient(clientConfig);
   const ecsClient = new ECSClient(clientConfig);
-  const tags = (role: string) => [
-    { Key: "dbtunnel:stack", Value: stackName },
-    { Key: "dbtunnel:role", Value: role },
-  ];
   try {
-    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.42.0.0/16" }));
-    const subnet = await ec2.send(
-      new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: "10.42.1.0/24" }),
-    );
-    let instanceId = "";
-    let ecs: SeededEcsJumpHost | undefined;
     if (options.ecs) {
+      const tags = (role: string) => [
+        { Key: STACK_TAG, Value: stackName },
+        { Key: ROLE_TAG, Value: role },
+      ];
       ecs = await seedEcsJumpHost(ecsClient, stackName, tags, options.stopped ?? false);
-    } else {
-      const run = await ec2.send(
-        new RunInstancesCommand({
-          ImageId: await amazonLinuxImage(ssm, ec2),
-          InstanceType: "t3.micro",
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: subnet.Subnet?.SubnetId,
-          TagSpecifications: [
-            {
-              ResourceType: "instance",
-              Tags: [...tags("jump-host"), { Key: "Name", Value: `${stackName}-jump-host` }],
-            },
-          ],
-        }),
-      );
-      instanceId = run.Instances?.[0]?.InstanceId ?? "";
-      if (!instanceId) throw new Error("moto RunInstances returned no instance");
-      if (options.stopped) await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    } else if (options.stopped) {
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
     }
-
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: dbIdentifier,
-        Engine: "postgres",
-        EngineVersion: "15.5",
-        DBInstanceClass: "db.t3.micro",
-        AllocatedStorage: 20,
-        MasterUsername: "dbadmin",
-        ManageMasterUserPassword: true,
-        EnableIAMDatabaseAuthentication: true,
-        DBName: dbName,
-        StorageEncrypted: true,
-        PubliclyAccessible: false,
-        Tags: [...tags("database"), { Key: IAM_USERS_TAG, Value: iamUsersTagValue([dbUser]) }],
-      }),
-    );
-    const described = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbIdentifier }));
-    const db = described.DBInstances?.[0];
-    const endpoint = db?.Endpoint?.Address;
-    if (!db || !endpoint) throw new Error(`moto returned no endpoint for ${dbIdentifier}`);
-    const port = db.Endpoint?.Port ?? 5432;
-
-    // The login role, as the stack's database bootstrap would create it (rds_iam may not exist before the
-    // first dial through the sandbox, so create it the same idempotent way the sandbox mirror does).
-    const sql = sandbox.admin();
-    await sql.unsafe(
-      "do $$ begin if not exists (select 1 from pg_roles where rolname = 'rds_iam') then create role rds_iam nologin; end if; end $$",
-    );
-    for (const role of [dbUser, options.userWithoutRdsIam].filter((r): r is string => !!r)) {
-      const [exists] = await sql`select 1 from pg_roles where rolname = ${role}`;
-      // Two stacks seeded at once may both see no role: the loser's "already exists" (42710) is success.
-      if (!exists)
-        await sql`create role ${sql(role)} login`.catch((error: { code?: string }) => {
-          if (error.code !== "42710") throw error;
-        });
-    }
-    await sql`grant rds_iam to ${sql(dbUser)}`;
-
-    // The stack's pinned Port document, as PortForwardingDocument creates it.
-    const sessionDocumentName = sessionDocumentNameFor(stackName);
-    await ssm.send(
-      new CreateDocumentCommand({
-        Name: sessionDocumentName,
-        DocumentType: "Session",
-        DocumentFormat: "JSON",
-        Content: JSON.stringify(
-          pinnedPortDocument({
-            description: `fixture: ${stackName} database only`,
-            defaultHost: endpoint,
-            hostAlternatives: hostPatternFragment(endpoint),
-            port: String(port),
-          }),
-        ),
-      }),
-    );
-
-    const outputs = {
-      stack_name: stackName,
-      region: sandbox.region,
-      jump_host_kind: ecs ? "ecs" : "ec2",
-      jump_host_instance_id: instanceId,
-      ecs_cluster: ecs?.cluster ?? "",
-      ecs_service: ecs?.service ?? "",
-      db_engine: "postgres",
-      db_identifier: dbIdentifier,
-      db_endpoint: endpoint,
-      db_port: port,
-      db_resource_id: db.DbiResourceId ?? "",
-      db_name: dbName,
-      db_iam_users: [dbUser],
-      db_master_username: db.MasterUsername ?? "dbadmin",
-      db_master_secret_arn: db.MasterUserSecret?.SecretArn ?? "",
-      engineer_policy_arn: `arn:aws:iam::123456789012:policy/${stackName}-engineer`,
-      session_document_name: sessionDocumentName,
-    };
-    const dir = options.dir ?? mkdtempSync(join(tmpdir(), "dbtunnel-fixture-"));
-    const outputsFile = join(dir, `${stackName}.outputs.json`);
-    writeFileSync(outputsFile, `${JSON.stringify({ [stackName]: outputs }, null, 2)}\n`);
-
-    return {
-      stackName,
-      instanceId,
-      ...(ecs ? { ecs } : {}),
-      dbIdentifier,
-      endpoint,
-      port,
-      resourceId: db.DbiResourceId ?? "",
-      dbUser,
-      dbName,
-      outputs,
-      outputsFile,
-      async cleanup() {
-        const cleanupConfig = { ...clientConfig };
-        const ec2c = new EC2Client(cleanupConfig);
-        const rdsc = new RDSClient(cleanupConfig);
-        const ecsc = new ECSClient(cleanupConfig);
-        await Promise.allSettled([
-          instanceId ? ec2c.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })) : undefined,
-          ecs ? removeEcsJumpHost(ecsc, ecs) : undefined,
-          rdsc.send(
-            new DeleteDBInstanceCommand({ DBInstanceIdentifier: dbIdentifier, SkipFinalSnapshot: true }),
-          ),
-          new SSMClient(cleanupConfig).send(new DeleteDocumentCommand({ Name: sessionDocumentName })),
-        ]);
-        ec2c.destroy();
-        rdsc.destroy();
-        ecsc.destroy();
-        if (!options.dir && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-      },
-    };
   } finally {
     ec2.destroy();
-    rds.destroy();
-    ssm.destroy();
     ecsClient.destroy();
   }
+  if (options.userWithoutRdsIam) {
+    // A login role WITHOUT rds_iam (the auth-failure test).
+    const sql = sandbox.admin();
+    const role = options.userWithoutRdsIam;
+    const [exists] = await sql`select 1 from pg_roles where rolname = ${role}`;
+    if (!exists)
+      await sql`create role ${sql(role)} login`.catch((error: { code?: string }) => {
+        if (error.code !== "42710") throw error;
+      });
+  }
+  const outputs = ecs
+    ? {
+        ...stack.outputs,
+        jump_host_kind: "ecs",
+        jump_host_instance_id: "",
+        ecs_cluster: ecs.cluster,
+        ecs_service: ecs.service,
+      }
+    : stack.outputs;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "dbtunnel-fixture-"));
+  const outputsFile = writeOutputsFile(dir, stackName, outputs);
+
+  return {
+    stackName,
+    instanceId,
+    ...(ecs ? { ecs } : {}),
+    dbIdentifier,
+    endpoint,
+    port,
+    resourceId,
+    dbUser,
+    dbName,
+    outputs,
+    outputsFile,
+    async cleanup() {
+      const ec2c = new EC2Client(clientConfig);
+      const rdsc = new RDSClient(clientConfig);
+      const ecsc = new ECSClient(clientConfig);
+      const ssmc = new SSMClient(clientConfig);
+      await Promise.allSettled([
+        instanceId ? ec2c.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })) : undefined,
+        ecs ? removeEcsJumpHost(ecsc, ecs) : undefined,
+        rdsc.send(
+          new DeleteDBInstanceCommand({ DBInstanceIdentifier: dbIdentifier, SkipFinalSnapshot: true }),
+        ),
+        ssmc.send(new DeleteDocumentCommand({ Name: sessionDocumentName })),
+      ]);
+      ec2c.destroy();
+      rdsc.destroy();
+      ecsc.destroy();
+      ssmc.destroy();
+      if (!options.dir && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -418,27 +335,6 @@ async function removeEcsJumpHost(ecs: ECSClient, jumpHost: SeededEcsJumpHost): P
     .send(new DeregisterTaskDefinitionCommand({ taskDefinition: jumpHost.taskDefinitionArn }))
     .catch(() => {});
   await ecs.send(new DeleteClusterCommand({ cluster })).catch(() => {});
-}
-
-/**
- * The AMI the stack itself uses (public SSM parameter, which moto resolves). Listing every Amazon image
- * instead returns over a thousand and costs seconds.
- */
-async function amazonLinuxImage(ssm: SSMClient, ec2: EC2Client): Promise<string> {
-  try {
-    const parameter = await ssm.send(
-      new GetParameterCommand({
-        Name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-      }),
-    );
-    if (parameter.Parameter?.Value) return parameter.Parameter.Value;
-  } catch {}
-  const images = await ec2.send(
-    new DescribeImagesCommand({ Owners: ["amazon"], Filters: [{ Name: "name", Values: ["al2023-ami-*"] }] }),
-  );
-  const imageId = images.Images?.[0]?.ImageId;
-  if (!imageId) throw new Error("moto lists no Amazon Linux image to start the jump host from");
-  return imageId;
 }
 
 export interface CliRun {
