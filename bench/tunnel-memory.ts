@@ -11,14 +11,17 @@
  * the clients run here. Peak RSS is the kernel's VmHWM of the tunnel's process (/proc/<pid>/status):
  * nothing it ever held is missed between samples. Target (issue 12): ≤ 80 MB.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { startGateway } from "../sandbox/gateway/index.ts";
 import { startSandbox } from "../sandbox/index.ts";
 import { cleanEnv, fixtureFromSandbox, seedStack } from "../test-support/cli/fixtures.ts";
-import { patternBytes, patternSha256, startDestination } from "../test-support/tunnel/destination.ts";
+import {
+  downloadFrom,
+  patternSha256,
+  startDestination,
+  uploadTo,
+} from "../test-support/tunnel/destination.ts";
 import { reportFigures } from "./figures.ts";
 import { serveWorld, worldInChild } from "./world-in-child.ts";
 
@@ -83,61 +86,15 @@ async function peakOfBun(script: string[], env: Record<string, string>): Promise
   return kb / 1024;
 }
 
-function dial(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => resolve(socket));
-    socket.once("error", reject);
-  });
-}
-
-function header(mode: "U" | "D", n: number): Buffer {
-  const b = Buffer.alloc(5);
-  b.write(mode, 0);
-  b.writeUInt32BE(n, 1);
-  return b;
-}
-
 /** Downloads n pattern bytes and checks their SHA-256. */
 async function download(port: number, n: number, expected: string): Promise<void> {
-  const socket = await dial(port);
-  const hash = createHash("sha256");
-  let length = 0;
-  const done = new Promise<void>((resolve, reject) => {
-    socket.on("data", (d: Buffer) => {
-      hash.update(d);
-      length += d.length;
-    });
-    socket.once("end", resolve);
-    socket.once("error", reject);
-  });
-  socket.write(header("D", n));
-  await done;
-  socket.destroy();
-  if (length !== n || hash.digest("hex") !== expected) throw new Error("download corrupted");
+  const got = await downloadFrom(port, n);
+  if (got.length !== n || got.sha !== expected) throw new Error("download corrupted");
 }
 
-/** Uploads n pattern bytes; the server answers with their SHA-256. */
+/** Uploads n pattern bytes; the destination answers with their SHA-256. */
 async function upload(port: number, n: number, expected: string): Promise<void> {
-  const socket = await dial(port);
-  const digest = new Promise<string>((resolve, reject) => {
-    let got = Buffer.alloc(0);
-    socket.on("data", (d: Buffer) => {
-      got = Buffer.concat([got, d]);
-      if (got.length >= 32) resolve(got.subarray(0, 32).toString("hex"));
-    });
-    socket.once("error", reject);
-  });
-  socket.write(header("U", n));
-  const chunk = 256 * 1024;
-  for (let offset = 0; offset < n; offset += chunk) {
-    if (!socket.write(patternBytes(offset, Math.min(chunk, n - offset)))) {
-      await new Promise((r) => socket.once("drain", r));
-    }
-  }
-  const got = await digest;
-  socket.destroy();
-  if (got !== expected) throw new Error("upload corrupted");
+  if ((await uploadTo(port, n)) !== expected) throw new Error("upload corrupted");
 }
 
 /** Fails with `what` if `work` has not settled within `seconds`. */

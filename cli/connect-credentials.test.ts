@@ -18,6 +18,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
 import {
+  adminClientConfig,
   type FixtureSandbox,
   type SeededStack,
   seedStack,
@@ -36,23 +37,11 @@ let stack: SeededStack;
 let dir: string;
 const keys: Record<string, AccessKey> = {};
 
-function adminConfig() {
-  return {
-    endpoint: sandbox.env.AWS_ENDPOINT_URL,
-    region: sandbox.region,
-    credentials: {
-      accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
-      secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
-      ...(sandbox.env.AWS_SESSION_TOKEN ? { sessionToken: sandbox.env.AWS_SESSION_TOKEN } : {}),
-    },
-  };
-}
-
 beforeAll(async () => {
   sandbox = await startFixtureSandbox();
   stack = await seedStack(sandbox);
   dir = mkdtempSync(join(tmpdir(), "dbtunnel-credentials-"));
-  const iam = new IAMClient(adminConfig());
+  const iam = new IAMClient(adminClientConfig(sandbox));
   try {
     const policy = await iam.send(
       new CreatePolicyCommand({
@@ -126,7 +115,7 @@ test("--listen: the session that replaces an ended one uses the credentials the 
 
     // The credentials are refreshed (a new SSO login, another role session), then the session ends.
     handOut(current, "bob");
-    const ssm = new SSMClient(adminConfig());
+    const ssm = new SSMClient(adminClientConfig(sandbox));
     try {
       await ssm.send(new TerminateSessionCommand({ SessionId: first }));
     } finally {

@@ -21,6 +21,7 @@ import { EngineerAccess } from "../modules/engineer-access.ts";
 import { JumpHost } from "../modules/jumphost.ts";
 import type { SessionStats } from "../sandbox/gateway/types.ts";
 import {
+  adminClientConfig,
   type FixtureSandbox,
   runCli,
   type SeededStack,
@@ -73,15 +74,7 @@ beforeAll(async () => {
     .replace(/\$\{data\.[^}]+\}/g, stack.resourceId)
     .replaceAll("$${", "${");
   expect(PolicyDocument).not.toContain("${data.");
-  const admin = {
-    endpoint: sandbox.env.AWS_ENDPOINT_URL,
-    region,
-    credentials: {
-      accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID as string,
-      secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY as string,
-      sessionToken: sandbox.env.AWS_SESSION_TOKEN,
-    },
-  };
+  const admin = { ...adminClientConfig(sandbox), region };
   const iam = new IAMClient(admin);
   const sts = new STSClient(admin);
   const policy = await iam.send(

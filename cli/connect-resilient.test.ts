@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
 import {
+  adminClientConfig,
   type FixtureSandbox,
   runCli,
   type SeededStack,
@@ -50,15 +51,7 @@ test("--listen: after TerminateSession from outside, psql through the same local
   const connectionString = (await live.waitForStdout((out) => out.includes("\n"))).trim();
   expect((await psql(connectionString)).stdout.trim()).toBe("app_user");
   const [first] = sandbox.activeSessions();
-  const ssm = new SSMClient({
-    endpoint: sandbox.env.AWS_ENDPOINT_URL,
-    region: sandbox.region,
-    credentials: {
-      accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
-      secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
-      ...(sandbox.env.AWS_SESSION_TOKEN ? { sessionToken: sandbox.env.AWS_SESSION_TOKEN } : {}),
-    },
-  });
+  const ssm = new SSMClient(adminClientConfig(sandbox));
   try {
     await ssm.send(new TerminateSessionCommand({ SessionId: first }));
   } finally {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import {
+  adminClientConfig,
   cleanEnv,
   type FixtureSandbox,
   runCli,
@@ -232,15 +233,7 @@ describe("dbtunnel connect", () => {
     expect(run.stderr).toContain("✓ waiting for Session Manager (online)");
     expect(run.stdout.trim()).toBe("stopped_user");
     expect(run.exitCode).toBe(0);
-    const ec2 = new EC2Client({
-      region: sandbox.region,
-      endpoint: sandbox.env.AWS_ENDPOINT_URL,
-      credentials: {
-        accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
-        secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
-        sessionToken: sandbox.env.AWS_SESSION_TOKEN,
-      },
-    });
+    const ec2 = new EC2Client(adminClientConfig(sandbox));
     const state = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [stopped.instanceId] }));
     ec2.destroy();
     expect(state.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe("running");

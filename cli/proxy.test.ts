@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
 import postgres from "postgres";
 import {
+  adminClientConfig,
   type FixtureSandbox,
   runCli,
   type SeededStack,
@@ -235,15 +236,7 @@ describe("dbtunnel proxy", () => {
   test("the proxy outlives its session: after the session is terminated the next client gets a new one", async () => {
     const [before] = sandbox.activeSessions();
     expect(before).toBeDefined();
-    const ssm = new SSMClient({
-      region: sandbox.region,
-      endpoint: sandbox.env.AWS_ENDPOINT_URL,
-      credentials: {
-        accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
-        secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
-        sessionToken: sandbox.env.AWS_SESSION_TOKEN,
-      },
-    });
+    const ssm = new SSMClient(adminClientConfig(sandbox));
     try {
       await ssm.send(new TerminateSessionCommand({ SessionId: before }));
     } finally {

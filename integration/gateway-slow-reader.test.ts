@@ -12,11 +12,15 @@
  * lost frame (tens of thousands of them) and miss the deadline.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { startTestGateway, type TestGateway } from "../test-support/sandbox/test-gateway.ts";
-import { type Destination, patternSha256, startDestination } from "../test-support/tunnel/destination.ts";
+import {
+  type Destination,
+  downloadFrom,
+  patternSha256,
+  startDestination,
+} from "../test-support/tunnel/destination.ts";
 import { until } from "../test-support/wait.ts";
 import { runSession } from "../tunnel/session.ts";
 import { resumeSession, startSession, terminateSession } from "../tunnel/ssm-api.ts";
@@ -77,27 +81,6 @@ async function startRelay(port: number) {
   };
 }
 
-function download(port: number, n: number): Promise<{ sha: string; length: number }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    const hash = createHash("sha256");
-    let length = 0;
-    socket.on("data", (d: Buffer) => {
-      hash.update(d);
-      length += d.length;
-    });
-    socket.once("end", () => {
-      socket.destroy();
-      resolve({ sha: hash.digest("hex"), length });
-    });
-    socket.once("error", reject);
-    const header = Buffer.alloc(5);
-    header.write("D", 0);
-    header.writeUInt32BE(n, 1);
-    socket.write(header);
-  });
-}
-
 test("48 MB queued in the gateway behind a client that stopped reading: nothing dropped, the download completes at once", async () => {
   const relay = await startRelay(gw.gateway.port);
   const session = await startSession(ssm, {
@@ -117,7 +100,7 @@ test("48 MB queued in the gateway behind a client that stopped reading: nothing 
   try {
     const n = 48 * MB;
     relay.hold();
-    const result = download(tunnel.port, n);
+    const result = downloadFrom(tunnel.port, n);
     // The agent reads the destination regardless of acks: every frame is handed to send() while we hold.
     await until(() => (gw.gateway.sessionStats(tunnel.sessionId)?.bytesOut ?? 0) >= n, 30_000);
     relay.release();

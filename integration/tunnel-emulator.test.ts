@@ -4,17 +4,21 @@
  * versions are set per session or as defaults for the next session.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
-import { connect, createServer, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
 import { startGateway } from "../sandbox/gateway/index.ts";
 import type { FaultPlan } from "../sandbox/gateway/types.ts";
 import { startTestGateway, type TestGateway } from "../test-support/sandbox/test-gateway.ts";
 import {
   type Destination,
+  dialDestination,
+  downloadFrom,
+  drainHash,
   patternBytes,
   patternSha256,
+  requestHeader,
   startDestination,
+  uploadTo,
 } from "../test-support/tunnel/destination.ts";
 import { until } from "../test-support/wait.ts";
 import { encodeAgentMessage, MessageType, PayloadType } from "../tunnel/codec.ts";
@@ -65,71 +69,8 @@ async function open(events: TunnelEvent[] = [], faults?: FaultPlan): Promise<Ses
 /** Bulk tests of the client's own correctness and speed run against the unpaced agent (1 MB/s otherwise). */
 const UNPACED: FaultPlan = { unpaced: true };
 
-function dial(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => resolve(socket));
-    socket.once("error", reject);
-  });
-}
-
-function header(mode: "D" | "U", n: number): Buffer {
-  const b = Buffer.alloc(5);
-  b.write(mode, 0);
-  b.writeUInt32BE(n, 1);
-  return b;
-}
-
-/** Reads until the socket ends; returns the SHA-256 hex and length of everything received. */
-function drainHash(socket: Socket): Promise<{ sha: string; length: number }> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    let length = 0;
-    socket.on("data", (d: Buffer) => {
-      hash.update(d);
-      length += d.length;
-    });
-    socket.once("end", () => resolve({ sha: hash.digest("hex"), length }));
-    socket.once("error", reject);
-  });
-}
-
-async function download(port: number, n: number): Promise<{ sha: string; length: number }> {
-  const socket = await dial(port);
-  const done = drainHash(socket);
-  socket.write(header("D", n));
-  const result = await done;
-  socket.destroy();
-  return result;
-}
-
-async function upload(port: number, n: number): Promise<string> {
-  const socket = await dial(port);
-  // Resolve on the 32-byte digest, not on EOF: basic mode has no way to tell us the destination closed.
-  const reply = new Promise<Buffer>((resolve, reject) => {
-    const parts: Buffer[] = [];
-    socket.on("data", (d: Buffer) => {
-      parts.push(d);
-      const all = Buffer.concat(parts);
-      if (all.length >= 32) resolve(all);
-    });
-    socket.once("end", () => resolve(Buffer.concat(parts)));
-    socket.once("error", reject);
-  });
-  socket.write(header("U", n));
-  const chunk = 256 * 1024;
-  for (let offset = 0; offset < n; offset += chunk) {
-    if (!socket.write(patternBytes(offset, Math.min(chunk, n - offset)))) {
-      await new Promise((r) => socket.once("drain", r));
-    }
-  }
-  const digest = await reply;
-  socket.destroy();
-  return digest.toString("hex");
-}
-
 async function echo(port: number, payload: Buffer): Promise<Buffer> {
-  const socket = await dial(port);
+  const socket = await dialDestination(port);
   const parts: Buffer[] = [];
   let got = 0;
   const done = new Promise<void>((resolve, reject) => {
@@ -168,9 +109,9 @@ describe("mux mode against the agent emulator", () => {
     const n = 32 * MB;
     const expected = patternSha256(n);
     const t0 = performance.now();
-    expect(await upload(tunnel.port, n)).toBe(expected);
+    expect(await uploadTo(tunnel.port, n)).toBe(expected);
     const t1 = performance.now();
-    expect(await download(tunnel.port, n)).toEqual({ sha: expected, length: n });
+    expect(await downloadFrom(tunnel.port, n)).toEqual({ sha: expected, length: n });
     const t2 = performance.now();
     console.log(
       `upload ${(n / MB / ((t1 - t0) / 1000)).toFixed(1)} MB/s, download ${(n / MB / ((t2 - t1) / 1000)).toFixed(1)} MB/s`,
@@ -209,7 +150,7 @@ describe("mux mode against the agent emulator", () => {
     );
     const n = 1 * MB;
     const expected = patternSha256(n);
-    const [up, down] = await Promise.all([upload(tunnel.port, n), download(tunnel.port, n)]);
+    const [up, down] = await Promise.all([uploadTo(tunnel.port, n), downloadFrom(tunnel.port, n)]);
     expect(up).toBe(expected);
     expect(down).toEqual({ sha: expected, length: n });
     const s = stats(tunnel);
@@ -228,7 +169,7 @@ describe("mux mode against the agent emulator", () => {
     const tunnel = await open([], { unpaced: true, dropRate: 0.01, seed: 7 });
     const n = 16 * MB;
     const started = performance.now();
-    expect(await download(tunnel.port, n)).toEqual({ sha: patternSha256(n), length: n });
+    expect(await downloadFrom(tunnel.port, n)).toEqual({ sha: patternSha256(n), length: n });
     expect(performance.now() - started).toBeLessThan(60_000);
     expect(stats(tunnel).faults.dropped).toBeGreaterThan(50);
     const client = tunnel.stats();
@@ -243,7 +184,7 @@ describe("mux mode against the agent emulator", () => {
     gw.gateway.setFaults({ closeWebSocketAfter: 2000 }, tunnel.sessionId);
     const n = 4 * MB;
     const expected = patternSha256(n);
-    const [up, down] = await Promise.all([upload(tunnel.port, n), download(tunnel.port, n)]);
+    const [up, down] = await Promise.all([uploadTo(tunnel.port, n), downloadFrom(tunnel.port, n)]);
     expect(down).toEqual({ sha: expected, length: n });
     expect(up).toBe(expected);
     expect(events.some((e) => e.type === "reconnecting")).toBe(true);
@@ -255,17 +196,17 @@ describe("mux mode against the agent emulator", () => {
   test("ResumeSession without a token closes the tunnel as timed out", async () => {
     const tunnel = await open();
     gw.gateway.setFaults({ resumeWithoutToken: true, closeWebSocketAfter: 1 }, tunnel.sessionId);
-    void download(tunnel.port, 64 * 1024).catch(() => {});
+    void downloadFrom(tunnel.port, 64 * 1024).catch(() => {});
     const reason = await tunnel.closed;
     expect(reason.kind).toBe("timed-out");
-    await expect(dial(tunnel.port)).rejects.toThrow(); // listener closed
+    await expect(dialDestination(tunnel.port)).rejects.toThrow(); // listener closed
   }, 30_000);
 
   test("ConnectToPortError is reported per connection with host and port; the session survives", async () => {
     const events: TunnelEvent[] = [];
     const tunnel = await open(events);
     gw.gateway.setFaults({ refuseDial: true }, tunnel.sessionId);
-    const socket = await dial(tunnel.port);
+    const socket = await dialDestination(tunnel.port);
     await new Promise((r) => socket.once("close", r));
     const deadline = Date.now() + 3000;
     while (!events.some((e) => e.type === "connection-failed") && Date.now() < deadline) await Bun.sleep(20);
@@ -282,13 +223,13 @@ describe("mux mode against the agent emulator", () => {
     await ssm.send(new TerminateSessionCommand({ SessionId: tunnel.sessionId }));
     const reason = await tunnel.closed;
     expect(reason).toEqual({ kind: "channel-closed", message: "" }); // the emulator, like MGS here, sends no Output
-    await expect(dial(tunnel.port)).rejects.toThrow();
+    await expect(dialDestination(tunnel.port)).rejects.toThrow();
   }, 30_000);
 
   test("close() sends the TerminateSession flag, calls the API and closes the listener", async () => {
     const events: TunnelEvent[] = [];
     const tunnel = await open(events);
-    const socket = await dial(tunnel.port);
+    const socket = await dialDestination(tunnel.port);
     const closedSocket = new Promise((r) => socket.once("close", r));
     await tunnel.close();
     await tunnel.close(); // idempotent
@@ -298,7 +239,7 @@ describe("mux mode against the agent emulator", () => {
     expect(s.terminated).toBe(true);
     expect(gw.gateway.activeSessions()).not.toContain(tunnel.sessionId);
     await closedSocket;
-    await expect(dial(tunnel.port)).rejects.toThrow();
+    await expect(dialDestination(tunnel.port)).rejects.toThrow();
     expect(events.at(-1)).toEqual({ type: "closed", reason: { kind: "local" } });
   }, 30_000);
 });
@@ -307,10 +248,10 @@ describe("robustness", () => {
   test("a local reader that stalls: delivery pauses (no acks) instead of buffering, then completes byte-exact", async () => {
     const tunnel = await open([], UNPACED);
     const n = 16 * MB;
-    const socket = await dial(tunnel.port);
+    const socket = await dialDestination(tunnel.port);
     socket.pause();
     const result = drainHash(socket);
-    socket.write(header("D", n));
+    socket.write(requestHeader("D", n));
     // The agent never pauses for unacked output: it sends everything; we hold it (acked, by bytes) and the
     // undeliverable head unacked, so nothing is lost and memory is what the stalled reader left behind.
     await until(() => stats(tunnel).bytesOut >= n, 20_000);
@@ -389,7 +330,7 @@ describe("agent versions", () => {
       expect(tunnel.mode).toBe("basic");
       expect(stats(tunnel).mode).toBe("basic");
       const n = 1 * MB;
-      expect(await upload(tunnel.port, n)).toBe(patternSha256(n));
+      expect(await uploadTo(tunnel.port, n)).toBe(patternSha256(n));
       expect((await echo(tunnel.port, Buffer.from("second connection"))).toString()).toBe(
         "second connection",
       );
@@ -405,7 +346,7 @@ describe("agent versions", () => {
       const tunnel = await open();
       // A download the local client abandons: the agent keeps reading the old destination at its paced
       // rate, and what it read before our DisconnectToPort reaches us afterwards.
-      const first = await dial(tunnel.port);
+      const first = await dialDestination(tunnel.port);
       let got = 0;
       const some = new Promise<void>((resolve) =>
         first.on("data", (d: Buffer) => {
@@ -413,7 +354,7 @@ describe("agent versions", () => {
           if (got >= 16 * 1024) resolve();
         }),
       );
-      first.write(header("D", 4 * MB));
+      first.write(requestHeader("D", 4 * MB));
       await some;
       first.destroy();
       for (let i = 0; i < 3; i++) {

@@ -107,6 +107,23 @@ export function fixtureFromSandbox(
   };
 }
 
+/** SDK client settings for the sandbox's own (administrator) credentials: set-up, checks and faults from outside. */
+export function adminClientConfig(sandbox: FixtureSandbox): {
+  readonly region: string;
+  readonly endpoint: string;
+  readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+} {
+  return {
+    region: sandbox.region,
+    endpoint: sandbox.env.AWS_ENDPOINT_URL ?? "",
+    credentials: {
+      accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID ?? "",
+      secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY ?? "",
+      ...(sandbox.env.AWS_SESSION_TOKEN ? { sessionToken: sandbox.env.AWS_SESSION_TOKEN } : {}),
+    },
+  };
+}
+
 export interface SeedStackOptions {
   /** @default `fx-<random>` */
   readonly stackName?: string;
@@ -174,15 +191,7 @@ export async function seedStack(
     AWS_SESSION_TOKEN: sandbox.env.AWS_SESSION_TOKEN ?? "",
     AWS_REGION: sandbox.region,
   };
-  const clientConfig = {
-    region: sandbox.region,
-    endpoint: account.AWS_ENDPOINT_URL,
-    credentials: {
-      accessKeyId: account.AWS_ACCESS_KEY_ID,
-      secretAccessKey: account.AWS_SECRET_ACCESS_KEY,
-      sessionToken: sandbox.env.AWS_SESSION_TOKEN,
-    },
-  };
+  const clientConfig = adminClientConfig(sandbox);
   // The product's own seed (what `dbtunnel sandbox up --seed` creates), with an ECS Exec jump host
   // instead of the EC2 one when asked.
   const stack = await createSandboxStack({

@@ -1,11 +1,12 @@
 /**
- * Destination server for the tunnel tests (what the agent emulator dials). One connection speaks one of:
+ * Destination server for the tunnel tests (what the agent emulator dials), and its client side. One
+ * connection speaks one of:
  *   'E'            echo every byte back;
  *   'D' + u32 n    send n deterministic bytes, then close;
  *   'U' + u32 n    read n bytes, answer with their SHA-256 (32 raw bytes), then close.
  */
 import { createHash } from "node:crypto";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 
 export interface Destination {
   readonly host: string;
@@ -113,4 +114,72 @@ function upload(socket: Socket, total: number, first: Buffer): void {
   };
   socket.on("data", take);
   if (first.length > 0) take(first);
+}
+
+/* The client side of the same protocol, for tests and benches that talk to a destination (or a tunnel to it). */
+
+/** Connects to 127.0.0.1:port. */
+export function dialDestination(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+/** The 5-byte request header: mode 'D' or 'U' and the byte count. */
+export function requestHeader(mode: "D" | "U", n: number): Buffer {
+  const b = Buffer.alloc(5);
+  b.write(mode, 0);
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+/** Reads until the socket ends; resolves with the SHA-256 hex and length of everything received. */
+export function drainHash(socket: Socket): Promise<{ sha: string; length: number }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    let length = 0;
+    socket.on("data", (d: Buffer) => {
+      hash.update(d);
+      length += d.length;
+    });
+    socket.once("end", () => resolve({ sha: hash.digest("hex"), length }));
+    socket.once("error", reject);
+  });
+}
+
+/** Asks for n pattern bytes; resolves with the SHA-256 hex and length of what arrived. */
+export async function downloadFrom(port: number, n: number): Promise<{ sha: string; length: number }> {
+  const socket = await dialDestination(port);
+  const done = drainHash(socket);
+  socket.write(requestHeader("D", n));
+  const result = await done;
+  socket.destroy();
+  return result;
+}
+
+/** Sends n pattern bytes; resolves with the SHA-256 hex the destination answers (its first 32 bytes). */
+export async function uploadTo(port: number, n: number): Promise<string> {
+  const socket = await dialDestination(port);
+  // Resolve on the 32-byte digest, not on EOF: basic mode has no way to tell us the destination closed.
+  const reply = new Promise<Buffer>((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    socket.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 32) resolve(got);
+    });
+    socket.once("end", () => resolve(got));
+    socket.once("error", reject);
+  });
+  socket.write(requestHeader("U", n));
+  const chunk = 256 * 1024;
+  for (let offset = 0; offset < n; offset += chunk) {
+    if (!socket.write(patternBytes(offset, Math.min(chunk, n - offset)))) {
+      await new Promise((r) => socket.once("drain", r));
+    }
+  }
+  const digest = await reply;
+  socket.destroy();
+  return digest.subarray(0, 32).toString("hex");
 }
