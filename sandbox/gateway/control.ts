@@ -21,7 +21,7 @@ const NUMBER_FIELDS = [
   "closeWebSocketAfter",
   "seed",
 ];
-const BOOLEAN_FIELDS = ["refuseDial", "resumeWithoutToken"];
+const BOOLEAN_FIELDS = ["refuseDial", "resumeWithoutToken", "unpaced"];
 
 function json(value: unknown, status = 200): Response {
   return Response.json(value, { status });

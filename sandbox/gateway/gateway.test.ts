@@ -376,6 +376,12 @@ describe("control endpoint", () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toContain("dropRate");
     expect((await post({ plan: { dropRat: 0.1 } })).status).toBe(400);
+    // The unpaced switch (a client's own cost, e.g. bench/tunnel.ts's latency without the agent's sleep).
+    expect((await post({ plan: { unpaced: true } })).status).toBe(200);
+    const unpaced = await ssm.send(new StartSessionCommand(portForward(tg.instanceId)));
+    expect((await post({ plan: {} })).status).toBe(200);
+    expect(tg.gateway.sessionStats(unpaced.SessionId as string)?.paced).toBe(false);
+    expect((await post({ plan: { unpaced: "yes" } })).status).toBe(400);
     ssm.destroy();
   });
 });
