@@ -28,6 +28,41 @@ describe("ReliableSender", () => {
     expect(sender.nextSequence).toBe(2);
   });
 
+  test("acks in and out of order: only messages sent before an acked one are fast-resent, and the timer always looks at the oldest outstanding one", () => {
+    const { sender, send, wire, clock } = setup();
+    for (let id = 0; id < 6; id++) send(id);
+    wire.length = 0;
+    sender.acknowledge(0); // in order: nothing older
+    sender.acknowledge(1);
+    expect(wire).toEqual([]);
+    sender.acknowledge(3); // 2 was sent before 3 and is unacked: dropped on the way
+    expect(wire).toEqual([2]);
+    sender.acknowledge(2);
+    sender.acknowledge(5); // 4 was sent before 5
+    expect(wire).toEqual([2, 4]);
+    sender.acknowledge(4);
+    expect(sender.unacked).toBe(0);
+    expect(sender.isAcked(4)).toBe(true);
+    // Nothing outstanding: the tick has nothing to resend, however late it is.
+    clock.t += 5000;
+    sender.tick();
+    expect(wire).toEqual([2, 4]);
+    send(6);
+    send(7);
+    sender.acknowledge(7); // 6 resent at once
+    expect(wire).toEqual([2, 4, 6, 7, 6]);
+    clock.t += sender.rto + 1;
+    sender.tick(); // 6 is the oldest: the timer resends it, not anything newer
+    expect(wire).toEqual([2, 4, 6, 7, 6, 6]);
+    sender.acknowledge(6);
+    send(8);
+    clock.t += sender.rto + 1;
+    sender.tick();
+    expect(wire.at(-1)).toBe(8);
+    expect(sender.stats.fastResends).toBe(3);
+    expect(sender.stats.timerResends).toBe(2);
+  });
+
   test("RTO maths follows §7.2: RTTVAR from the old RTT, then RTT, then RTO with the 10 ms floor term", () => {
     const { sender, send, clock } = setup();
     expect(sender.rto).toBe(200);
