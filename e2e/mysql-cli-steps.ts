@@ -29,9 +29,6 @@ import {
   setupIamUserMysql,
 } from "./mysql-steps.ts";
 
-/** The variant's stack: EC2 jump host + RDS MySQL with IAM authentication. */
-export const MYSQL_VARIANT_CONFIG = join(PROJECT_ROOT, "e2e", "variants", "mysql.config.json");
-
 const CONNECT: readonly PlannedStep[] = [
   { name: "cli-listen", title: "dbtunnel connect --listen: a session for the suite's own mysql client" },
   { name: "db-setup", title: "create the IAM user as master (AWSAuthenticationPlugin, own client)" },

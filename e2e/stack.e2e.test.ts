@@ -2,8 +2,9 @@
  * The nightly proof, also run on every change: deploy the default stack, tunnel in, log in with an IAM
  * token under sslmode=verify-full, prove there is no ingress, destroy, prove nothing is left.
  * - sandbox target: always, two stacks at once (test.concurrent: two sandboxes whose Terraform waits
- *   overlap): the default (EC2 jump host + PostgreSQL) and the mysql variant (EC2 jump host + RDS MySQL
- *   with IAM authentication, the real mariadb client); about 7 minutes, mostly Terraform's own waits;
+ *   overlap): the default (EC2 jump host + PostgreSQL) and the ecs-mysql variant (ECS Fargate jump host
+ *   with ECS Exec + RDS MySQL with IAM authentication, the real mariadb client); about 7 minutes, mostly
+ *   Terraform's own waits;
  * - aws target: only with DBTUNNEL_E2E=aws and DBTUNNEL_E2E_ACCOUNT matching the credentials' account.
  * Each target writes its steps to e2e/reports/junit.xml and the log to e2e/reports/<target>.log.
  */
@@ -13,11 +14,12 @@ import { join } from "node:path";
 import { type FlowTarget, runFlow } from "../cli/demo/flow.ts";
 import { formatMs } from "../cli/demo/runner.ts";
 import { PROJECT_ROOT } from "../cli/demo/terraform.ts";
+import { DEMO_VARIANTS, type DemoVariant } from "../cli/demo/variants.ts";
 import { AWS_NOT_CONFIGURED, assertAccount, selectAwsTarget } from "./aws-guard.ts";
 import { suiteSteps } from "./cli-steps.ts";
 import { ConsoleReporter } from "./console-reporter.ts";
 import { type JUnitSuite, writeJUnit } from "./junit.ts";
-import { MYSQL_VARIANT_CONFIG, mysqlSuiteSteps } from "./mysql-cli-steps.ts";
+import { mysqlSuiteSteps } from "./mysql-cli-steps.ts";
 
 const REPORT_DIR = join(PROJECT_ROOT, "e2e", "reports");
 /** Terraform's waits make apply ≈ 3 min and destroy ≈ 1.5 min on moto; real AWS RDS takes far longer. */
@@ -30,13 +32,10 @@ afterAll(() => {
   if (suites.length > 0) writeJUnit(join(REPORT_DIR, "junit.xml"), suites);
 });
 
-/** `default`: dbtunnel.config.json (PostgreSQL); `mysql`: e2e/variants/mysql.config.json. */
-type Variant = "default" | "mysql";
-
 async function runTarget(
   target: FlowTarget,
   awsAccount?: string,
-  variant: Variant = "default",
+  variant: DemoVariant = "default",
 ): Promise<void> {
   const label = variant === "default" ? target : `${target}-${variant}`;
   const reporter = new ConsoleReporter(`e2e:${label}`);
@@ -48,8 +47,8 @@ async function runTarget(
     namePrefix: variant === "default" ? "e2e" : `e2e-${variant}`,
     showAuditTable: variant === "default",
     verifyAccount: awsAccount ? (clients) => assertAccount(clients.sts, awsAccount) : undefined,
-    ...(variant === "mysql" ? { configPath: MYSQL_VARIANT_CONFIG } : {}),
-    extension: variant === "mysql" ? mysqlSuiteSteps(target) : suiteSteps(target),
+    configPath: DEMO_VARIANTS[variant].config,
+    extension: variant === "ecs-mysql" ? mysqlSuiteSteps(target) : suiteSteps(target),
   });
   reporter.info(
     `${outcome.error ? "FAILED" : "passed"} in ${formatMs(performance.now() - started)}: ${outcome.results
@@ -81,9 +80,9 @@ test.concurrent(
 );
 
 test.concurrent(
-  "e2e target=sandbox variant=mysql: deploy → tunnel → IAM token + hostname-verified TLS (mariadb) → no ingress → destroy → nothing left",
+  "e2e target=sandbox variant=ecs-mysql: deploy → ECS task as Session Manager target → IAM token + hostname-verified TLS (mariadb) → no ingress → destroy → nothing left",
   async () => {
-    await runTarget("sandbox", undefined, "mysql");
+    await runTarget("sandbox", undefined, "ecs-mysql");
   },
   SANDBOX_TIMEOUT_MS,
 );
