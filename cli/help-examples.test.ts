@@ -47,6 +47,9 @@ const EXAMPLES: Record<string, "run" | "until-ready" | { readonly skip: string }
   "dbtunnel sandbox status": "run",
   'eval "$(dbtunnel sandbox down)"': "run",
   "npm run demo": { skip: "deploys with Terraform for 4-5 minutes (the e2e suite runs the same flow)" },
+  "npm run demo -- --variant ecs-mysql": {
+    skip: "deploys the ECS + MySQL stack with Terraform for 4-5 minutes (the e2e suite's ecs-mysql variant runs the same flow)",
+  },
   "dbtunnel demo --keep": {
     skip: "deploys with Terraform for 4-5 minutes (the e2e suite runs the same flow)",
   },

@@ -1,57 +1,26 @@
 /**
- * The suite's own steps between deploy and destroy. The connection is the real `dbtunnel` CLI, run as a
- * subprocess the way engineers run it: `connect --listen` holds a session that the suite's own client
- * (its own psql, postgres.js and tokens) uses, and `connect --exec -- psql` logs in with the CLI's token.
- * The assertions are the suite's: what the server saw, byte counts, refusals, the gateway's sessions.
+ * The suite's own steps between deploy and destroy, for either engine. The connection is the real
+ * `dbtunnel` CLI, run as a subprocess the way engineers run it: `connect --listen` holds a session that
+ * the suite's own client (its own psql/postgres.js or mariadb, its own tokens) uses, and
+ * `connect --exec -- <client>` logs in with the CLI's token. The assertions are the suite's: what the
+ * server saw, byte counts, refusals, the gateway's sessions. The engines' parts: postgres-cli-steps.ts,
+ * mysql-cli-steps.ts; which steps a variant runs: suite-steps.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { masterLogin } from "../cli/demo/database.ts";
-import type { DeployedStack, FlowExtension, FlowTarget } from "../cli/demo/flow.ts";
+import type { DeployedStack, FlowTarget } from "../cli/demo/flow.ts";
 import type { FlowRun, PlannedStep } from "../cli/demo/runner.ts";
 import { failureSummary, PROJECT_ROOT, runLogged } from "../cli/demo/terraform.ts";
 import { waitFor } from "../test-support/wait.ts";
-import {
-  bulkRoundTrip,
-  concurrentConnections,
-  type DbContext,
-  E2E_SCHEMA,
-  iamWithHostsFile,
-  negativeChecks,
-  setupIamUser,
-} from "./db-steps.ts";
-import type { HostsOverride } from "./psql.ts";
-
-const AFTER_DEPLOY: readonly PlannedStep[] = [
-  { name: "plan-clean", title: "second plan is clean (terraform plan -detailed-exitcode)" },
-];
-
-const CONNECT: readonly PlannedStep[] = [
-  { name: "cli-listen", title: "dbtunnel connect --listen: a session for the suite's own client" },
-  { name: "db-setup", title: "create the IAM database user as master (own client)" },
-  { name: "cli-exec", title: "dbtunnel connect --exec -- psql: IAM token + verify-full, DDL/DML" },
-  { name: "iam-hosts-file", title: "IAM token + verify-full via hosts-file override" },
-  { name: "bulk-16mib", title: "16 MiB round trip checked by sha256" },
-  { name: "concurrent-16", title: "16 concurrent connections over one session" },
-  { name: "refusals", title: "wrong user, expired token, wrong CA are refused" },
-  { name: "cli-close", title: "Ctrl-C closes the --listen session; the gateway has none left" },
-];
+import type { DbContext } from "./db-steps.ts";
 
 /** The CLI's --json lines the suite reads. */
 export type CliEvent = { readonly type: string } & Record<string, unknown>;
 
 /** `bun cli/main.ts`: the same entry point as bin/dbtunnel. */
 export const CLI = [process.execPath, join(PROJECT_ROOT, "cli/main.ts")];
-
-export function suiteSteps(target: FlowTarget): FlowExtension {
-  return {
-    afterDeploySteps: AFTER_DEPLOY,
-    afterDeploy: (run, stack) => run.check("plan-clean", () => planIsClean(stack, run.signal)),
-    connectSteps: CONNECT,
-    connect: (run, stack) => connectThroughCli(run, stack, target),
-  };
-}
 
 export async function planIsClean(stack: DeployedStack, signal: AbortSignal): Promise<string> {
   const r = await runLogged({
@@ -168,12 +137,74 @@ export function lastLine(text: string): string {
   return text.trim().split("\n").at(-1) ?? "";
 }
 
-async function connectThroughCli(run: FlowRun, stack: DeployedStack, target: FlowTarget): Promise<void> {
+/** What a `db` context is built from once `--listen` is ready. */
+export interface ListenReady {
+  readonly stack: DeployedStack;
+  readonly ready: CliEvent;
+  readonly port: number;
+}
+
+/** The `cli-exec` step's inputs: the CLI's environment, the IAM user, a scratch directory. */
+export interface ExecContext {
+  readonly stack: DeployedStack;
+  readonly env: Record<string, string>;
+  readonly iamUser: string;
+  readonly scratch: string;
+}
+
+/**
+ * One engine's part of the CLI steps (postgres-cli-steps.ts, mysql-cli-steps.ts): its client, its SQL,
+ * its refusals. The session handling, the counting and the clean-up are `connectThroughCli`'s.
+ */
+export interface EngineCliSteps {
+  /** Names the engine in step titles and messages. */
+  readonly name: string;
+  /** Titles of cli-listen, db-setup and cli-exec. */
+  readonly titles: { readonly listen: string; readonly setup: string; readonly exec: string };
+  /** Checks of the engine's own after cli-exec (e.g. PostgreSQL's hosts-file login). */
+  readonly extraChecks: readonly PlannedStep[];
+  /** Database name when the outputs name none. */
+  readonly defaultDbName: string;
+  /** Extra environment of `connect --listen` (MySQL: a scratch hosts file). */
+  listenEnv(scratch: string): Record<string, string>;
+  /** Checks the `ready` event beyond its port; returns what it showed (e.g. the connection string). */
+  checkReady(ready: ListenReady): string;
+  setup(db: DbContext, master: { user: string; password: string }): Promise<string>;
+  /** Runs `dbtunnel connect --exec -- <client>` with DDL + DML and checks what the client saw. */
+  exec(ctx: ExecContext): Promise<string>;
+  runExtraChecks(run: FlowRun, db: DbContext, target: FlowTarget): Promise<void>;
+  bulk(db: DbContext): Promise<string>;
+  concurrent(db: DbContext, n: number): Promise<{ detail: string }>;
+  refusals(db: DbContext): Promise<string[]>;
+}
+
+/** The connection steps in the order `connectThroughCli` runs them. */
+export function connectSteps(engine: EngineCliSteps): PlannedStep[] {
+  return [
+    { name: "cli-listen", title: engine.titles.listen },
+    { name: "db-setup", title: engine.titles.setup },
+    { name: "cli-exec", title: engine.titles.exec },
+    ...engine.extraChecks,
+    { name: "bulk-16mib", title: "16 MiB round trip checked by sha256" },
+    { name: "concurrent-16", title: "16 concurrent connections over one session" },
+    { name: "refusals", title: "other user's token, expired token, wrong CA, wrong name are refused" },
+    { name: "cli-close", title: "Ctrl-C closes the --listen session; the gateway has none left" },
+  ];
+}
+
+/** Runs the `dbtunnel` CLI the way engineers do and checks each property with the engine's own client. */
+export async function connectThroughCli(
+  run: FlowRun,
+  stack: DeployedStack,
+  target: FlowTarget,
+  engine: EngineCliSteps,
+): Promise<void> {
+  const scratch = mkdtempSync(join(tmpdir(), "dbtunnel-e2e-cli-"));
   const env = cliEnv(stack, target);
   const iamUser = stack.target.db.iamUsers[0];
   if (!iamUser) throw new Error("output db_iam_users names no IAM database user");
   const caBundlePath = stack.caBundlePath;
-  if (!caBundlePath) throw new Error("no CA bundle (DBTUNNEL_CA_BUNDLE) for verify-full");
+  if (!caBundlePath) throw new Error("no CA bundle (DBTUNNEL_CA_BUNDLE) for TLS verification");
   let listening: ListeningCli | undefined;
   let db: DbContext | undefined;
   let sessionId = "";
@@ -181,10 +212,9 @@ async function connectThroughCli(run: FlowRun, stack: DeployedStack, target: Flo
     if (value === undefined) throw new Error(`${what} is not available (an earlier step did not provide it)`);
     return value;
   };
-  const scratch = mkdtempSync(join(tmpdir(), "dbtunnel-e2e-cli-"));
   try {
     await run.step("cli-listen", async () => {
-      const cli = startListening(stack, env);
+      const cli = startListening(stack, { ...env, ...engine.listenEnv(scratch) });
       listening = cli;
       const exitedEarly = cli.exited.then((code) => {
         throw new Error(`dbtunnel connect --listen exited ${code}: ${lastLine(cli.stderr())}`);
@@ -198,109 +228,41 @@ async function connectThroughCli(run: FlowRun, stack: DeployedStack, target: Flo
         exitedEarly,
       ]);
       exitedEarly.catch(() => {});
-      const session = cli.events.find((e) => e.type === "session");
-      sessionId = String(session?.sessionId ?? "");
+      sessionId = String(cli.events.find((e) => e.type === "session")?.sessionId ?? "");
       const port = Number(ready.port);
       if (!Number.isInteger(port) || port <= 0)
         throw new Error(`the ready event has no port: ${JSON.stringify(ready)}`);
-      const connectionString = String(ready.connectionString ?? "");
-      for (const part of [`host=${stack.target.db.endpoint}`, "sslmode=verify-full", `port=${port}`]) {
-        if (!connectionString.includes(part))
-          throw new Error(`connection string '${connectionString}' lacks ${part}`);
-      }
-      if (/password|X-Amz-Signature/i.test(JSON.stringify(cli.events)))
+      if (/X-Amz-Signature/i.test(JSON.stringify(cli.events)))
         throw new Error("dbtunnel connect --listen printed a token");
+      const shown = engine.checkReady({ stack, ready, port });
       db = {
         endpoint: stack.target.db.endpoint,
         port: stack.target.db.port,
         localPort: port,
-        dbname: stack.target.db.name ?? "postgres",
+        dbname: stack.target.db.name ?? engine.defaultDbName,
         region: stack.target.region,
         caBundlePath,
         iamUser,
         credentials: stack.credentials,
       };
-      return `session ${sessionId} on 127.0.0.1:${port}; ${connectionString}`;
+      return `session ${sessionId} on 127.0.0.1:${port} → ${stack.target.db.endpoint}:${stack.target.db.port}${shown ? `; ${shown}` : ""}`;
     });
 
     await run.step("db-setup", async () => {
       const master = await masterLogin(stack.clients.secrets, stack.target, stack.outputs);
-      return setupIamUser(need(db, "the --listen session"), master);
+      return engine.setup(need(db, "the --listen session"), master);
     });
 
-    await run.step("cli-exec", async () => {
-      const sqlFile = join(scratch, "login.sql");
-      writeFileSync(
-        sqlFile,
-        `SELECT current_user, s.ssl, s.version, current_setting('server_version')
-           FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid();
-         DROP TABLE IF EXISTS ${E2E_SCHEMA}.notes;
-         CREATE TABLE ${E2E_SCHEMA}.notes (id int PRIMARY KEY, body text NOT NULL);
-         INSERT INTO ${E2E_SCHEMA}.notes VALUES (1, 'one'), (2, 'two'), (3, 'three');
-         UPDATE ${E2E_SCHEMA}.notes SET body = 'TWO' WHERE id = 2;
-         DELETE FROM ${E2E_SCHEMA}.notes WHERE id = 3;
-         SELECT string_agg(id || '=' || body, ',' ORDER BY id) FROM ${E2E_SCHEMA}.notes;
-         SELECT current_setting('application_name') = 'psql', inet_server_port();\n`,
-      );
-      const child = Bun.spawn(
-        [
-          ...CLI,
-          "connect",
-          "--outputs",
-          stack.outputsFile,
-          "--user",
-          iamUser,
-          "--exec",
-          "--",
-          "psql",
-          "-X",
-          "-q",
-          "-A",
-          "-t",
-          "-F",
-          "\t",
-          "-v",
-          "ON_ERROR_STOP=1",
-          "-f",
-          sqlFile,
-        ],
-        { env, cwd: PROJECT_ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-      );
-      const [out, err, code] = await Promise.all([
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text(),
-        child.exited,
-      ]);
-      if (code !== 0) throw new Error(`dbtunnel connect --exec exited ${code}: ${lastLine(err)}`);
-      if (/X-Amz-Signature/.test(out + err)) throw new Error("dbtunnel connect --exec printed a token");
-      const rows = out
-        .trim()
-        .split("\n")
-        .map((l) => l.split("\t"));
-      const [user, ssl, tlsVersion, serverVersion] = rows[0] ?? [];
-      if (user !== iamUser)
-        throw new Error(`psql under --exec logged in as '${user}', expected '${iamUser}'`);
-      if (ssl !== "t") throw new Error("pg_stat_ssl says the --exec connection is not encrypted");
-      const data = rows.at(-2)?.[0];
-      if (data !== "1=one,2=TWO")
-        throw new Error(`DDL/DML round trip returned '${data}', expected '1=one,2=TWO'`);
-      return `${user} over ${tlsVersion} to PostgreSQL ${serverVersion}; DDL + DML ok; exit 0`;
-    });
+    await run.step("cli-exec", async () => engine.exec({ stack, env, iamUser, scratch }));
 
-    await run.check("iam-hosts-file", async () => {
-      const override: HostsOverride =
-        target === "sandbox" || process.env.DBTUNNEL_E2E_HOSTS !== "system"
-          ? { kind: "namespace", address: "127.0.0.1" }
-          : { kind: "system", address: "127.0.0.1" };
-      return iamWithHostsFile(need(db, "the --listen session"), override);
-    });
-    await run.check("bulk-16mib", async () => bulkRoundTrip(need(db, "the --listen session")));
+    await engine.runExtraChecks(run, need(db, "the --listen session"), target);
+    await run.check("bulk-16mib", async () => engine.bulk(need(db, "the --listen session")));
     await run.check("concurrent-16", async () => {
       const cli = need(listening, "the --listen session");
       const opened = () =>
         cli.events.filter((e) => e.type === "tunnel" && e.event === "connection-opened").length;
       const before = opened();
-      const { detail } = await concurrentConnections(need(db, "the --listen session"), 16);
+      const { detail } = await engine.concurrent(need(db, "the --listen session"), 16);
       // The CLI reports each connection as it opens; the last may still be on its way.
       await eventually(
         () => (opened() - before >= 16 ? true : undefined),
@@ -315,7 +277,7 @@ async function connectThroughCli(run: FlowRun, stack: DeployedStack, target: Flo
       return `${detail}, all on session ${sessionId}${reconnects ? ` (${reconnects} reconnects)` : ""}`;
     });
     await run.check("refusals", async (ctx) => {
-      const evidence = await negativeChecks(need(db, "the --listen session"));
+      const evidence = await engine.refusals(need(db, "the --listen session"));
       ctx.note(evidence.join("\n"));
       return `${evidence.length - 1} refusals for the right reason`;
     });
@@ -353,4 +315,39 @@ async function connectThroughCli(run: FlowRun, stack: DeployedStack, target: Flo
     }
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** `dbtunnel connect --exec -- <client…>` with the CLI's environment; its output, or one line why not. */
+export async function execThroughCli(
+  ctx: ExecContext,
+  extraArgs: readonly string[],
+  client: readonly string[],
+) {
+  const child = Bun.spawn(
+    [
+      ...CLI,
+      "connect",
+      "--outputs",
+      ctx.stack.outputsFile,
+      "--user",
+      ctx.iamUser,
+      ...extraArgs,
+      "--exec",
+      "--",
+      ...client,
+    ],
+    { env: ctx.env, cwd: PROJECT_ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  if (code !== 0) throw new Error(`dbtunnel connect --exec exited ${code}: ${lastLine(err)}`);
+  if (/X-Amz-Signature/.test(out + err)) throw new Error("dbtunnel connect --exec printed a token");
+  const rows = out
+    .trim()
+    .split("\n")
+    .map((l) => l.split("\t"));
+  return { rows, stderr: err };
 }

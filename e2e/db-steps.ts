@@ -3,14 +3,12 @@
  * one property and returns a short evidence line; each failure throws one line naming what broke.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import postgres from "postgres";
 import type { AwsCredentials } from "../cli/demo/aws-clients.ts";
 import { postgresUserSql } from "../contract/database-users.ts";
 import { type HostsOverride, literal, type PsqlConnection, psqlOk, psqlRefused } from "./psql.ts";
-import { presignRdsToken, rdsSignerToken } from "./tokens.ts";
+import { freshToken, type Login, refusals } from "./refusals.ts";
 
 export interface DbContext {
   /** The RDS endpoint and port the certificate and the tokens are for. */
@@ -38,16 +36,6 @@ function viaTunnel(db: DbContext, user: string, password: string): PsqlConnectio
     password,
     sslrootcert: db.caBundlePath,
   };
-}
-
-export async function freshToken(db: DbContext, user = db.iamUser): Promise<string> {
-  return rdsSignerToken({
-    hostname: db.endpoint,
-    port: db.port,
-    username: user,
-    region: db.region,
-    credentials: await db.credentials(),
-  });
 }
 
 /** Step 4: as the master user, the README's read-write user SQL (contract/database-users.ts), verbatim. */
@@ -176,66 +164,20 @@ export async function concurrentConnections(
   }
 }
 
-/** Step 6: what must be refused is refused, for the right reason. */
-export async function negativeChecks(db: DbContext): Promise<string[]> {
-  const evidence: string[] = [];
-  const creds = await db.credentials();
-  const request = {
-    hostname: db.endpoint,
-    port: db.port,
-    username: db.iamUser,
-    region: db.region,
-    credentials: creds,
-  };
-  const authFailed = /authentication failed/i;
-
-  // Control: a token from our own presigner, signed now, is accepted; so the refusals below are not
-  // caused by a malformed token.
-  await psqlOk(viaTunnel(db, db.iamUser, await presignRdsToken(request, new Date())), "SELECT 1;");
-  evidence.push("control: hand-presigned token (signed now) accepted");
-
-  const otherUser = await freshToken(db, "dbtunnel_e2e_someone_else");
-  evidence.push(
-    `token for another user: ${await psqlRefused(viaTunnel(db, db.iamUser, otherUser), authFailed)}`,
-  );
-
-  const expired = await presignRdsToken(request, new Date(Date.now() - 20 * 60_000));
-  evidence.push(`expired token: ${await psqlRefused(viaTunnel(db, db.iamUser, expired), authFailed)}`);
-
-  const dir = mkdtempSync(join(tmpdir(), "dbtunnel-wrong-ca-"));
-  try {
-    const wrongCa = join(dir, "ca.pem");
-    const proc = Bun.spawn({
-      cmd: [
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        join(dir, "ca.key"),
-        "-out",
-        wrongCa,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=dbtunnel e2e wrong CA",
-      ],
-      stdout: "ignore",
-      stderr: "ignore",
-    });
-    if ((await proc.exited) !== 0)
-      throw new Error("openssl could not make the wrong CA for the negative check");
-    const withWrongCa = { ...viaTunnel(db, db.iamUser, await freshToken(db)), sslrootcert: wrongCa };
-    evidence.push(`wrong CA: ${await psqlRefused(withWrongCa, /certificate verify failed/i)}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-
-  const wrongName = { ...viaTunnel(db, db.iamUser, await freshToken(db)), host: "db.example.com" };
-  evidence.push(`wrong server name: ${await psqlRefused(wrongName, /does not match host name/i)}`);
-  return evidence;
+/** Step 6: what must be refused is refused, for the right reason (refusals.ts, with psql). */
+export function negativeChecks(db: DbContext): Promise<string[]> {
+  const connection = (login: Login): PsqlConnection => ({
+    ...viaTunnel(db, db.iamUser, login.token),
+    ...(login.caPath ? { sslrootcert: login.caPath } : {}),
+    ...(login.host ? { host: login.host } : {}),
+  });
+  return refusals(db, {
+    accepted: async (login) => {
+      await psqlOk(connection(login), "SELECT 1;");
+    },
+    refused: (login, expected) => psqlRefused(connection(login), expected),
+    badToken: /authentication failed/i,
+    wrongCa: /certificate verify failed/i,
+    wrongName: /does not match host name/i,
+  });
 }

@@ -5,13 +5,10 @@
  * namespace where the endpoint resolves to 127.0.0.1), IAM tokens as cleartext passwords inside that TLS.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { mysqlUserSql } from "../contract/database-users.ts";
 import { type MysqlResult, runMysql } from "../test-support/sandbox/mysql-client.ts";
 import type { DbContext } from "./db-steps.ts";
-import { presignRdsToken, rdsSignerToken } from "./tokens.ts";
+import { freshToken, type Login, refusals } from "./refusals.ts";
 
 /** MySQL user names the stack config may give: letters, digits, underscores (checked before reaching SQL). */
 const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
@@ -19,16 +16,6 @@ const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
 function safe(name: string, what: string): string {
   if (!SAFE_NAME.test(name)) throw new Error(`${what} '${name}' is not a plain MySQL identifier`);
   return name;
-}
-
-async function token(db: DbContext, user = db.iamUser): Promise<string> {
-  return rdsSignerToken({
-    hostname: db.endpoint,
-    port: db.port,
-    username: user,
-    region: db.region,
-    credentials: await db.credentials(),
-  });
 }
 
 interface Call {
@@ -105,7 +92,7 @@ export async function bulkRoundTripMysql(db: DbContext, bytes = 16 * 1024 * 1024
   const started = performance.now();
   const up = await mysqlOk(db, {
     user: db.iamUser,
-    password: await token(db),
+    password: await freshToken(db),
     stdin: true,
     sql: `DROP TABLE IF EXISTS blobs;
       CREATE TABLE blobs (id INT PRIMARY KEY, data LONGBLOB NOT NULL);
@@ -117,7 +104,7 @@ export async function bulkRoundTripMysql(db: DbContext, bytes = 16 * 1024 * 1024
     throw new Error(`server-side sha256 ${server.slice(0, 12)}… ≠ sent ${sent.slice(0, 12)}…`);
   const down = await mysqlOk(db, {
     user: db.iamUser,
-    password: await token(db),
+    password: await freshToken(db),
     sql: "SELECT HEX(data) FROM blobs WHERE id = 1; DROP TABLE blobs",
   });
   const seconds = (performance.now() - started) / 1000;
@@ -141,7 +128,7 @@ export async function concurrentConnectionsMysql(
       // The server holds each connection half a second, so all N are open at once (like db-steps.ts).
       const result = await mysqlOk(db, {
         user: db.iamUser,
-        password: await token(db),
+        password: await freshToken(db),
         sql: `SELECT CONNECTION_ID(), ${i}, SLEEP(0.5); SHOW STATUS LIKE 'Ssl_version'`,
       });
       return { id: result[0]?.[0] ?? "", ssl: result[1]?.[1] ?? "" };
@@ -156,67 +143,22 @@ export async function concurrentConnectionsMysql(
   };
 }
 
-/** What must be refused is refused, for the right reason (the server's own error, or TLS verification). */
-export async function negativeChecksMysql(db: DbContext): Promise<string[]> {
-  const evidence: string[] = [];
-  const request = {
-    hostname: db.endpoint,
-    port: db.port,
-    username: db.iamUser,
-    region: db.region,
-    credentials: await db.credentials(),
-  };
-  const denied = /ERROR 1045 \(28000\): Access denied for user/;
-  await mysqlOk(db, {
+/** What must be refused is refused, for the right reason (refusals.ts, with the mariadb client). */
+export function negativeChecksMysql(db: DbContext): Promise<string[]> {
+  const call = (login: Login): Call => ({
     user: db.iamUser,
-    password: await presignRdsToken(request, new Date()),
+    password: login.token,
     sql: "SELECT 1",
+    ...(login.caPath ? { caPath: login.caPath } : {}),
+    ...(login.host ? { host: login.host } : {}),
   });
-  evidence.push("control: hand-presigned token (signed now) accepted");
-  evidence.push(
-    `token for another user: ${await mysqlRefused(db, { user: db.iamUser, password: await token(db, "dbtunnel_e2e_someone_else"), sql: "" }, denied)}`,
-  );
-  const expired = await presignRdsToken(request, new Date(Date.now() - 20 * 60_000));
-  evidence.push(
-    `expired token: ${await mysqlRefused(db, { user: db.iamUser, password: expired, sql: "" }, denied)}`,
-  );
-
-  const dir = mkdtempSync(join(tmpdir(), "dbtunnel-wrong-ca-"));
-  try {
-    const wrongCa = join(dir, "ca.pem");
-    const proc = Bun.spawn({
-      cmd: [
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-      ].concat([
-        "-keyout",
-        join(dir, "ca.key"),
-        "-out",
-        wrongCa,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=dbtunnel e2e wrong CA",
-      ]),
-      stdout: "ignore",
-      stderr: "ignore",
-    });
-    if ((await proc.exited) !== 0)
-      throw new Error("openssl could not make the wrong CA for the negative check");
-    evidence.push(
-      `wrong CA: ${await mysqlRefused(db, { user: db.iamUser, password: await token(db), sql: "", caPath: wrongCa }, /TLS\/SSL error|SSL connection error|certificate verify failed/i)}`,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  evidence.push(
-    `wrong server name: ${await mysqlRefused(db, { user: db.iamUser, password: await token(db), sql: "", host: "db.example.com" }, /TLS\/SSL error|SSL connection error|does not match|certificate verify failed/i)}`,
-  );
-  return evidence;
+  return refusals(db, {
+    accepted: async (login) => {
+      await mysqlOk(db, call(login));
+    },
+    refused: (login, expected) => mysqlRefused(db, call(login), expected),
+    badToken: /ERROR 1045 \(28000\): Access denied for user/,
+    wrongCa: /TLS\/SSL error|SSL connection error|certificate verify failed/i,
+    wrongName: /TLS\/SSL error|SSL connection error|does not match|certificate verify failed/i,
+  });
 }

@@ -16,10 +16,9 @@ import { formatMs } from "../cli/demo/runner.ts";
 import { PROJECT_ROOT } from "../cli/demo/terraform.ts";
 import { DEMO_VARIANTS, type DemoVariant } from "../cli/demo/variants.ts";
 import { AWS_NOT_CONFIGURED, assertAccount, selectAwsTarget } from "./aws-guard.ts";
-import { suiteSteps } from "./cli-steps.ts";
 import { ConsoleReporter } from "./console-reporter.ts";
 import { type JUnitSuite, writeJUnit } from "./junit.ts";
-import { mysqlSuiteSteps } from "./mysql-cli-steps.ts";
+import { suiteSteps } from "./suite-steps.ts";
 
 const REPORT_DIR = join(PROJECT_ROOT, "e2e", "reports");
 /** Terraform's waits make apply ≈ 3 min and destroy ≈ 1.5 min on moto; real AWS RDS takes far longer. */
@@ -47,8 +46,8 @@ async function runTarget(
     namePrefix: variant === "default" ? "e2e" : `e2e-${variant}`,
     showAuditTable: variant === "default",
     verifyAccount: awsAccount ? (clients) => assertAccount(clients.sts, awsAccount) : undefined,
-    configPath: DEMO_VARIANTS[variant].config,
-    extension: variant === "ecs-mysql" ? mysqlSuiteSteps(target) : suiteSteps(target),
+    configPath: join(PROJECT_ROOT, DEMO_VARIANTS[variant].configFile),
+    extension: suiteSteps(target, variant),
   });
   reporter.info(
     `${outcome.error ? "FAILED" : "passed"} in ${formatMs(performance.now() - started)}: ${outcome.results

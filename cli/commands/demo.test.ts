@@ -3,9 +3,14 @@
  * here: its argument handling and how it presents steps.
  */
 import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { loadConfig } from "../../stacks/config.ts";
+import { planFor } from "../demo/flow.ts";
+import { PROJECT_ROOT } from "../demo/terraform.ts";
+import { DEMO_VARIANT_NAMES, DEMO_VARIANTS } from "../demo/variants.ts";
 import { UsageError } from "../errors.ts";
 import { Reporter } from "../ui.ts";
-import { DemoReporter, help, run } from "./demo.ts";
+import { DemoReporter, demoVariant, help, run } from "./demo.ts";
 
 function capture(json: boolean) {
   const out: string[] = [];
@@ -93,4 +98,36 @@ test("the sandbox's own log lines (a session terminated...) stay out of the demo
   });
   new DemoReporter(verbose).note("sandbox: session x terminated: done");
   expect(err.join("")).toContain("session x terminated");
+});
+
+test("--variant: the help lists every variant; an unknown one is a usage error naming the valid ones", async () => {
+  expect(help).toContain("--variant <name>");
+  for (const name of DEMO_VARIANT_NAMES) expect(help).toContain(name);
+  expect(help).toContain("npm run demo -- --variant ecs-mysql");
+  expect(demoVariant(undefined)).toBe("default");
+  expect(demoVariant("ecs-mysql")).toBe("ecs-mysql");
+  const { ui } = capture(false);
+  const ctx = { ui, signal: new AbortController().signal };
+  await expect(run(["--variant", "oracle"], ctx)).rejects.toBeInstanceOf(UsageError);
+  await expect(run(["--variant", "oracle"], ctx)).rejects.toThrow(
+    "unknown demo variant 'oracle': use one of default, ecs-mysql",
+  );
+  expect(() => demoVariant("__proto__")).toThrow(UsageError);
+});
+
+test("every variant's configuration loads and names the engine and jump host it promises", () => {
+  const ecs = loadConfig(join(PROJECT_ROOT, DEMO_VARIANTS["ecs-mysql"].configFile)).stacks[0];
+  expect(ecs?.jumpHost.kind).toBe("ecs");
+  expect(ecs?.database.engine).toBe("mysql");
+  const pg = loadConfig(join(PROJECT_ROOT, DEMO_VARIANTS.default.configFile)).stacks[0];
+  expect(pg?.jumpHost.kind).toBe("ec2");
+  expect(pg?.database.engine).toBe("postgres");
+});
+
+test("the demo plans the in-process steps of the variant's engine", () => {
+  const names = (protocol: "postgres" | "mysql") =>
+    planFor("sandbox", undefined, protocol).map((s) => s.name);
+  expect(names("postgres")).toContain("iam-hostaddr");
+  expect(names("mysql")).toContain("iam-private-hosts");
+  expect(names("mysql")).not.toContain("iam-hostaddr");
 });

@@ -12,22 +12,30 @@ import { parseCommandArgs } from "../args.ts";
 import type { CommandContext } from "../command.ts";
 import type { FlowOutcome } from "../demo/flow.ts";
 import { formatMs } from "../demo/runner.ts";
-import { CliError } from "../errors.ts";
+import { DEMO_VARIANT_NAMES, DEMO_VARIANTS, type DemoVariant, isDemoVariant } from "../demo/variants.ts";
+import { CliError, UsageError } from "../errors.ts";
 import { selfCommand } from "../self-command.ts";
 import type { Reporter, Step } from "../ui.ts";
 
-export const help = `Usage: dbtunnel demo [--keep] [--json] [--verbose]
+const VARIANT_LINES = DEMO_VARIANT_NAMES.map(
+  (name) => `                    ${name.padEnd(10)} ${DEMO_VARIANTS[name].summary}`,
+).join("\n");
+
+export const help = `Usage: dbtunnel demo [--variant <name>] [--keep] [--json] [--verbose]
 
 Runs the full path against the local sandbox account (no AWS account needed), in about 5 minutes:
   start the sandbox → synthesize + security audit → cdktf deploy (Terraform, for real)
   → show there is no ingress (live API evidence) → open a Session Manager port-forwarding session
-  → create an IAM database user → connect with an RDS IAM token and sslmode=verify-full
+  (EC2 instance or ECS task) → create an IAM database user → connect with an RDS IAM token over TLS
+  with hostname verification (PostgreSQL sslmode=verify-full; MySQL in a private hosts namespace)
   → print the server's TLS and user details → cdktf destroy → stop the sandbox.
 Most of the time is Terraform waiting on the database (the AWS provider's own waits).
 Ctrl-C stops early and still destroys the stack and stops the sandbox (press it twice to quit at once;
 the sandbox and everything in it is then simply discarded).
 
 Options:
+      --variant <name>  the stack to deploy (default: default):
+${VARIANT_LINES}
       --keep      leave the stack and the sandbox running and print the 'dbtunnel connect' command to
                   try by hand ('dbtunnel sandbox down' discards everything later)
       --json      one JSON object per line (step events and a final summary), no spinner
@@ -35,12 +43,27 @@ Options:
 
 Examples:
   npm run demo
+  npm run demo -- --variant ecs-mysql
   dbtunnel demo --keep`;
+
+/** `--variant`: a known variant name, or a usage error listing them. */
+export function demoVariant(value: unknown): DemoVariant {
+  if (value === undefined) return "default";
+  if (typeof value === "string" && isDemoVariant(value)) return value;
+  throw new UsageError(
+    `unknown demo variant '${String(value)}': use one of ${DEMO_VARIANT_NAMES.join(", ")}`,
+  );
+}
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 export async function run(argv: readonly string[], ctx: CommandContext): Promise<number> {
-  const { values } = parseCommandArgs(argv, { keep: { type: "boolean" } }, "dbtunnel demo");
+  const { values } = parseCommandArgs(
+    argv,
+    { keep: { type: "boolean" }, variant: { type: "string" } },
+    "dbtunnel demo",
+  );
+  const variant = demoVariant(values.variant);
   const ui = ctx.ui;
   // Imported on use (literal paths): `dbtunnel demo --help` must not load Terraform, policy and sandbox code.
   const [flow, sandbox, { PROJECT_ROOT }] = await Promise.all([
@@ -66,6 +89,8 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
       reporter,
       signal: ctx.signal,
       keep,
+      configPath: join(PROJECT_ROOT, DEMO_VARIANTS[variant].configFile),
+      ...(variant === "default" ? {} : { namePrefix: `demo-${variant}` }),
       // --keep needs a sandbox that outlives this process: the daemon of 'dbtunnel sandbox up'.
       startSandbox: keep
         ? async (region) => {
@@ -94,6 +119,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
     ok: outcome.error === undefined,
     stack: outcome.stackName,
     region: outcome.region,
+    variant,
     elapsedMs: Math.round(performance.now() - started),
     steps: outcome.results.map((r) => ({
       name: r.name,
@@ -121,7 +147,7 @@ export async function run(argv: readonly string[], ctx: CommandContext): Promise
       [
         "",
         `Connected to ${tls.endpoint} as ${tls.user} through Session Manager session ${tls.sessionId}`,
-        `with an RDS IAM token over ${tls.tlsVersion} (${tls.cipher}), certificate verified (verify-full).`,
+        `with an RDS IAM token over ${tls.tlsVersion} (${tls.cipher}), certificate verified ${variant === "ecs-mysql" ? "with its name (the client's hostname verification)" : "(verify-full)"}.`,
         "No inbound port was opened anywhere; see the no-ingress evidence above.",
       ].join("\n"),
     );

@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { ENGINE_FACTS, type EngineProtocol } from "../../contract/engines.ts";
 import { auditFile, renderAuditTable } from "../../policy/index.ts";
 import { startSandbox } from "../../sandbox/index.ts";
 import { loadConfig } from "../../stacks/config.ts";
@@ -28,6 +29,7 @@ import { registerSecret } from "../redact.ts";
 import type { StackTarget } from "../target.ts";
 import { type AwsClients, type AwsCredentials, clientConfigFromEnv, makeClients } from "./aws-clients.ts";
 import { createIamUser, iamLogin, masterLogin, type TlsDetails } from "./database.ts";
+import { createIamUserMysql, iamLoginMysql } from "./database-mysql.ts";
 import { type DeployedResource, findLeftovers, resourcesFromShowJson } from "./leftovers.ts";
 import { collectIngressSnapshot, evaluateIngress, renderFindings } from "./no-ingress.ts";
 import { missingToolsMessage } from "./prerequisites.ts";
@@ -130,12 +132,24 @@ const ONLINE: readonly PlannedStep[] = [
   { name: "no-ingress", title: "no ingress (live EC2/RDS APIs)" },
 ];
 /** The in-process connection: the connect pipeline's session, token and client parameters. */
-const CONNECT: readonly PlannedStep[] = [
-  { name: "tunnel", title: "open the port-forwarding session" },
-  { name: "db-setup", title: "create the IAM database user as master" },
-  { name: "iam-hostaddr", title: "IAM token + verify-full via hostaddr, DDL/DML" },
-  { name: "tunnel-close", title: "close the session" },
-];
+const CONNECT: Readonly<Record<EngineProtocol, readonly PlannedStep[]>> = {
+  postgres: [
+    { name: "tunnel", title: "open the port-forwarding session" },
+    { name: "db-setup", title: "create the IAM database user as master" },
+    { name: "iam-hostaddr", title: "IAM token + verify-full via hostaddr, DDL/DML" },
+    { name: "tunnel-close", title: "close the session" },
+  ],
+  // MySQL clients have no hostaddr: the client runs where the endpoint name resolves to the tunnel.
+  mysql: [
+    { name: "tunnel", title: "open the port-forwarding session" },
+    { name: "db-setup", title: "create the IAM database user as master (AWSAuthenticationPlugin)" },
+    {
+      name: "iam-private-hosts",
+      title: "IAM token + TLS with hostname verification (private hosts namespace), DDL/DML",
+    },
+    { name: "tunnel-close", title: "close the session" },
+  ],
+};
 const CLEANUP: readonly PlannedStep[] = [
   { name: "destroy", title: "destroy (cdktf destroy)" },
   { name: "leftovers", title: "nothing tagged with the stack is left" },
@@ -143,12 +157,16 @@ const CLEANUP: readonly PlannedStep[] = [
 ];
 const SANDBOX_ONLY = new Set(["sandbox-up", "sandbox-stop"]);
 
-export function planFor(target: FlowTarget, extension?: FlowExtension): PlannedStep[] {
+export function planFor(
+  target: FlowTarget,
+  extension?: FlowExtension,
+  protocol: EngineProtocol = "postgres",
+): PlannedStep[] {
   return [
     ...BEFORE_DEPLOY,
     ...(extension?.afterDeploySteps ?? []),
     ...ONLINE,
-    ...(extension?.connectSteps ?? CONNECT),
+    ...(extension?.connectSteps ?? CONNECT[protocol]),
     ...CLEANUP,
   ].filter((step) => target === "sandbox" || !SANDBOX_ONLY.has(step.name));
 }
@@ -191,12 +209,13 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
   const configPath =
     o.configPath ?? process.env.DBTUNNEL_CONFIG ?? join(PROJECT_ROOT, "dbtunnel.config.json");
   const signal = o.signal ?? new AbortController().signal;
-  const run = new FlowRun(planFor(o.target, o.extension), o.reporter, signal);
 
   // The config names the region and the IAM users; the overrides give the stack its unique name.
   const overrides = { DBTUNNEL_STACK_NAME: stackName, DBTUNNEL_DELETION_PROTECTION: "false" };
   const stackConfig = applyEnvOverrides(loadConfig(configPath), overrides).stacks[0];
   if (!stackConfig) throw new Error(`${configPath} has no stack`);
+  const protocol = ENGINE_FACTS[stackConfig.database.engine].protocol;
+  const run = new FlowRun(planFor(o.target, o.extension, protocol), o.reporter, signal);
   mkdirSync(workDir, { recursive: true });
   const s: State = {
     awsEnv: {},
@@ -264,10 +283,12 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
         user: master.user,
         caBundle: caBundle(),
       });
-      return createIamUser(params, master.password, iamUser(), DEMO_SCHEMA);
+      return protocol === "mysql"
+        ? createIamUserMysql(params, master.password, iamUser())
+        : createIamUser(params, master.password, iamUser(), DEMO_SCHEMA);
     });
 
-    await run.step("iam-hostaddr", async (ctx) => {
+    await run.step(protocol === "mysql" ? "iam-private-hosts" : "iam-hostaddr", async (ctx) => {
       const target = need(s.target, "stack outputs");
       const tunnel = need(s.tunnel, "the tunnel");
       const params = clientParameters(target, {
@@ -275,20 +296,22 @@ export async function runFlow(o: FlowOptions): Promise<FlowOutcome> {
         user: iamUser(),
         caBundle: caBundle(),
       });
-      const tls = await iamLogin(
-        params,
-        await signToken(target, params.user, await credentials()),
-        DEMO_SCHEMA,
-      );
+      const token = await signToken(target, params.user, await credentials());
+      const tls =
+        protocol === "mysql"
+          ? await iamLoginMysql(params, token)
+          : await iamLogin(params, token, DEMO_SCHEMA);
       s.tls = { ...tls, endpoint: target.db.endpoint, localPort: tunnel.port, sessionId: tunnel.sessionId };
       ctx.note(
         [
           `current_user   ${tls.user}`,
           `ssl            ${tls.ssl}`,
           `TLS version    ${tls.tlsVersion}`,
-          `cipher         ${tls.cipher} (${tls.bits} bits)`,
-          `server         PostgreSQL ${tls.serverVersion} at ${target.db.endpoint}:${target.db.port}`,
-          `verified by    sslmode=verify-full against ${params.caBundle}`,
+          `cipher         ${tls.cipher}${tls.bits ? ` (${tls.bits} bits)` : ""}`,
+          `server         ${protocol === "mysql" ? "MySQL" : "PostgreSQL"} ${tls.serverVersion} at ${target.db.endpoint}:${target.db.port}`,
+          protocol === "mysql"
+            ? `verified by    the client's hostname verification against ${params.caBundle}`
+            : `verified by    sslmode=verify-full against ${params.caBundle}`,
         ].join("\n"),
       );
       return `${tls.user} over ${tls.tlsVersion}; DDL + DML ok`;

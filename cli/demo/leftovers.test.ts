@@ -3,6 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateSecurityGroupCommand, CreateVpcCommand, DeleteVpcCommand } from "@aws-sdk/client-ec2";
+import {
+  CreateClusterCommand,
+  DeleteClusterCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from "@aws-sdk/client-ecs";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, ScheduleKeyDeletionCommand } from "@aws-sdk/client-kms";
 import { type Moto, startMoto } from "../../sandbox/moto.ts";
@@ -122,5 +129,32 @@ describe("findLeftovers against moto", () => {
     expect(reported.some((r) => r.startsWith("aws_iam_role.r"))).toBe(true);
     expect(reported.some((r) => r.includes(sg))).toBe(true);
     expect(leftovers.find((l) => l.resource.includes(sg))?.reason).toBe("security group exists");
+  }, 30_000);
+
+  test("a service's task tagged with the stack is left while it runs, not once it has stopped", async () => {
+    const cluster = `${stackName}-jumphost`;
+    const ecsTags = [{ key: "dbtunnel:stack", value: stackName }];
+    await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster, tags: ecsTags }));
+    await clients.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: cluster,
+        containerDefinitions: [{ name: "jumphost", image: "busybox", memory: 64 }],
+      }),
+    );
+    const run = await clients.ecs.send(
+      new RunTaskCommand({ cluster, taskDefinition: cluster, launchType: "FARGATE", tags: ecsTags }),
+    );
+    const taskArn = run.tasks?.[0]?.taskArn ?? "";
+    await clients.ecs.send(new DeleteClusterCommand({ cluster }));
+    const reasons = async () =>
+      (await findLeftovers({ stackName, clients, deployed: [] }))
+        .filter((l) => l.resource === taskArn)
+        .map((l) => l.reason);
+    // Plain moto moves a described task on (RUNNING, DEACTIVATING, ...): any state but STOPPED is left.
+    const left = await reasons();
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/^ECS task is (RUNNING|DEACTIVATING|STOPPING|DEPROVISIONING)$/);
+    await clients.ecs.send(new StopTaskCommand({ cluster, task: taskArn }));
+    expect(await reasons()).toEqual([]);
   }, 30_000);
 });

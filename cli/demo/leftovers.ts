@@ -19,7 +19,7 @@ import {
   DescribeVpcEndpointsCommand,
   DescribeVpcsCommand,
 } from "@aws-sdk/client-ec2";
-import { DescribeClustersCommand, DescribeServicesCommand } from "@aws-sdk/client-ecs";
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTasksCommand } from "@aws-sdk/client-ecs";
 import { GetInstanceProfileCommand, GetPolicyCommand, GetRoleCommand } from "@aws-sdk/client-iam";
 import { DescribeKeyCommand } from "@aws-sdk/client-kms";
 import {
@@ -223,6 +223,15 @@ const PROBES: Record<string, Probe> = {
       const status = out.services?.[0]?.status;
       return status && status !== "INACTIVE" ? `ECS service is ${status}` : undefined;
     }),
+  // Not a Terraform resource: the service's tasks carry its tags (propagateTags), and a stopped task stays
+  // describable (and tagged) for a while after its service is gone, as AWS keeps it.
+  ecs_task: (c, r) =>
+    exists(async () => {
+      const [cluster, task] = r.id.split("/").slice(-2);
+      const out = await c.ecs.send(new DescribeTasksCommand({ cluster, tasks: [r.arn ?? task ?? r.id] }));
+      const status = out.tasks?.[0]?.lastStatus;
+      return status && status !== "STOPPED" ? `ECS task is ${status}` : undefined;
+    }),
 };
 
 /** Types whose probes the state sweep uses (exported for the report). */
@@ -276,6 +285,8 @@ function probeForArn(arn: string): { probe: Probe; resource: DeployedResource } 
       return pick("aws_ecs_cluster");
     case "ecs:service":
       return pick("aws_ecs_service");
+    case "ecs:task":
+      return pick("ecs_task");
     default:
       if (service === "s3" && resource && !resource.includes("/"))
         return pick("aws_s3_bucket", { name: resource });

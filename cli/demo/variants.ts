@@ -1,18 +1,16 @@
 /**
  * The stacks `dbtunnel demo --variant` and the e2e suite deploy: one place that names each variant's
- * configuration and what it proves. `default` is the project's own dbtunnel.config.json.
+ * configuration (relative to the project root) and what it shows. `default` is the project's own
+ * dbtunnel.config.json. No imports: `dbtunnel demo --help` lists the variants without loading the flow.
  */
-import { join } from "node:path";
-import { PROJECT_ROOT } from "./terraform.ts";
-
 export const DEMO_VARIANTS = {
   default: {
-    config: join(PROJECT_ROOT, "dbtunnel.config.json"),
-    summary: "EC2 jump host + RDS PostgreSQL (IAM authentication, verify-full)",
+    configFile: "dbtunnel.config.json",
+    summary: "EC2 jump host + RDS PostgreSQL, sslmode=verify-full",
   },
   "ecs-mysql": {
-    config: join(PROJECT_ROOT, "cli", "demo", "variants", "ecs-mysql.config.json"),
-    summary: "ECS Fargate jump host (ECS Exec) + RDS MySQL (IAM authentication, hostname-verified TLS)",
+    configFile: "cli/demo/variants/ecs-mysql.config.json",
+    summary: "ECS Fargate jump host (ECS Exec) + RDS MySQL, hostname-verified TLS",
   },
 } as const;
 
