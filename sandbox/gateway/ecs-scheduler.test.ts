@@ -176,9 +176,21 @@ describe("an ECS service with ECS Exec, like the stack's jump host", () => {
     expect(task.tags).toContainEqual({ key: "dbtunnel:role", value: "jump-host" });
     const details = Object.fromEntries((task.attachments?.[0]?.details ?? []).map((d) => [d.name, d.value]));
     expect(details.subnetId).toBe(subnetId);
-    expect(details.privateIPv4Address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // An address of the subnet (moto alone: a random 10.x.y.z), past the four AWS reserves.
+    expect(details.privateIPv4Address).toMatch(/^10\.42\.1\.\d+$/);
+    expect(Number(details.privateIPv4Address?.split(".")[3])).toBeGreaterThanOrEqual(4);
     const eni = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniOf(task)] }));
+    expect(eni.NetworkInterfaces?.[0]).toMatchObject({
+      PrivateIpAddress: details.privateIPv4Address,
+      SubnetId: subnetId,
+      MacAddress: details.macAddress,
+    });
     expect(eni.NetworkInterfaces?.[0]?.Groups?.map((g) => g.GroupId)).toEqual([groupId]);
+    // The task's is the only ENI in the subnet: moto's own random-address one is gone.
+    const inSubnet = await ec2.send(
+      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "subnet-id", Values: [subnetId] }] }),
+    );
+    expect(inSubnet.NetworkInterfaces?.map((n) => n.NetworkInterfaceId)).toEqual([eniOf(task)]);
     // The VPC's own setting is as it was.
     const dns = await ec2.send(
       new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: "enableDnsHostnames" }),

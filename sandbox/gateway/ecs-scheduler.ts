@@ -6,7 +6,9 @@
  *   `service:<name>`, `startedBy` the deployment id, the service's tags when `propagateTags` is SERVICE),
  *   replaces them when the task definition changes or a new deployment is forced, and stops them when the
  *   service is scaled in or deleted.
- * - A stopped task's ENI stays in moto; AWS deletes an awsvpc task's ENI when the task stops.
+ * - An awsvpc task's ENI gets a random `10.x.y.z` address, mostly outside its subnet; a stopped task's ENI
+ *   stays. The gateway gives the task an ENI with an address of its subnet and deletes it when the task
+ *   stops, as AWS does.
  * - moto answers `enableExecuteCommand` / `availabilityZoneRebalancing` nowhere (Terraform then plans a
  *   change on every run) and no `managedAgents` (no ExecuteCommandAgent: no ECS Exec). The gateway keeps
  *   what the caller asked for and adds it to the answers, with the ExecuteCommandAgent RUNNING on every
@@ -18,7 +20,9 @@
  * What the gateway remembers lives as long as the gateway (the sandbox's moto lives no longer).
  */
 import {
+  CreateNetworkInterfaceCommand,
   DeleteNetworkInterfaceCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSubnetsCommand,
   DescribeVpcAttributeCommand,
   EC2Client,
@@ -50,6 +54,14 @@ interface ServiceSettings {
   availabilityZoneRebalancing: string;
 }
 
+/** The ENI that stands in for moto's in an awsvpc task (see `placeEnis`). */
+interface PlacedEni {
+  readonly id: string;
+  readonly ip: string;
+  readonly mac: string;
+  readonly dns: string;
+}
+
 /** What ECS Exec needs to know about a task moto does not keep. */
 interface ExecState {
   readonly enableExecuteCommand: boolean;
@@ -66,6 +78,8 @@ export class EcsScheduler {
   private readonly ec2: EC2Client;
   private readonly services = new Map<string, ServiceSettings>();
   private readonly tasks = new Map<string, ExecState>();
+  /** By task ARN. */
+  private readonly enis = new Map<string, PlacedEni>();
   /** One scheduler pass at a time: two UpdateService calls must not both start the missing task. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -116,7 +130,11 @@ export class EcsScheduler {
       case "StartTask":
         return (answer) => this.afterRunTask(request, answer);
       case "DescribeTasks":
-        return async (answer) => rewriteJson(answer, (a) => this.addExecFields(a.tasks));
+        return async (answer) =>
+          rewriteJson(answer, (a) => {
+            this.showPlacedEnis(a.tasks);
+            this.addExecFields(a.tasks);
+          });
       case "StopTask":
         return (answer) => this.afterStopTask(answer);
       case "ListTasks":
@@ -260,16 +278,100 @@ export class EcsScheduler {
     const answer = await this.ecs.send(
       new RunTaskCommand(request as unknown as ConstructorParameters<typeof RunTaskCommand>[0]),
     );
-    const tasks = (answer.tasks ?? []).map((t) => ({ taskArn: t.taskArn }));
+    const tasks = answer.tasks ?? [];
     this.remember(request, tasks);
-    return { tasks };
+    await this.placeEnis(tasks);
+    return { tasks: tasks.map((t) => ({ taskArn: t.taskArn })) };
   }
 
   private async afterRunTask(request: Json, answer: string): Promise<string> {
-    return rewriteJson(answer, (parsed) => {
-      this.remember(request, parsed.tasks);
-      this.addExecFields(parsed.tasks);
-    });
+    const parsed = parseJson(answer);
+    if (!parsed) return answer;
+    this.remember(request, parsed.tasks);
+    await this.placeEnis(parsed.tasks);
+    this.addExecFields(parsed.tasks);
+    return JSON.stringify(parsed);
+  }
+
+  /**
+   * moto gives an awsvpc task's ENI a random `10.x.y.z` address, mostly outside the task's subnet; AWS
+   * takes one from the subnet. An ENI in the subnet with the same security groups (a free address past
+   * the subnet's four reserved ones) replaces moto's, and every answer shows it.
+   */
+  private async placeEnis(tasks: unknown): Promise<void> {
+    if (!Array.isArray(tasks)) return;
+    for (const task of tasks) {
+      if (!isRecord(task) || typeof task.taskArn !== "string" || this.enis.has(task.taskArn)) continue;
+      const attachment = eniAttachment(task);
+      const details = attachmentDetails(attachment);
+      const motoEni = details.networkInterfaceId;
+      if (!attachment || !details.subnetId || !motoEni) continue;
+      const [original, subnet] = await Promise.all([
+        this.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [motoEni] })),
+        this.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [details.subnetId] })),
+      ]);
+      const cidr = subnet.Subnets?.[0]?.CidrBlock;
+      const address = cidr ? await this.freeAddress(details.subnetId, cidr) : undefined;
+      const created = await this.ec2.send(
+        new CreateNetworkInterfaceCommand({
+          SubnetId: details.subnetId,
+          Groups: (original.NetworkInterfaces?.[0]?.Groups ?? []).flatMap((g) =>
+            g.GroupId ? [g.GroupId] : [],
+          ),
+          Description: `ECS task ${task.taskArn} attachment ${String(attachment.id ?? "")}`,
+          ...(address ? { PrivateIpAddress: address } : {}),
+        }),
+      );
+      const eni = created.NetworkInterface;
+      if (!eni?.NetworkInterfaceId || !eni.PrivateIpAddress) continue;
+      this.enis.set(task.taskArn, {
+        id: eni.NetworkInterfaceId,
+        ip: eni.PrivateIpAddress,
+        mac: eni.MacAddress ?? "",
+        dns: eni.PrivateDnsName || `ip-${eni.PrivateIpAddress.replaceAll(".", "-")}.ec2.internal`,
+      });
+      await this.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: motoEni }));
+      this.showPlacedEnis([task]);
+    }
+  }
+
+  /** A random address of the subnet that no ENI holds: not the network's first four nor its last. */
+  private async freeAddress(subnetId: string, cidr: string): Promise<string | undefined> {
+    const [base = "", bits = "32"] = cidr.split("/");
+    const start = base.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+    const size = 2 ** (32 - Number(bits));
+    if (!Number.isInteger(start) || size < 8) return undefined;
+    const used = await this.ec2.send(
+      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "subnet-id", Values: [subnetId] }] }),
+    );
+    const taken = new Set((used.NetworkInterfaces ?? []).map((n) => n.PrivateIpAddress));
+    for (let attempt = 0; attempt < 64; attempt++) {
+      const n = start + 4 + Math.floor(Math.random() * (size - 5));
+      const address = [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+      if (!taken.has(address)) return address;
+    }
+    return undefined;
+  }
+
+  /** The placed ENI in the tasks' attachment details, where moto names its own. */
+  private showPlacedEnis(tasks: unknown): void {
+    if (!Array.isArray(tasks)) return;
+    for (const task of tasks) {
+      if (!isRecord(task) || typeof task.taskArn !== "string") continue;
+      const eni = this.enis.get(task.taskArn);
+      const details = eniAttachment(task)?.details;
+      if (!eni || !Array.isArray(details)) continue;
+      const values: Record<string, string> = {
+        networkInterfaceId: eni.id,
+        privateIPv4Address: eni.ip,
+        macAddress: eni.mac,
+        privateDnsName: eni.dns,
+      };
+      for (const detail of details) {
+        if (isRecord(detail) && typeof detail.name === "string" && values[detail.name] !== undefined)
+          detail.value = values[detail.name];
+      }
+    }
   }
 
   private remember(request: Json, tasks: unknown): void {
@@ -308,8 +410,11 @@ export class EcsScheduler {
 
   private async afterStopTask(answer: string): Promise<string> {
     const parsed = parseJson(answer);
-    if (isRecord(parsed?.task)) await this.releaseEni(parsed.task as Task);
-    return answer;
+    if (!isRecord(parsed?.task)) return answer;
+    await this.releaseEni(parsed.task as Task);
+    this.showPlacedEnis([parsed.task]);
+    this.addExecFields([parsed.task]);
+    return JSON.stringify(parsed);
   }
 
   /** Stops a task as the scheduler does, ENI included. */
@@ -321,9 +426,9 @@ export class EcsScheduler {
 
   /** AWS deletes an awsvpc task's ENI once the task has stopped; moto keeps it (and its security group). */
   private async releaseEni(task: Task): Promise<void> {
-    for (const attachment of task.attachments ?? []) {
-      if (attachment.type !== "ElasticNetworkInterface") continue;
-      const eni = attachment.details?.find((d) => d.name === "networkInterfaceId")?.value;
+    const placed = task.taskArn ? this.enis.get(task.taskArn)?.id : undefined;
+    const motoEni = attachmentDetails(eniAttachment(task as Json)).networkInterfaceId;
+    for (const eni of [placed, motoEni]) {
       if (!eni) continue;
       await this.ec2
         .send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }))
@@ -435,6 +540,20 @@ export class EcsScheduler {
     this.queue = next.catch(() => {});
     return next;
   }
+}
+
+/** A task's ElasticNetworkInterface attachment (JSON answer or SDK object alike). */
+function eniAttachment(task: Json): Json | undefined {
+  const attachments = Array.isArray(task.attachments) ? task.attachments : [];
+  return attachments.find((a): a is Json => isRecord(a) && a.type === "ElasticNetworkInterface");
+}
+
+function attachmentDetails(attachment: Json | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of Array.isArray(attachment?.details) ? attachment.details : []) {
+    if (isRecord(d) && typeof d.name === "string" && typeof d.value === "string") out[d.name] = d.value;
+  }
+  return out;
 }
 
 /** The first subnet of an awsvpc network configuration (where moto puts the task's ENI). */

@@ -38,9 +38,12 @@ describe("parseTarget", () => {
     }
   });
 
-  test("the IAM resource of an ECS target is its task", () => {
+  test("the IAM resource of an ECS target is its task, in the region's partition", () => {
     expect(targetArn(parseTarget("ecs:jump_t1_r1"), "eu-west-1", "123456789012")).toBe(
       "arn:aws:ecs:eu-west-1:123456789012:task/jump/t1",
+    );
+    expect(targetArn(parseTarget("ecs:jump_t1_r1"), "us-gov-west-1", "123456789012")).toBe(
+      "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task/jump/t1",
     );
   });
 });

@@ -8,6 +8,7 @@
  */
 import { DescribeInstancesCommand, EC2Client, type Instance } from "@aws-sdk/client-ec2";
 import { DescribeTasksCommand, ECSClient, type Task } from "@aws-sdk/client-ecs";
+import { partitionOfRegion } from "../../contract/partitions.ts";
 import { ApiError } from "./aws-errors.ts";
 import type { EcsScheduler } from "./ecs-scheduler.ts";
 import { containerRuntimeId } from "./moto-compat.ts";
@@ -33,9 +34,10 @@ export function parseTarget(target: string): ParsedTarget {
 
 /** The ARN IAM evaluates ssm:StartSession against (used in AccessDenied messages). */
 export function targetArn(target: ParsedTarget, region: string, accountId: string): string {
+  const partition = partitionOfRegion(region);
   return target.kind === "ec2"
-    ? `arn:aws:ec2:${region}:${accountId}:instance/${target.instanceId}`
-    : `arn:aws:ecs:${region}:${accountId}:task/${target.cluster}/${target.taskId}`;
+    ? `arn:${partition}:ec2:${region}:${accountId}:instance/${target.instanceId}`
+    : `arn:${partition}:ecs:${region}:${accountId}:task/${target.cluster}/${target.taskId}`;
 }
 
 export class MotoTargets {
