@@ -4,7 +4,7 @@
  * service's subnets with only the service's security group and no public address, and the task resolves
  * to the Session Manager target `ecs:<cluster>_<taskId>_<runtimeId>` the CLI will open.
  */
-import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
+import { DescribeNetworkInterfacesCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand } from "@aws-sdk/client-ecs";
 import type { DeployedStack } from "../cli/demo/flow.ts";
 import { ecsTargetString } from "../cli/jump-host.ts";
@@ -49,7 +49,12 @@ export async function ecsJumpHostRunning(stack: DeployedStack): Promise<string> 
   const address = details.privateIPv4Address ?? "";
   if (!awsvpc?.subnets?.includes(subnet))
     problems.push(`task ENI is in ${subnet || "no subnet"}, not the service's`);
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) problems.push("task ENI has no private IPv4 address");
+  const cidr = subnet
+    ? (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnet] }))).Subnets?.[0]?.CidrBlock
+    : undefined;
+  // AWS gives the task an address of its subnet (moto alone: a random 10.x.y.z; the gateway corrects it).
+  if (!cidr || !inCidr(address, cidr))
+    problems.push(`task address '${address}' is not in its subnet (${cidr})`);
   const eniId = details.networkInterfaceId ?? "";
   const eni = eniId
     ? (await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] })))
@@ -65,5 +70,22 @@ export async function ecsJumpHostRunning(stack: DeployedStack): Promise<string> 
   }
   if (problems.length > 0) throw new Error(`ECS jump host: ${problems.join("; ")}`);
   const target = ecsTargetString(cluster, taskId, container?.runtimeId ?? "");
-  return `task ${taskId} RUNNING at ${address} in ${subnet}, no public address, ExecuteCommandAgent RUNNING → ${target}`;
+  return `task ${taskId} RUNNING at ${address} in ${subnet} (${cidr}), no public address, ExecuteCommandAgent RUNNING → ${target}`;
+}
+
+/** Whether a dotted IPv4 address lies in an IPv4 CIDR block. */
+export function inCidr(address: string, cidr: string): boolean {
+  const toNumber = (dotted: string) => {
+    const parts = dotted.split(".").map(Number);
+    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+    return parts.reduce((n, p) => n * 256 + p, 0);
+  };
+  const [base = "", bits = ""] = cidr.split("/");
+  const a = toNumber(address);
+  const b = toNumber(base);
+  const prefix = Number(bits);
+  if (a === undefined || b === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32)
+    return false;
+  const size = 2 ** (32 - prefix);
+  return Math.floor(a / size) === Math.floor(b / size);
 }
