@@ -9,8 +9,7 @@ import { mysqlUserSql } from "../../contract/database-users.ts";
 import type { ClientParams } from "../client-env.ts";
 import { findMysqlClient, mysqlArgs } from "../mysql-client.ts";
 import { inPrivateHosts, privateHostsAvailable, writePrivateHosts } from "../private-hosts.ts";
-import { redact } from "../redact.ts";
-import type { TlsDetails } from "./database.ts";
+import { runSqlClient, type TlsDetails } from "./database.ts";
 
 /** MySQL user names the stack config allows (checked before they reach SQL). */
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
@@ -79,38 +78,11 @@ async function mysql(params: ClientParams, password: string, sql: string): Promi
   const hosts = writePrivateHosts([params.endpoint]);
   try {
     const command = inPrivateHosts(
-      [
-        client.program,
-        ...mysqlArgs(client, { ...params, database: params.database }),
-        "--batch",
-        "--skip-column-names",
-      ],
+      [client.program, ...mysqlArgs(client, params), "--batch", "--skip-column-names"],
       hosts.path,
     );
-    const child = Bun.spawn(command, {
-      // The password (an IAM token, or the master's) goes in the environment, never on the command line.
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", MYSQL_PWD: password },
-      stdin: new TextEncoder().encode(sql),
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [out, err, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    if (code !== 0) {
-      const line =
-        err
-          .trim()
-          .split("\n")
-          .find((l) => /error/i.test(l)) ?? err.trim().split("\n")[0];
-      throw new Error(`${client.program} as ${params.user} failed: ${redact(line ?? `exit ${code}`)}`);
-    }
-    return out
-      .split("\n")
-      .filter((l) => l !== "")
-      .map((l) => l.split("\t"));
+    // The password (an IAM token, or the master's) goes in the environment, never on the command line.
+    return await runSqlClient(command, { MYSQL_PWD: password }, sql, `${client.program} as ${params.user}`);
   } finally {
     hosts.remove();
   }

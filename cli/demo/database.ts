@@ -102,13 +102,28 @@ export async function iamLogin(params: ClientParams, token: string, schema: stri
 }
 
 /** Runs SQL with psql (script on stdin, stop at the first error); rows as tab-separated fields. */
-async function psql(params: ClientParams, password: string, sql: string): Promise<string[][]> {
-  const child = Bun.spawn(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-f", "-"], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      ...libpqEnv(params, password),
-      PGCONNECT_TIMEOUT: "20",
-    },
+function psql(params: ClientParams, password: string, sql: string): Promise<string[][]> {
+  return runSqlClient(
+    ["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-f", "-"],
+    { ...libpqEnv(params, password), PGCONNECT_TIMEOUT: "20" },
+    sql,
+    `psql as ${params.user}`,
+  );
+}
+
+/**
+ * Runs a database client with `sql` on stdin and only PATH plus `env` in its environment (the password
+ * stays off the command line); its output as rows of tab-separated fields, or one redacted line naming
+ * what failed (`label`) and the client's first error line.
+ */
+export async function runSqlClient(
+  command: readonly string[],
+  env: Readonly<Record<string, string>>,
+  sql: string,
+  label: string,
+): Promise<string[][]> {
+  const child = Bun.spawn([...command], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
     stdin: new TextEncoder().encode(sql),
     stdout: "pipe",
     stderr: "pipe",
@@ -119,12 +134,9 @@ async function psql(params: ClientParams, password: string, sql: string): Promis
     child.exited,
   ]);
   if (code !== 0) {
-    const line =
-      err
-        .trim()
-        .split("\n")
-        .find((l) => /error|fatal/i.test(l)) ?? err.trim().split("\n")[0];
-    throw new Error(`psql as ${params.user} failed: ${redact(line ?? `exit ${code}`)}`);
+    const lines = err.trim().split("\n");
+    const line = lines.find((l) => /error|fatal/i.test(l)) ?? lines[0];
+    throw new Error(`${label} failed: ${redact(line || `exit ${code}`)}`);
   }
   return out
     .split("\n")
