@@ -30,8 +30,7 @@ export async function ecsJumpHostRunning(stack: DeployedStack): Promise<string> 
     throw new Error(`service ${serviceName} lists ${taskArns.length} running tasks, expected 1`);
   const task = (await ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns }))).tasks?.[0];
   const taskId = task?.taskArn?.split("/").pop() ?? "";
-  if (!task || task.lastStatus !== "RUNNING")
-    throw new Error(`task ${taskId} is ${task?.lastStatus}, not RUNNING`);
+  if (task?.lastStatus !== "RUNNING") throw new Error(`task ${taskId} is ${task?.lastStatus}, not RUNNING`);
   if (task.enableExecuteCommand !== true) problems.push("task has ECS Exec off");
   const container = task.containers?.find((c) =>
     c.managedAgents?.some((a) => a.name === "ExecuteCommandAgent" && a.lastStatus === "RUNNING"),
@@ -83,9 +82,8 @@ export function inCidr(address: string, cidr: string): boolean {
   const [base = "", bits = ""] = cidr.split("/");
   const a = toNumber(address);
   const b = toNumber(base);
-  const prefix = Number(bits);
-  if (a === undefined || b === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32)
-    return false;
+  const prefix = /^\d{1,2}$/.test(bits) ? Number(bits) : -1;
+  if (a === undefined || b === undefined || prefix < 0 || prefix > 32) return false;
   const size = 2 ** (32 - prefix);
   return Math.floor(a / size) === Math.floor(b / size);
 }
