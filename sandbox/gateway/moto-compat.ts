@@ -114,12 +114,7 @@ export function containerRuntimeId(
 
 /** Adds a `runtimeId` to every container of every task of a DescribeTasks answer that lacks one. */
 export function addContainerRuntimeIds(json: string): string {
-  let answer: unknown;
-  try {
-    answer = JSON.parse(json);
-  } catch {
-    return json;
-  }
+  const answer = parseJson(json);
   if (!isRecord(answer) || !Array.isArray(answer.tasks)) return json;
   let changed = false;
   for (const task of answer.tasks) {
@@ -140,12 +135,7 @@ export function addContainerRuntimeIds(json: string): string {
  */
 export function markContainersWithoutMemory(body: ArrayBuffer | undefined): ArrayBuffer | undefined {
   if (!body || body.byteLength === 0) return body;
-  let request: unknown;
-  try {
-    request = JSON.parse(new TextDecoder().decode(body));
-  } catch {
-    return body;
-  }
+  const request = parseJson(new TextDecoder().decode(body));
   if (!isRecord(request) || request.memory === undefined || !Array.isArray(request.containerDefinitions))
     return body;
   let changed = false;
@@ -160,12 +150,7 @@ export function markContainersWithoutMemory(body: ArrayBuffer | undefined): Arra
 
 /** Removes the `memoryReservation: 0` markers from a task definition answer. */
 export function dropMemoryMarkers(json: string): string {
-  let answer: unknown;
-  try {
-    answer = JSON.parse(json);
-  } catch {
-    return json;
-  }
+  const answer = parseJson(json);
   const containers =
     isRecord(answer) && isRecord(answer.taskDefinition)
       ? answer.taskDefinition.containerDefinitions
@@ -179,6 +164,15 @@ export function dropMemoryMarkers(json: string): string {
     }
   }
   return changed ? JSON.stringify(answer) : json;
+}
+
+/** The parsed JSON, or undefined for text that is not JSON (moto's answer then passes through as it is). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function sha256Hex(text: string): string {
