@@ -25,6 +25,7 @@ import { DEFAULT_WINDOW_BYTES, RESEND_INTERVAL_MS, ReliableSender } from "./reli
 import { RETRY_MAX_DELAY_MS, RETRY_MAX_RETRIES, withRetry } from "./retry.ts";
 import type { TunnelCloseReason } from "./types.ts";
 import { CLIENT_VERSION } from "./version.ts";
+import { WebSocketClient, type WebSocketClientOptions } from "./websocket-client.ts";
 
 /** StreamDataPayloadSize: tunnel bytes per data message (§7.5). */
 export const MAX_PAYLOAD = 1024;
@@ -68,12 +69,14 @@ export interface DataChannelOptions {
   readonly receiveCapacityBytes?: number;
   /** @default Date.now */
   readonly now?: () => number;
+  /** TLS trust for `wss://` beyond the runtime's roots (tests). */
+  readonly webSocket?: WebSocketClientOptions;
 }
 
 const utf8 = new TextEncoder();
 
 export class DataChannel {
-  private ws: WebSocket | undefined;
+  private ws: WebSocketClient | undefined;
   private token: string;
   private readonly clientId: string;
   private readonly sender: ReliableSender;
@@ -366,7 +369,7 @@ export class DataChannel {
 
   private transmit(bytes: Uint8Array): boolean {
     const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || this.state === "reconnecting") return false;
+    if (!ws || ws.readyState !== WebSocketClient.OPEN || this.state === "reconnecting") return false;
     ws.send(bytes);
     return true;
   }
@@ -386,14 +389,13 @@ export class DataChannel {
   private connect(): Promise<void> {
     return new Promise((resolve, reject) => {
       let settled = false;
-      let ws: WebSocket;
+      let ws: WebSocketClient;
       try {
-        ws = new WebSocket(this.options.streamUrl);
+        ws = new WebSocketClient(this.options.streamUrl, this.options.webSocket);
       } catch (error) {
         reject(error);
         return;
       }
-      ws.binaryType = "arraybuffer";
       ws.onopen = () => {
         if (this.isClosed()) {
           // close() ran while this socket was opening: do not leave it behind.
@@ -431,18 +433,12 @@ export class DataChannel {
     });
   }
 
-  private attach(ws: WebSocket): void {
+  private attach(ws: WebSocketClient): void {
     this.ws = ws;
     this.attachedAt = Date.now();
-    ws.onmessage = (event: MessageEvent) => {
+    ws.onmessage = (event) => {
       const data = event.data;
-      const frame =
-        typeof data === "string"
-          ? utf8.encode(data)
-          : data instanceof ArrayBuffer
-            ? new Uint8Array(data)
-            : new Uint8Array(data as ArrayBufferLike);
-      this.receiveFrame(frame);
+      this.receiveFrame(typeof data === "string" ? utf8.encode(data) : data);
     };
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
@@ -452,20 +448,11 @@ export class DataChannel {
     ws.onerror = () => {
       // onclose follows and starts the reconnect
     };
-    const ping = (ws as { ping?: (data?: string) => void }).ping;
-    if (typeof ping === "function") {
-      const send = () => {
-        try {
-          ping.call(ws, "keepalive");
-        } catch {
-          // socket closing: the close handler deals with it
-        }
-      };
-      send();
-      if (this.pingTimer) clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(send, PING_INTERVAL_MS);
-      this.pingTimer.unref?.();
-    }
+    const send = () => ws.ping("keepalive");
+    send();
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(send, PING_INTERVAL_MS);
+    this.pingTimer.unref?.();
   }
 
   /** ResumeSession for a new token, reopen the same StreamUrl, keep all sequence state (§9.1). */
