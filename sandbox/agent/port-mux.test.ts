@@ -163,6 +163,32 @@ test("a destination that stops reading blocks the agent's reader beyond smux's 4
   await until(() => received === (handled + 1) * 32_768, 10_000);
 });
 
+test("data that filled smux's buffer while the destination was still dialing unblocks the reader once the dial completes", async () => {
+  let received = 0;
+  const server: Server = createServer((socket) => {
+    socket.on("data", (d) => {
+      received += d.length;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanup.push(() => server.close());
+  const h = harness((server.address() as AddressInfo).port);
+  // Sixteen clients upload at once: their data arrives before any of the dials completes.
+  const chunk = (id: number) => encodeSmuxFrame(SmuxCmd.Psh, id, Buffer.alloc(32_768, 7));
+  let sent = 0;
+  for (let id = 3; id < 35 && h.blocks === 0; id += 2) {
+    h.session.inbound(encodeSmuxFrame(SmuxCmd.Syn, id));
+    for (let i = 0; i < 16 && h.blocks === 0; i++) {
+      h.session.inbound(chunk(id));
+      sent += 32_768;
+    }
+  }
+  expect(h.blocks).toBe(1); // more than smux's 4 MiB waits for dials
+  // No destination ever had to say 'drain': the flush after connecting must unblock the reader itself.
+  await until(() => h.unblocks === 1, 4_000);
+  await until(() => received === sent, 4_000);
+});
+
 test("a refused connection sends ConnectToPortError and FINs the stream", async () => {
   const h = harness(await freePort()); // nothing listens there
   h.session.inbound(encodeSmuxFrame(SmuxCmd.Syn, 3));

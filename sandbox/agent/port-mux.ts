@@ -162,6 +162,9 @@ export class MuxPortSession implements PortSession {
           state.connected = true;
           for (const chunk of state.pending) socket.write(chunk);
           state.pending = [];
+          // What waited for the dial counted toward smux's buffer: it may have been what blocked the
+          // reader, and a socket that takes it all at once never emits 'drain'.
+          this.maybeUnblock();
           if (state.remoteClosed) this.closeDestination(id, state);
         });
         if (this.copiesPaused) socket.pause();
@@ -202,6 +205,7 @@ export class MuxPortSession implements PortSession {
     this.streams.delete(id);
     ctx.sendFlag(FlagValue.ConnectToPortError);
     this.smux.close(id);
+    this.maybeUnblock(); // its pending data no longer counts
   }
 
   private toDestination(id: number, data: Uint8Array): void {
