@@ -149,12 +149,19 @@ async function startListener(env: Record<string, string>, outputsFile: string) {
     }
   };
   const port = await within("dbtunnel connect --listen start-up", 60, ready());
+  // Keep the listener's later events and warnings: a stuck phase reports them.
   void (async () => {
-    while (!(await reader.read()).done) {}
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text = (text + decoder.decode(value, { stream: true })).slice(-4000);
+    }
   })();
   return {
     pid: child.pid,
     port,
+    /** The listener's last JSON events and, after it exited, its stderr. */
+    output: async () => `${text.trim()}${child.exitCode === null ? "" : `\n${await stderr}`}`,
     async stop(): Promise<number> {
       child.kill("SIGINT");
       return await within("dbtunnel connect --listen exit", 30, child.exited);
@@ -174,7 +181,15 @@ async function measure(
     const startup = memoryOf(listener.pid);
     for (const [name, work] of phases) {
       const started = performance.now();
-      await within(name, secondsEach, work(listener.port));
+      await within(name, secondsEach, work(listener.port)).catch(async (error: Error) => {
+        // What the agent emulator saw of each session, and what the listener said, for whoever debugs it.
+        const sessions = await fetch(`${env.AWS_ENDPOINT_URL}/_dbtunnel/sessions`)
+          .then((r) => r.text())
+          .catch((e: Error) => e.message);
+        throw new Error(
+          `${error.message}\nagent emulator: ${sessions}\nlistener: ${await listener.output()}`,
+        );
+      });
       const m = memoryOf(listener.pid);
       console.log(
         `${name.padEnd(48)} ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s  tunnel RSS now ${m.now.toFixed(0)} MB, peak so far ${m.peak.toFixed(0)} MB`,
