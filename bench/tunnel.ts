@@ -415,7 +415,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
     console.log(
-      `peak RSS with 16 connections moving 64 MB: ${(peak / MB).toFixed(0)} MB (target ≤ 80 MB; before: ${(rss0 / MB).toFixed(0)} MB)`,
+      `bench process peak RSS (clients + in-process tunnels) with 16 connections moving 64 MB: ${(peak / MB).toFixed(0)} MB (before: ${(rss0 / MB).toFixed(0)} MB; the tunnel's own process: bench/tunnel-memory.ts)`,
     );
     const bulkStats = bulkTunnel.stats();
 
@@ -517,10 +517,11 @@ async function main(): Promise<void> {
       },
       ...pgbenchFigures,
       {
-        name: "peak RSS, 16 connections, 64 MB",
+        // Not the issue's figure (that is the tunnel's own process: bench/tunnel-memory.ts), so no target.
+        name: "bench process peak RSS, 16 connections, 64 MB",
         value: peak / MB,
         unit: "MB",
-        target: { value: 80, better: "lower" },
+        baseline: { name: "before the transfer", value: rss0 / MB },
       },
       {
         name: "client resends (unpaced bulk)",
