@@ -9,7 +9,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until } from "../test-support/wait.ts";
-import { encodeClientFrame, WebSocketClient } from "./websocket-client.ts";
+import { encodeClientFrame, WebSocketClient, writeClientFrame } from "./websocket-client.ts";
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -67,7 +67,9 @@ test("binary and text messages round-trip byte-exact through a real server; one 
   await until(() => seen.messages.length === 8);
   const sizes = seen.messages.map((m) => (typeof m === "string" ? m : m.length));
   expect(sizes).toEqual([0, 1, 125, 126, 1144, 65_535, 70_000, "hé"]);
-  expect(Buffer.from(seen.messages[6] as Uint8Array).equals(Buffer.from(big))).toBe(true);
+  for (const [i, size] of [0, 1, 125, 126, 1144, 65_535, 70_000].entries()) {
+    expect(Buffer.from(seen.messages[i] as Uint8Array).equals(Buffer.from(big.subarray(0, size)))).toBe(true);
+  }
   ws.close(1000);
   await until(() => seen.close !== undefined);
   expect(seen.close).toBe(1000);
@@ -87,6 +89,22 @@ test("masking: every frame carries a key and unmasks to the payload", () => {
     expect(Buffer.from(unmasked).equals(Buffer.from(payload))).toBe(true);
   }
   expect(keys.size).toBeGreaterThan(45);
+});
+
+test("masking in a shared buffer at every alignment gives the same bytes a server unmasks", () => {
+  for (let at = 0; at < 8; at++) {
+    for (const size of [0, 1, 3, 4, 5, 7, 130, 1144]) {
+      const payload = Uint8Array.from({ length: size }, (_, i) => (i * 13 + at) & 0xff);
+      const buffer = new ArrayBuffer(at + 8 + size + 8);
+      const out = new Uint8Array(buffer);
+      const end = writeClientFrame(out, new Uint32Array(buffer, 0, buffer.byteLength >>> 2), at, 2, payload);
+      const header = size < 126 ? 2 : 4;
+      expect(end).toBe(at + header + 4 + size);
+      const key = out.subarray(at + header, at + header + 4);
+      const unmasked = out.subarray(at + header + 4, end).map((b, j) => b ^ (key[j % 4] as number));
+      expect(Buffer.from(unmasked).equals(Buffer.from(payload))).toBe(true);
+    }
+  }
 });
 
 /** A raw TCP server: answers the upgrade (optionally wrongly) and hands the socket to the test. */
@@ -183,6 +201,39 @@ test("fragments are joined, pings answered with the same payload, the server's c
   server.end();
   await until(() => seen.close !== undefined);
   expect(seen.close).toBe(4001);
+});
+
+test("frames cut anywhere across socket reads (headers included) arrive whole and in order", async () => {
+  const { port, next } = await rawServer();
+  const ws = new WebSocketClient(`ws://127.0.0.1:${port}`);
+  const seen = events(ws);
+  const server = await next();
+  await until(() => seen.opened);
+  const sizes = [1, 125, 126, 127, 1144, 3000, 65_535, 70_000, 2];
+  const payloads = sizes.map((n, k) => Uint8Array.from({ length: n }, (_, i) => (i + k * 7) & 0xff));
+  const wire = Buffer.concat(
+    payloads.map((p) => {
+      const head =
+        p.length < 126
+          ? Buffer.from([0x82, p.length])
+          : p.length < 65_536
+            ? Buffer.from([0x82, 126, p.length >> 8, p.length & 0xff])
+            : Buffer.concat([Buffer.from([0x82, 127, 0, 0, 0, 0]), Buffer.from(new Uint32Array([0]).buffer)]);
+      if (p.length >= 65_536) head.writeUInt32BE(p.length, 6);
+      return Buffer.concat([head, p]);
+    }),
+  );
+  const pieces = [1, 3, 9, 300, 5000, 2];
+  for (let at = 0, k = 0; at < wire.length; k++) {
+    const n = pieces[k % pieces.length] as number;
+    server.write(wire.subarray(at, at + n));
+    at += n;
+    await new Promise((resolve) => setImmediate(resolve)); // let each piece be its own read
+  }
+  await until(() => seen.messages.length === sizes.length);
+  for (const [i, p] of payloads.entries()) {
+    expect(Buffer.from(seen.messages[i] as Uint8Array).equals(Buffer.from(p))).toBe(true);
+  }
 });
 
 test("a masked frame from the server fails the connection with 1002", async () => {

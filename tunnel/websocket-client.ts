@@ -54,41 +54,85 @@ function nextMaskKey(out: Uint8Array, offset: number): void {
   keyOffset += 4;
 }
 
+/** Bytes of a masked client frame's header (2, 4 or 10) plus its 4-byte masking key. */
+function frameHeaderBytes(length: number): number {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + 4;
+}
+
+/** Scratch for the masking key rotated to a word boundary. */
+const rotated = new Uint8Array(4);
+const rotatedWord = new Uint32Array(rotated.buffer);
+
 /**
- * One masked client frame. The frame is placed in its buffer so that the payload starts 4-byte aligned:
- * masking then XORs whole 32-bit words (the key repeats every 4 bytes) instead of single bytes.
+ * Writes one masked client frame into `out` at `at` (RFC 6455 §5.2) and returns where it ends. The payload
+ * is copied in and masked in place, whole 32-bit words where `out` is word-aligned (the key repeats every
+ * 4 bytes, so an aligned word takes the key rotated by its distance from the payload start).
  */
-export function encodeClientFrame(opcode: number, payload: Uint8Array, fin = true): Uint8Array {
+export function writeClientFrame(
+  out: Uint8Array,
+  words: Uint32Array,
+  at: number,
+  opcode: number,
+  payload: Uint8Array,
+): number {
   const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const headerLength = 2 + lengthBytes + 4;
-  const total = headerLength + length;
-  const lead = (4 - (headerLength % 4)) % 4;
-  const buffer = new ArrayBuffer(lead + total + ((4 - ((lead + total) % 4)) % 4));
-  const out = new Uint8Array(buffer, lead, total);
-  out[0] = (fin ? 0x80 : 0) | opcode;
-  if (lengthBytes === 0) {
-    out[1] = 0x80 | length;
-  } else if (lengthBytes === 2) {
-    out[1] = 0x80 | 126;
-    out[2] = length >>> 8;
-    out[3] = length & 0xff;
+  const start = at + frameHeaderBytes(length);
+  out[at] = 0x80 | opcode;
+  if (length < 126) {
+    out[at + 1] = 0x80 | length;
+  } else if (length < 65536) {
+    out[at + 1] = 0x80 | 126;
+    out[at + 2] = length >>> 8;
+    out[at + 3] = length & 0xff;
   } else {
-    out[1] = 0x80 | 127;
-    const view = new DataView(buffer, lead + 2, 8);
-    view.setUint32(0, Math.floor(length / 2 ** 32));
-    view.setUint32(4, length >>> 0);
+    out[at + 1] = 0x80 | 127;
+    const high = Math.floor(length / 2 ** 32);
+    const low = length >>> 0;
+    for (let i = 0; i < 4; i++) {
+      out[at + 2 + i] = (high >>> (24 - 8 * i)) & 0xff;
+      out[at + 6 + i] = (low >>> (24 - 8 * i)) & 0xff;
+    }
   }
-  nextMaskKey(out, headerLength - 4);
-  out.set(payload, headerLength);
-  // lead + headerLength is a multiple of 4: the key and the payload are word-aligned in `buffer`.
-  const words = new Uint32Array(buffer, lead + headerLength - 4, 1 + Math.floor(length / 4));
-  const key = words[0] as number;
-  for (let i = 1; i < words.length; i++) words[i] = (words[i] as number) ^ key;
-  for (let i = length - (length % 4); i < length; i++) {
-    out[headerLength + i] = (out[headerLength + i] as number) ^ (out[headerLength - 4 + (i % 4)] as number);
+  const key = start - 4;
+  nextMaskKey(out, key);
+  out.set(payload, start);
+  const end = start + length;
+  // Bytes before the first word boundary, then whole words, then the tail.
+  let i = start;
+  const firstWord = Math.min(end, (start + 3) & ~3);
+  for (; i < firstWord; i++) out[i] = (out[i] as number) ^ (out[key + ((i - start) & 3)] as number);
+  if (i + 4 <= end) {
+    for (let k = 0; k < 4; k++) rotated[k] = out[key + ((i - start + k) & 3)] as number;
+    const mask = rotatedWord[0] as number;
+    const lastWord = end >>> 2;
+    for (let w = i >>> 2; w < lastWord; w++) words[w] = (words[w] as number) ^ mask;
+    i = lastWord << 2;
   }
-  return out;
+  for (; i < end; i++) out[i] = (out[i] as number) ^ (out[key + ((i - start) & 3)] as number);
+  return end;
+}
+
+/** One masked client frame on its own (control frames, tests). */
+export function encodeClientFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const size = frameHeaderBytes(payload.length) + payload.length;
+  const buffer = new ArrayBuffer((size + 3) & ~3);
+  writeClientFrame(new Uint8Array(buffer), new Uint32Array(buffer), 0, opcode, payload);
+  return new Uint8Array(buffer, 0, size);
+}
+
+/** Header plus payload bytes of the server frame at `at`, or -1 while its header is incomplete. */
+function frameSize(buf: Uint8Array, at: number): number {
+  if (buf.length - at < 2) return -1;
+  const length = (buf[at + 1] as number) & 0x7f;
+  if (length < 126) return 2 + length;
+  if (length === 126) {
+    if (buf.length - at < 4) return -1;
+    return 4 + (((buf[at + 2] as number) << 8) | (buf[at + 3] as number));
+  }
+  if (buf.length - at < 10) return -1;
+  let value = 0;
+  for (let i = 2; i < 10; i++) value = value * 256 + (buf[at + i] as number);
+  return 10 + value;
 }
 
 export class WebSocketClient {
@@ -111,7 +155,9 @@ export class WebSocketClient {
   private fragments: Uint8Array[] = [];
   private fragmentsBytes = 0;
   private fragmentOpcode = 0;
-  private readonly out: Uint8Array[] = [];
+  /** Messages sent in this turn: encoded together into one buffer and written once after it. */
+  private readonly outOpcodes: number[] = [];
+  private readonly outPayloads: Uint8Array[] = [];
   private outBytes = 0;
   private flushScheduled = false;
   private closeSent = false;
@@ -159,13 +205,13 @@ export class WebSocketClient {
 
   send(data: string | Uint8Array): void {
     if (this.readyState !== WebSocketClient.OPEN) return;
-    if (typeof data === "string") this.queue(encodeClientFrame(Op.Text, utf8.encode(data)));
-    else this.queue(encodeClientFrame(Op.Binary, data));
+    if (typeof data === "string") this.queue(Op.Text, utf8.encode(data));
+    else this.queue(Op.Binary, data);
   }
 
   ping(data = ""): void {
     if (this.readyState !== WebSocketClient.OPEN) return;
-    this.queue(encodeClientFrame(Op.Ping, utf8.encode(data).subarray(0, 125)));
+    this.queue(Op.Ping, utf8.encode(data).subarray(0, 125));
   }
 
   /** Starts the closing handshake; `onclose` follows when the socket is gone. */
@@ -179,10 +225,14 @@ export class WebSocketClient {
     this.sendClose(code, reason);
   }
 
-  /** Frames queued in this turn of the event loop go out in one write, right after it. */
-  private queue(frame: Uint8Array): void {
-    this.out.push(frame);
-    this.outBytes += frame.length;
+  /**
+   * Frames queued in this turn of the event loop go out in one write, right after it. The payload is kept
+   * by reference until then: callers hand over bytes they do not change (encoded messages).
+   */
+  private queue(opcode: number, payload: Uint8Array): void {
+    this.outOpcodes.push(opcode);
+    this.outPayloads.push(payload);
+    this.outBytes += frameHeaderBytes(payload.length) + payload.length;
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     queueMicrotask(() => this.flush());
@@ -190,11 +240,19 @@ export class WebSocketClient {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.out.length === 0) return;
-    const data = this.out.length === 1 ? (this.out[0] as Uint8Array) : Buffer.concat(this.out, this.outBytes);
-    this.out.length = 0;
+    const count = this.outPayloads.length;
+    if (count === 0) return;
+    const buffer = new ArrayBuffer((this.outBytes + 3) & ~3);
+    const out = new Uint8Array(buffer);
+    const words = new Uint32Array(buffer);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      at = writeClientFrame(out, words, at, this.outOpcodes[i] as number, this.outPayloads[i] as Uint8Array);
+    }
+    this.outOpcodes.length = 0;
+    this.outPayloads.length = 0;
     this.outBytes = 0;
-    if (!this.socket.destroyed) this.socket.write(data);
+    if (!this.socket.destroyed) this.socket.write(out.subarray(0, at));
   }
 
   private sendClose(code: number, reason: string): void {
@@ -206,7 +264,7 @@ export class WebSocketClient {
     payload[0] = code >>> 8;
     payload[1] = code & 0xff;
     payload.set(text, 2);
-    this.queue(encodeClientFrame(Op.Close, payload));
+    this.queue(Op.Close, payload);
     queueMicrotask(() => this.socket.end());
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref?.();
   }
@@ -270,46 +328,64 @@ export class WebSocketClient {
     );
   }
 
+  /**
+   * Parses the frames in `chunk`. A frame cut at the end of the previous chunk is completed with just the
+   * bytes it lacks (not by joining two whole chunks, which would copy every chunk once more).
+   */
   private parse(chunk: Buffer): void {
-    let buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    this.rest = undefined;
+    let offset = 0;
+    const rest = this.rest;
+    if (rest) {
+      this.rest = undefined;
+      const peek = rest.length >= 14 ? rest : Buffer.concat([rest, chunk.subarray(0, 14 - rest.length)]);
+      const size = frameSize(peek, 0);
+      const missing = size < 0 ? Number.POSITIVE_INFINITY : size - rest.length;
+      if (chunk.length < missing) {
+        // Still incomplete (a tiny chunk, or a message of many chunks: bounded by MAX_MESSAGE_BYTES).
+        if (size > MAX_MESSAGE_BYTES + 14) this.fail(1009, "message too big");
+        else this.rest = Buffer.concat([rest, chunk]);
+        return;
+      }
+      if (this.parseFrames(Buffer.concat([rest, chunk.subarray(0, missing)])) !== size) return;
+      offset = missing;
+    }
+    const done = this.parseFrames(offset === 0 ? chunk : chunk.subarray(offset));
+    if (done >= 0 && offset + done < chunk.length && this.readyState !== WebSocketClient.CLOSED) {
+      // Keep only the partial frame, not the whole chunk it came in.
+      this.rest = Buffer.from(chunk.subarray(offset + done));
+    }
+  }
+
+  /** Handles the whole frames at the start of `buf`; returns the bytes used, or -1 once failing. */
+  private parseFrames(buf: Buffer): number {
     let offset = 0;
     while (buf.length - offset >= 2 && this.readyState !== WebSocketClient.CLOSED) {
       const b0 = buf[offset] as number;
       const b1 = buf[offset + 1] as number;
-      let length = b1 & 0x7f;
-      let headerLength = 2;
-      if (length === 126) {
-        if (buf.length - offset < 4) break;
-        length = buf.readUInt16BE(offset + 2);
-        headerLength = 4;
-      } else if (length === 127) {
-        if (buf.length - offset < 10) break;
-        length = buf.readUInt32BE(offset + 2) * 2 ** 32 + buf.readUInt32BE(offset + 6);
-        headerLength = 10;
-      }
       if ((b1 & 0x80) !== 0 || (b0 & 0x70) !== 0) {
         this.fail(1002, "masked or extended frame from the server");
-        return;
+        return -1;
       }
+      const size = frameSize(buf, offset);
+      if (size < 0) break;
+      const headerLength = (b1 & 0x7f) < 126 ? 2 : (b1 & 0x7f) === 126 ? 4 : 10;
+      const length = size - headerLength;
       if (length > MAX_MESSAGE_BYTES || this.fragmentsBytes + length > MAX_MESSAGE_BYTES) {
         this.fail(1009, "message too big");
-        return;
+        return -1;
       }
-      if (buf.length - offset < headerLength + length) break;
-      // A copy: the message may be held (out-of-order data) after this chunk is gone.
-      const payload = buf.slice(offset + headerLength, offset + headerLength + length);
-      offset += headerLength + length;
-      if (!this.onFrame((b0 & 0x80) !== 0, b0 & 0x0f, payload)) return;
+      if (buf.length - offset < size) break;
+      // A view, no copy: the data channel consumes in-order messages at once (smux copies what it keeps),
+      // and messages held out of order arrive in runs that share their chunks.
+      const payload = buf.subarray(offset + headerLength, offset + size);
+      offset += size;
+      if (!this.onFrame((b0 & 0x80) !== 0, b0 & 0x0f, payload)) return -1;
     }
-    if (offset < buf.length && this.readyState !== WebSocketClient.CLOSED) {
-      buf = buf.subarray(offset);
-      this.rest = Buffer.from(buf); // keep only the partial frame, not the whole chunk it came in
-    }
+    return offset;
   }
 
   /** Handles one frame; false once the connection is being failed. */
-  private onFrame(fin: boolean, opcode: number, payload: Buffer): boolean {
+  private onFrame(fin: boolean, opcode: number, payload: Uint8Array): boolean {
     switch (opcode) {
       case Op.Text:
       case Op.Binary:
@@ -337,15 +413,15 @@ export class WebSocketClient {
       }
       case Op.Ping:
         if (this.readyState === WebSocketClient.OPEN && !this.closeSent) {
-          this.queue(encodeClientFrame(Op.Pong, payload));
+          this.queue(Op.Pong, payload);
         }
         return true;
       case Op.Pong:
         return true;
       case Op.Close: {
-        const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+        const code = payload.length >= 2 ? ((payload[0] as number) << 8) | (payload[1] as number) : 1005;
         this.closeCode = code;
-        this.closeReason = payload.length > 2 ? payload.subarray(2).toString("utf8") : "";
+        this.closeReason = payload.length > 2 ? new TextDecoder().decode(payload.subarray(2)) : "";
         if (!this.closeSent) this.sendClose(payload.length >= 2 ? code : 1000, "");
         return false;
       }
