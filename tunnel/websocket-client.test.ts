@@ -175,6 +175,18 @@ test("a wrong Sec-WebSocket-Accept is an error: no open, close 1006", async () =
   expect(seen).toMatchObject({ opened: false, errors: 1, close: 1006 });
 });
 
+test("a server that never answers the upgrade is given up after the handshake timeout", async () => {
+  const server: Server = createServer(() => {}); // accepts, never answers
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanup.push(() => server.close());
+  const ws = new WebSocketClient(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+    handshakeTimeoutMs: 100,
+  });
+  const seen = events(ws);
+  await until(() => seen.close !== undefined);
+  expect(seen).toMatchObject({ opened: false, errors: 1, close: 1006 });
+});
+
 test("fragments are joined, pings answered with the same payload, the server's close code reported and echoed", async () => {
   const { port, next } = await rawServer();
   const ws = new WebSocketClient(`ws://127.0.0.1:${port}`);

@@ -20,6 +20,8 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Largest HTTP response head accepted before the upgrade. */
 const MAX_RESPONSE_HEAD = 16 * 1024;
+/** How long the TCP/TLS connect and the upgrade may take (gorilla/websocket's default dialer, the plugin's). */
+export const HANDSHAKE_TIMEOUT_MS = 45_000;
 /** How long a closing socket waits for the server's close before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -28,6 +30,8 @@ const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } 
 export interface WebSocketClientOptions {
   /** Extra TLS options for `wss://` (tests: a private CA). Verification stays on. */
   readonly tls?: Pick<ConnectionOptions, "ca">;
+  /** @default HANDSHAKE_TIMEOUT_MS */
+  readonly handshakeTimeoutMs?: number;
 }
 
 export interface CloseEventLike {
@@ -164,6 +168,7 @@ export class WebSocketClient {
   private closeCode = 1006;
   private closeReason = "";
   private closedFired = false;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     url: string,
@@ -196,6 +201,13 @@ export class WebSocketClient {
     // The close that follows reports it (onerror first while connecting, then onclose with 1006).
     this.socket.on("error", () => {});
     this.socket.on("close", () => this.fireClose());
+    // A server (or a black-holed route) that never completes the upgrade must not hang the caller.
+    const handshakeTimer = setTimeout(() => {
+      if (this.readyState === WebSocketClient.CONNECTING) this.socket.destroy();
+    }, this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    handshakeTimer.unref?.();
+    this.socket.once("close", () => clearTimeout(handshakeTimer));
+    this.handshakeTimer = handshakeTimer;
   }
 
   /** Bytes handed to send() and not yet written to the network. */
@@ -300,6 +312,7 @@ export class WebSocketClient {
         return;
       }
       this.readyState = WebSocketClient.OPEN;
+      clearTimeout(this.handshakeTimer);
       this.onopen?.();
       chunk = head.subarray(end + 4);
       if (chunk.length === 0) return;
