@@ -27,8 +27,7 @@ export function staticImports(source: string): string[] {
     const clause = match[3] ?? "";
     // `import { type A, type B } from` loads nothing either.
     const names = /^\{([\s\S]*)\}$/.exec(clause.trim())?.[1];
-    if (names !== undefined && names.split(",").every((n) => n.trim() === "" || /^type\s/.test(n.trim())))
-      continue;
+    if (names?.split(",").every((n) => n.trim() === "" || /^type\s/.test(n.trim()))) continue;
     specifiers.push(match[4] ?? "");
   }
   return specifiers;

@@ -31,8 +31,7 @@ export function fixedValuePattern(pattern: string): boolean {
 /** The aws_ssm_document block a policy resource names by reference, if any. */
 export function referencedDocument(tf: TerraformJson, resource: string): TfBlock | undefined {
   const ref = exactReference(resource);
-  if (!ref || !ref.address.startsWith("aws_ssm_document.") || (ref.attribute ?? "arn") !== "arn")
-    return undefined;
+  if (!ref?.address.startsWith("aws_ssm_document.") || (ref.attribute ?? "arn") !== "arn") return undefined;
   return blockAt(tf, ref.address);
 }
 

@@ -30,6 +30,7 @@ const example1: PolicyDocument = {
   ],
 };
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable in the test name, not a template
 describe("AWS example 1: instances and ${aws:username} sessions", () => {
   test("the listed instance is allowed, another is not", () => {
     expect(
@@ -66,6 +67,7 @@ describe("AWS example 1: instances and ${aws:username} sessions", () => {
     );
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable in the test name, not a template
   test("session/${aws:userid}-* matches no real session id, of a user or of an assumed role", () => {
     const userIdPolicy: PolicyDocument = {
       Statement: {
@@ -111,6 +113,7 @@ describe("AWS example 2: instance tags", () => {
   });
 });
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable in the test name, not a template
 describe("AWS example 3, method 2: the session-id tag with ${aws:userid}", () => {
   const policy: PolicyDocument = {
     Statement: {
