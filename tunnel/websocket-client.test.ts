@@ -248,6 +248,43 @@ test("frames cut anywhere across socket reads (headers included) arrive whole an
   }
 });
 
+test("bursts bigger than the write-buffer pool into a server that reads nothing arrive byte-exact once it reads (no buffer reused while queued)", async () => {
+  const { port, next } = await rawServer();
+  const ws = new WebSocketClient(`ws://127.0.0.1:${port}`);
+  const seen = events(ws);
+  const server = await next();
+  server.pause();
+  await until(() => seen.opened);
+  // 48 turns × 40 messages of 16 KiB (640 KiB, three write buffers, per turn): 30 MiB, more than loopback's
+  // socket buffers hold, so writes queue in the client while later turns take buffers from the pool. Every
+  // byte of a message carries the message's number.
+  const count = 48 * 40;
+  for (let turn = 0; turn < 48; turn++) {
+    for (let i = 0; i < 40; i++) ws.send(new Uint8Array(16 * 1024).fill((turn * 40 + i) % 251));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(ws.bufferedAmount).toBeGreaterThan(0);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const frameBytes = 4 + 4 + 16 * 1024;
+  server.on("data", (chunk: Buffer) => {
+    chunks.push(chunk);
+    received += chunk.length;
+  });
+  server.resume();
+  await until(() => received >= count * frameBytes, 20_000);
+  const wire = Buffer.concat(chunks);
+  for (let k = 0; k < count; k++) {
+    const at = k * frameBytes;
+    expect([wire[at], wire[at + 1], wire.readUInt16BE(at + 2)]).toEqual([0x82, 0x80 | 126, 16 * 1024]);
+    const key = wire.subarray(at + 4, at + 8);
+    const payload = wire.subarray(at + 8, at + frameBytes).map((b, j) => b ^ (key[j & 3] as number));
+    if (payload.some((b) => b !== k % 251))
+      throw new Error(`message ${k} arrived with another message's bytes`);
+  }
+  ws.close(1000);
+});
+
 test("a masked frame from the server fails the connection with 1002", async () => {
   const { port, next } = await rawServer();
   const ws = new WebSocketClient(`ws://127.0.0.1:${port}`);

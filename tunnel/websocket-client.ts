@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import { BufferPool } from "./buffer-pool.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** Largest message accepted (data-channel messages are ~1.2 KiB; a handshake or error text a few KiB). */
@@ -24,6 +25,15 @@ const MAX_RESPONSE_HEAD = 16 * 1024;
 export const HANDSHAKE_TIMEOUT_MS = 45_000;
 /** How long a closing socket waits for the server's close before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Write buffers kept for reuse: 16 × 256 KiB covers a full send window (2 MiB of payload plus headers)
+ * leaving in one turn. Only a frame bigger than a buffer gets a one-off one.
+ */
+const WRITE_POOL_BUFFERS = 16;
+const WRITE_BUFFER_BYTES = 256 * 1024;
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_WORDS = new Uint32Array(0);
 
 const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
@@ -164,6 +174,8 @@ export class WebSocketClient {
   private readonly outPayloads: Uint8Array[] = [];
   private outBytes = 0;
   private flushScheduled = false;
+  /** Buffers of finished writes, reused for the next flushes instead of one new buffer per turn. */
+  private readonly writeBuffers = new BufferPool(WRITE_POOL_BUFFERS, WRITE_BUFFER_BYTES);
   private closeSent = false;
   private closeCode = 1006;
   private closeReason = "";
@@ -250,21 +262,49 @@ export class WebSocketClient {
     queueMicrotask(() => this.flush());
   }
 
+  /**
+   * Encodes the queued frames into pooled write buffers (a turn's frames share one buffer up to its size;
+   * a burst fills several) and writes each once.
+   */
   private flush(): void {
     this.flushScheduled = false;
     const count = this.outPayloads.length;
     if (count === 0) return;
-    const buffer = new ArrayBuffer((this.outBytes + 3) & ~3);
-    const out = new Uint8Array(buffer);
-    const words = new Uint32Array(buffer);
+    let buffer: ArrayBuffer | undefined;
+    let out = EMPTY_BYTES;
+    let words = EMPTY_WORDS;
     let at = 0;
+    let remaining = this.outBytes;
     for (let i = 0; i < count; i++) {
-      at = writeClientFrame(out, words, at, this.outOpcodes[i] as number, this.outPayloads[i] as Uint8Array);
+      const payload = this.outPayloads[i] as Uint8Array;
+      const size = frameHeaderBytes(payload.length) + payload.length;
+      if (buffer === undefined || at + size > buffer.byteLength) {
+        if (buffer !== undefined) this.write(buffer, at);
+        // Word-aligned frames need a word-multiple buffer (the masking loop writes whole words).
+        buffer = this.writeBuffers.take((Math.max(size, Math.min(remaining, WRITE_BUFFER_BYTES)) + 3) & ~3);
+        out = new Uint8Array(buffer);
+        words = new Uint32Array(buffer);
+        at = 0;
+      }
+      at = writeClientFrame(out, words, at, this.outOpcodes[i] as number, payload);
+      remaining -= size;
     }
     this.outOpcodes.length = 0;
     this.outPayloads.length = 0;
     this.outBytes = 0;
-    if (!this.socket.destroyed) this.socket.write(out.subarray(0, at));
+    if (buffer !== undefined) this.write(buffer, at);
+  }
+
+  /**
+   * Writes the first `length` bytes of a pooled buffer. The socket (or its stream's queue) holds them until
+   * the write's callback: only then may the buffer carry other frames.
+   */
+  private write(buffer: ArrayBuffer, length: number): void {
+    if (this.socket.destroyed) {
+      this.writeBuffers.give(buffer);
+      return;
+    }
+    this.socket.write(new Uint8Array(buffer, 0, length), () => this.writeBuffers.give(buffer));
   }
 
   private sendClose(code: number, reason: string): void {
