@@ -109,10 +109,19 @@ export function sha256Into(bytes: Uint8Array, out: Uint8Array): void {
 export function encodeAgentMessage(input: EncodeInput): Uint8Array {
   const payload = input.payload ?? EMPTY;
   const out = new Uint8Array(PAYLOAD_OFFSET + payload.length);
+  encodeAgentMessageInto(out, input);
+  return out;
+}
+
+/** Serializes one AgentMessage into `out`, which must be exactly PAYLOAD_OFFSET + payload bytes long. */
+export function encodeAgentMessageInto(out: Uint8Array, input: EncodeInput): void {
+  const payload = input.payload ?? EMPTY;
+  if (out.length !== PAYLOAD_OFFSET + payload.length) {
+    throw new RangeError(`message buffer of ${out.length} bytes for a ${payload.length}-byte payload`);
+  }
   writeHeader(out, input, payload.length);
   out.set(payload, PAYLOAD_OFFSET);
   sha256Into(payload, out.subarray(80, 112));
-  return out;
 }
 
 /**

@@ -8,18 +8,21 @@
  */
 import { randomUUID } from "node:crypto";
 import { writeAcknowledge } from "./ack-writer.ts";
+import { BufferPool } from "./buffer-pool.ts";
 import { ByteQueue } from "./byte-queue.ts";
 import {
   type AgentMessage,
   acknowledgedSequence,
   DecodeError,
   decodeAgentMessage,
-  encodeAgentMessage,
+  encodeAgentMessageInto,
   encodeFlag,
   MessageType,
+  PAYLOAD_OFFSET,
   PayloadType,
   parseJsonPayload,
 } from "./codec.ts";
+import { GcPacer } from "./gc-pacer.ts";
 import { ReliableReceiver } from "./reliable-receiver.ts";
 import { DEFAULT_WINDOW_BYTES, RESEND_INTERVAL_MS, ReliableSender } from "./reliable-sender.ts";
 import { RETRY_MAX_DELAY_MS, RETRY_MAX_RETRIES, withRetry } from "./retry.ts";
@@ -35,6 +38,10 @@ export const OUTBOX_HIGH_WATER = 256 * 1024;
 export const WS_HIGH_WATER = 8 * 1024 * 1024;
 /** A socket that closes sooner than this after opening counts towards giving up on reconnects. */
 const SHORT_LIVED_SOCKET_MS = 2000;
+/** Size of a full data message: the buffers the message pool keeps. */
+const MESSAGE_BUFFER_BYTES = PAYLOAD_OFFSET + MAX_PAYLOAD;
+/** Message buffers kept for reuse: a full window of full messages (2 MiB / 1 KiB ≈ 2.3 MB). */
+const MESSAGE_POOL_BUFFERS = Math.ceil(DEFAULT_WINDOW_BYTES / MAX_PAYLOAD);
 /** The plugin pings every 5 minutes with this payload (§4.4). */
 const PING_INTERVAL_MS = 5 * 60 * 1000;
 
@@ -82,6 +89,28 @@ export class DataChannel {
   private readonly sender: ReliableSender;
   private readonly receiver: ReliableReceiver;
   private readonly outbox = new ByteQueue();
+  /**
+   * Buffers of acked messages, reused for new ones. An acked message may still sit in the WebSocket
+   * client's queue (resent earlier in the same turn, copied out at its flush, a microtask queued at that
+   * send): acked buffers go back to the pool in a microtask queued after the ack, so after that flush.
+   */
+  private readonly messageBuffers = new BufferPool(MESSAGE_POOL_BUFFERS, MESSAGE_BUFFER_BYTES);
+  private readonly acked: ArrayBuffer[] = [];
+  /** Young collections paced by traffic (see GcPacer: garbage, not live data, sets the peak RSS). */
+  private readonly gc = new GcPacer();
+  private releaseScheduled = false;
+  private readonly releaseAcked = () => {
+    this.releaseScheduled = false;
+    for (const buffer of this.acked) this.messageBuffers.give(buffer);
+    this.acked.length = 0;
+  };
+  /** The header fields of every data message, reused (no object per message). */
+  private readonly header: {
+    messageType: string;
+    sequenceNumber: number;
+    payloadType: number;
+    payload: Uint8Array | undefined;
+  } = { messageType: MessageType.InputStreamData, sequenceNumber: 0, payloadType: 0, payload: undefined };
   private readonly ackWaiters = new Map<number, () => void>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
@@ -103,6 +132,13 @@ export class DataChannel {
       now,
       windowBytes: options.windowBytes ?? DEFAULT_WINDOW_BYTES,
       transmit: (bytes) => this.transmit(bytes),
+      released: (bytes) => {
+        if (bytes.byteOffset !== 0 || bytes.buffer.byteLength !== MESSAGE_BUFFER_BYTES) return;
+        this.acked.push(bytes.buffer as ArrayBuffer);
+        if (this.releaseScheduled) return;
+        this.releaseScheduled = true;
+        queueMicrotask(this.releaseAcked);
+      },
     });
     this.receiver = new ReliableReceiver({
       deliver: (message) => options.events.onStreamMessage(message),
@@ -164,16 +200,16 @@ export class DataChannel {
 
   /** Sends one sequenced input_stream_data message (handshake answers, flags). Returns its sequence number. */
   sendStreamMessage(payloadType: number, payload: Uint8Array): number {
-    return this.sender.send(
-      (seq) =>
-        encodeAgentMessage({
-          messageType: MessageType.InputStreamData,
-          sequenceNumber: seq,
-          payloadType,
-          payload,
-        }),
-      payload.length,
-    );
+    const size = PAYLOAD_OFFSET + payload.length;
+    const bytes = new Uint8Array(this.messageBuffers.take(size), 0, size);
+    const header = this.header;
+    header.sequenceNumber = this.sender.nextSequence;
+    header.payloadType = payloadType;
+    header.payload = payload;
+    encodeAgentMessageInto(bytes, header);
+    header.payload = undefined;
+    this.gc.count(size);
+    return this.sender.sendEncoded(bytes, payload.length);
   }
 
   sendFlag(flag: number): number {
@@ -278,6 +314,7 @@ export class DataChannel {
   receiveFrame(frame: Uint8Array): void {
     if (this.state === "closed") return;
     this.counters.framesIn++;
+    this.gc.count(frame.length);
     let message: AgentMessage;
     try {
       message = decodeAgentMessage(frame);

@@ -202,4 +202,26 @@ describe("ReliableSender", () => {
     clock.t += 300;
     expect(sender.tick()).toBe("exhausted");
   });
+
+  test("released gets a message's bytes exactly once, when it is acked, and never while it may be resent", () => {
+    const clock = { t: 1000 };
+    const released: Uint8Array[] = [];
+    const sender = new ReliableSender({
+      now: () => clock.t,
+      transmit: () => true,
+      released: (bytes) => released.push(bytes),
+    });
+    const a = Uint8Array.of(1);
+    const b = Uint8Array.of(2);
+    expect(sender.sendEncoded(a, 1)).toBe(0);
+    expect(sender.sendEncoded(b, 1)).toBe(1);
+    clock.t += 5000;
+    sender.tick(); // a is resent: still unacked, still the sender's
+    expect(released).toEqual([]);
+    sender.acknowledge(1);
+    expect(released).toEqual([b]);
+    sender.acknowledge(1); // a duplicate ack releases nothing twice
+    sender.acknowledge(0);
+    expect(released).toEqual([b, a]);
+  });
 });

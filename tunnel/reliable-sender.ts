@@ -41,6 +41,8 @@ export interface SenderOptions {
   readonly windowBytes?: number;
   /** @default MAX_RESEND_ATTEMPTS */
   readonly maxAttempts?: number;
+  /** Called with a message's bytes once it is acked: the sender never touches them again. */
+  readonly released?: (bytes: Uint8Array) => void;
 }
 
 interface Outgoing {
@@ -107,8 +109,15 @@ export class ReliableSender {
    * number; the bytes are kept unchanged for resends (same MessageId and CreatedDate, §5.2).
    */
   send(build: (sequenceNumber: number) => Uint8Array, payloadBytes = 0): number {
+    return this.sendEncoded(build(this.next), payloadBytes);
+  }
+
+  /**
+   * Like send(), for bytes already serialized with sequence number `nextSequence` (no closure per message
+   * on the hot path).
+   */
+  sendEncoded(bytes: Uint8Array, payloadBytes = 0): number {
     const seq = this.next++;
-    const bytes = build(seq);
     const now = this.options.now();
     if (this.outgoing.size === 0) this.lastProgress = now;
     this.outgoing.set(seq, { bytes, payloadBytes, lastSent: now, attempts: 0 });
@@ -132,6 +141,7 @@ export class ReliableSender {
       this.rto = Math.min(MAX_RTO_MS, this.rtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttVar));
     }
     this.outgoing.delete(seq);
+    this.options.released?.(entry.bytes);
     this.inFlight -= entry.payloadBytes;
     this.lastProgress = now;
     if (seq === this.oldest) {
