@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeUnrelatedCa } from "../test-support/cli/helpers.ts";
+import { makeUnrelatedCa } from "../test-support/certificates.ts";
 import { countCertificates, resolveCaBundle } from "./ca-bundle.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dbtunnel-ca-"));

@@ -7,6 +7,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeUnrelatedCa } from "../test-support/certificates.ts";
 import {
   type FixtureSandbox,
   runCli,
@@ -14,7 +15,7 @@ import {
   seedStack,
   startFixtureSandbox,
 } from "../test-support/cli/fixtures.ts";
-import { expectNoSecrets, failureLine, makeUnrelatedCa } from "../test-support/cli/helpers.ts";
+import { expectNoSecrets, failureLine } from "../test-support/cli/helpers.ts";
 import { waitFor } from "../test-support/wait.ts";
 
 let sandbox: FixtureSandbox;

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeUnrelatedCa } from "../test-support/certificates.ts";
 import type { DbContext } from "./db-steps.ts";
 import { presignRdsToken, rdsSignerToken } from "./tokens.ts";
 
@@ -63,7 +64,7 @@ export async function refusals(db: DbContext, probe: LoginProbe): Promise<string
 
   const dir = mkdtempSync(join(tmpdir(), "dbtunnel-wrong-ca-"));
   try {
-    const caPath = await makeWrongCa(dir);
+    const caPath = makeUnrelatedCa(dir, "dbtunnel-e2e-wrong-ca");
     evidence.push(`wrong CA: ${await probe.refused({ token: await freshToken(db), caPath }, probe.wrongCa)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -72,34 +73,4 @@ export async function refusals(db: DbContext, probe: LoginProbe): Promise<string
   const wrongName = { token: await freshToken(db), host: "db.example.com" };
   evidence.push(`wrong server name: ${await probe.refused(wrongName, probe.wrongName)}`);
   return evidence;
-}
-
-/** A self-signed CA that signed nothing the sandbox or RDS serves. */
-async function makeWrongCa(dir: string): Promise<string> {
-  const caPath = join(dir, "ca.pem");
-  const proc = Bun.spawn({
-    cmd: [
-      "openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      join(dir, "ca.key"),
-      "-out",
-      caPath,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=dbtunnel e2e wrong CA",
-    ],
-    stdout: "ignore",
-    stderr: "ignore",
-  });
-  if ((await proc.exited) !== 0)
-    throw new Error("openssl could not make the wrong CA for the negative check");
-  return caPath;
 }

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeSelfSigned } from "../test-support/certificates.ts";
 import { until } from "../test-support/wait.ts";
 import { encodeClientFrame, WebSocketClient, writeClientFrame } from "./websocket-client.ts";
 
@@ -305,32 +306,9 @@ test("a masked frame from the server fails the connection with 1002", async () =
 test("wss: the server certificate is verified (name and trust); with its CA the channel works", async () => {
   const dir = mkdtempSync(join(tmpdir(), "dbtunnel-wss-"));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  const made = Bun.spawnSync(
-    [
-      "openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost",
-    ],
-    { stderr: "pipe" },
-  );
-  expect(made.exitCode).toBe(0);
-  const cert = readFileSync(join(dir, "cert.pem"), "utf8");
-  const server = echoServer({ cert, key: readFileSync(join(dir, "key.pem"), "utf8") });
+  const made = makeSelfSigned(dir, "server", { commonName: "localhost", dnsName: "localhost" });
+  const cert = readFileSync(made.certPath, "utf8");
+  const server = echoServer({ cert, key: readFileSync(made.keyPath, "utf8") });
 
   const untrusted = new WebSocketClient(`wss://localhost:${server.port}`);
   const refused = events(untrusted);

@@ -90,23 +90,3 @@ export function failureLine(stderr: string): string {
   expect(last.startsWith("dbtunnel: ")).toBe(true);
   return last.slice("dbtunnel: ".length);
 }
-
-/**
- * Writes a fresh self-signed CA certificate (and its key) into `dir` and returns the PEM path: a CA that
- * signed nothing the sandbox serves, i.e. what a wrong CA bundle looks like.
- */
-export function makeUnrelatedCa(dir: string, name: string): string {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  const run = Bun.spawnSync(
-    ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert].concat([
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${name}`,
-    ]),
-    { stderr: "pipe" },
-  );
-  if (run.exitCode !== 0) throw new Error(`openssl could not make a test CA: ${run.stderr.toString()}`);
-  return cert;
-}
