@@ -14,8 +14,7 @@
  * figures measured so far have been reported.
  */
 
-import { createHash } from "node:crypto";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { loadavg } from "node:os";
 import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -25,7 +24,14 @@ import { startGateway } from "../sandbox/gateway/index.ts";
 import type { FaultPlan } from "../sandbox/gateway/types.ts";
 import { startSandbox } from "../sandbox/index.ts";
 import { runTestInstance } from "../test-support/sandbox/test-gateway.ts";
-import { patternBytes, patternSha256, startDestination } from "../test-support/tunnel/destination.ts";
+import {
+  dialDestination,
+  drainHash,
+  patternSha256,
+  requestHeader,
+  startDestination,
+  uploadOver,
+} from "../test-support/tunnel/destination.ts";
 import { openTunnel } from "../tunnel/index.ts";
 import type { Tunnel } from "../tunnel/types.ts";
 import { type Figure, reportFigures } from "./figures.ts";
@@ -156,42 +162,18 @@ async function withFaults<T>(gatewayUrl: string, plan: FaultPlan, open: () => Pr
   }
 }
 
-function dial(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.setNoDelay(true);
-    socket.once("connect", () => resolve(socket));
-    socket.once("error", reject);
-  });
-}
-
-function modeHeader(mode: "U" | "D", n: number): Buffer {
-  const b = Buffer.alloc(5);
-  b.write(mode, 0);
-  b.writeUInt32BE(n, 1);
-  return b;
+/** A connection to the destination without Nagle's delay, so small writes are not what is measured. */
+async function dial(port: number): Promise<Socket> {
+  const socket = await dialDestination(port);
+  socket.setNoDelay(true);
+  return socket;
 }
 
 /** Sends n bytes; the server answers with their SHA-256. Returns MB/s. */
 async function uploadMBps(port: number, n: number, expected: string): Promise<number> {
   const socket = await dial(port);
-  const digest = new Promise<string>((resolve) => {
-    const parts: Buffer[] = [];
-    socket.on("data", (d: Buffer) => {
-      parts.push(d);
-      const all = Buffer.concat(parts);
-      if (all.length >= 32) resolve(all.subarray(0, 32).toString("hex"));
-    });
-  });
   const start = performance.now();
-  socket.write(modeHeader("U", n));
-  const chunk = 256 * 1024;
-  for (let offset = 0; offset < n; offset += chunk) {
-    if (!socket.write(patternBytes(offset, Math.min(chunk, n - offset)))) {
-      await new Promise((r) => socket.once("drain", r));
-    }
-  }
-  const got = await digest;
+  const got = await uploadOver(socket, n);
   const seconds = (performance.now() - start) / 1000;
   socket.destroy();
   if (got !== expected) throw new Error("upload corrupted: SHA-256 mismatch");
@@ -200,22 +182,13 @@ async function uploadMBps(port: number, n: number, expected: string): Promise<nu
 
 async function downloadMBps(port: number, n: number, expected: string): Promise<number> {
   const socket = await dial(port);
-  const hash = createHash("sha256");
-  let length = 0;
   const start = performance.now();
-  const done = new Promise<void>((resolve) => {
-    socket.on("data", (d: Buffer) => {
-      hash.update(d);
-      length += d.length;
-    });
-    socket.once("end", () => resolve());
-  });
-  socket.write(modeHeader("D", n));
-  await done;
+  const done = drainHash(socket);
+  socket.write(requestHeader("D", n));
+  const { sha, length } = await done;
   const seconds = (performance.now() - start) / 1000;
   socket.destroy();
-  if (length !== n || hash.digest("hex") !== expected)
-    throw new Error("download corrupted: SHA-256 mismatch");
+  if (length !== n || sha !== expected) throw new Error("download corrupted: SHA-256 mismatch");
   return n / MB / seconds;
 }
 

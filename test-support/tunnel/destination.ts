@@ -162,6 +162,16 @@ export async function downloadFrom(port: number, n: number): Promise<{ sha: stri
 /** Sends n pattern bytes; resolves with the SHA-256 hex the destination answers (its first 32 bytes). */
 export async function uploadTo(port: number, n: number): Promise<string> {
   const socket = await dialDestination(port);
+  const digest = await uploadOver(socket, n);
+  socket.destroy();
+  return digest;
+}
+
+/**
+ * Sends an upload request and n pattern bytes over a connected socket (honouring back-pressure); resolves
+ * with the SHA-256 hex the destination answers. The caller owns the socket (a benchmark times this alone).
+ */
+export async function uploadOver(socket: Socket, n: number): Promise<string> {
   // Resolve on the 32-byte digest, not on EOF: basic mode has no way to tell us the destination closed.
   const reply = new Promise<Buffer>((resolve, reject) => {
     let got = Buffer.alloc(0);
@@ -180,6 +190,5 @@ export async function uploadTo(port: number, n: number): Promise<string> {
     }
   }
   const digest = await reply;
-  socket.destroy();
   return digest.subarray(0, 32).toString("hex");
 }
