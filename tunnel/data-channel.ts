@@ -22,7 +22,7 @@ import {
   PayloadType,
   parseJsonPayload,
 } from "./codec.ts";
-import { GcPacer } from "./gc-pacer.ts";
+import { processGcPacer } from "./gc-pacer.ts";
 import { ReliableReceiver } from "./reliable-receiver.ts";
 import { DEFAULT_WINDOW_BYTES, RESEND_INTERVAL_MS, ReliableSender } from "./reliable-sender.ts";
 import { RETRY_MAX_DELAY_MS, RETRY_MAX_RETRIES, withRetry } from "./retry.ts";
@@ -96,8 +96,8 @@ export class DataChannel {
    */
   private readonly messageBuffers = new BufferPool(MESSAGE_POOL_BUFFERS, MESSAGE_BUFFER_BYTES);
   private readonly acked: ArrayBuffer[] = [];
-  /** Young collections paced by traffic (see GcPacer: garbage, not live data, sets the peak RSS). */
-  private readonly gc = new GcPacer();
+  /** Collections paced by the process's traffic (see GcPacer: garbage, not live data, sets the peak RSS). */
+  private readonly gc = processGcPacer;
   private releaseScheduled = false;
   private readonly releaseAcked = () => {
     this.releaseScheduled = false;

@@ -59,3 +59,10 @@ export class GcPacer {
     }
   }
 }
+
+/**
+ * The process's one pacer. A collection is process-wide, so every data channel counts its traffic into
+ * the same budget: with `--sessions N` (or several targets in `dbtunnel up`) a pacer per channel would
+ * collect N times as often for the same bytes moved.
+ */
+export const processGcPacer = new GcPacer();
