@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { MARKER_OUTPUT, OutputsError, parseStackOutputs, type StackOutputs } from "../contract/outputs.ts";
+import { isRecord } from "../contract/values.ts";
 import { CliError } from "./errors.ts";
 import type { StackTarget } from "./target.ts";
 
@@ -106,8 +107,4 @@ export function targetFromOutputs(
     ...(outputs.sessionDocumentName ? { sessionDocumentName: outputs.sessionDocumentName } : {}),
     source: "outputs",
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -15,6 +15,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { isRecord } from "../contract/values.ts";
 import { CliError } from "./errors.ts";
 
 export interface ProfileTarget {
@@ -74,7 +75,7 @@ export function readProfile(path: string): Profile {
 /** Validates a parsed profile; relative paths are resolved against the profile's directory. */
 export function parseProfile(raw: unknown, path: string): Profile {
   const base = dirname(resolve(path));
-  if (!isObject(raw)) throw profileError(path, "must be a JSON object with a 'targets' array");
+  if (!isRecord(raw)) throw profileError(path, "must be a JSON object with a 'targets' array");
   unknownKeys(raw, TOP_KEYS, path, "");
   const targets = raw.targets;
   if (!Array.isArray(targets) || targets.length === 0) {
@@ -109,7 +110,7 @@ export function parseProfile(raw: unknown, path: string): Profile {
 
 function parseTarget(raw: unknown, index: number, path: string, base: string): ProfileTarget {
   const at = `targets[${index}]`;
-  if (!isObject(raw)) throw profileError(path, `${at} must be an object with name, user and localPort`);
+  if (!isRecord(raw)) throw profileError(path, `${at} must be an object with name, user and localPort`);
   unknownKeys(raw, TARGET_KEYS, path, `${at}.`);
   const name = requiredString(raw, "name", path, at, NAME, "letters, digits, '.', '_' or '-' (up to 63)");
   const user = requiredString(
@@ -194,10 +195,6 @@ function unknownKeys(raw: Record<string, unknown>, allowed: Set<string>, path: s
       );
     }
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function profileError(path: string, problem: string): CliError {

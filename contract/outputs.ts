@@ -12,6 +12,7 @@ import {
   dnsNameProblem,
   ecsNameProblem,
   instanceIdProblem,
+  isRecord,
   type Problem,
   portProblem,
   printable,
@@ -208,8 +209,4 @@ function userList(value: unknown, fail: (problem: string) => never): string[] {
       const problem = dbUserProblem(user);
       return problem === undefined ? user : fail(problem);
     });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

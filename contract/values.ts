@@ -6,6 +6,11 @@
 
 export type Problem = string | undefined;
 
+/** A JSON object (not null, not an array): what a parsed file, tag set or API answer must be before its fields are read. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 /** Any C0/C1 control character or Unicode whitespace (a newline in a value must never reach a file). */
 function hasControlOrSpace(value: string): boolean {
   for (const char of value) {

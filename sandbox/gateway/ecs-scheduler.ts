@@ -41,6 +41,8 @@ import {
   StopTaskCommand,
   type Task,
 } from "@aws-sdk/client-ecs";
+import { isRecord } from "../../contract/values.ts";
+import { parseJson } from "./moto-compat.ts";
 import type { SandboxCredentials } from "./types.ts";
 
 /** `X-Amz-Target` prefix of ECS (AWS JSON 1.1). */
@@ -155,7 +157,7 @@ export class EcsScheduler {
   }
 
   private async afterServiceChange(request: Json, answer: string): Promise<string> {
-    const parsed = parseJson(answer);
+    const parsed = parseJsonObject(answer);
     const service = parsed?.service;
     if (!isRecord(service) || typeof service.serviceArn !== "string") return answer;
     const arn = service.serviceArn;
@@ -177,7 +179,7 @@ export class EcsScheduler {
   }
 
   private async describeServices(answer: string): Promise<string> {
-    const parsed = parseJson(answer);
+    const parsed = parseJsonObject(answer);
     if (!parsed || !Array.isArray(parsed.services)) return answer;
     const services = [];
     for (const service of parsed.services) {
@@ -285,7 +287,7 @@ export class EcsScheduler {
   }
 
   private async afterRunTask(request: Json, answer: string): Promise<string> {
-    const parsed = parseJson(answer);
+    const parsed = parseJsonObject(answer);
     if (!parsed) return answer;
     this.remember(request, parsed.tasks);
     await this.placeEnis(parsed.tasks);
@@ -409,7 +411,7 @@ export class EcsScheduler {
   }
 
   private async afterStopTask(answer: string): Promise<string> {
-    const parsed = parseJson(answer);
+    const parsed = parseJsonObject(answer);
     if (!isRecord(parsed?.task)) return answer;
     await this.releaseEni(parsed.task as Task);
     this.showPlacedEnis([parsed.task]);
@@ -460,7 +462,7 @@ export class EcsScheduler {
    * left out; moto then lists stopped tasks too).
    */
   private async correctListTasks(request: Json, answer: string): Promise<string> {
-    const parsed = parseJson(answer);
+    const parsed = parseJsonObject(answer);
     if (!parsed || !Array.isArray(parsed.taskArns) || parsed.taskArns.length === 0) return answer;
     const cluster = typeof request.cluster === "string" ? request.cluster : "default";
     const clusterName = cluster.split("/").pop();
@@ -489,7 +491,7 @@ export class EcsScheduler {
    * listing it, so a destroyed stack would still show its task definitions.
    */
   private async hideInactiveTaskDefinitions(answer: string): Promise<string> {
-    const parsed = parseJson(answer);
+    const parsed = parseJsonObject(answer);
     const list = parsed?.ResourceTagMappingList;
     if (!parsed || !Array.isArray(list)) return answer;
     const kept = [];
@@ -569,22 +571,14 @@ function clusterOfServiceArn(arn: string): string {
   return parts.length >= 3 ? (parts[1] ?? "default") : "default";
 }
 
-function parseJson(text: string): Json | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+function parseJsonObject(text: string): Json | undefined {
+  const value = parseJson(text);
+  return isRecord(value) ? value : undefined;
 }
 
 async function rewriteJson(text: string, edit: (parsed: Json) => void): Promise<string> {
-  const parsed = parseJson(text);
+  const parsed = parseJsonObject(text);
   if (!parsed) return text;
   edit(parsed);
   return JSON.stringify(parsed);
-}
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -4,6 +4,7 @@
  * call to moto. See ssm-session-protocol.md §13 and sandbox/gateway/types.ts.
  */
 import type { Server, ServerWebSocket } from "bun";
+import { isRecord } from "../../contract/values.ts";
 import { systemClock } from "../../tunnel/clock.ts";
 import type { AgentSession, AgentTimings } from "../agent/agent-session.ts";
 import { ApiError, awsError, detectProtocol, jsonOk } from "./aws-errors.ts";
@@ -295,9 +296,7 @@ function jsonObject(body: ArrayBuffer | undefined): Record<string, unknown> {
   if (!body || body.byteLength === 0) return {};
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(body));
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : {};
+    return isRecord(value) ? value : {};
   } catch {
     return {};
   }

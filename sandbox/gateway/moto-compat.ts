@@ -22,6 +22,7 @@
  * The ECS scheduler and ECS Exec corrections are `ecs-scheduler.ts`.
  */
 import { createHash } from "node:crypto";
+import { isRecord } from "../../contract/values.ts";
 
 /** Attributes whose `X.Value` form moto misreads, mapped to the `Attribute=` name it understands. */
 const EC2_VALUE_ATTRIBUTES: Readonly<Record<string, string>> = {
@@ -167,7 +168,8 @@ export function dropMemoryMarkers(json: string): string {
 }
 
 /** The parsed JSON, or undefined for text that is not JSON (moto's answer then passes through as it is). */
-function parseJson(text: string): unknown {
+/** JSON.parse, or undefined for text that is not JSON (moto answers some errors as XML or plain text). */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -177,8 +179,4 @@ function parseJson(text: string): unknown {
 
 function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
