@@ -10,7 +10,7 @@ import type { AgentSession, AgentTimings } from "../agent/agent-session.ts";
 import { ApiError, awsError, detectProtocol, jsonOk } from "./aws-errors.ts";
 import { type Caller, type CallerRejection, classifyCaller, readIdentity } from "./caller.ts";
 import { handleControl } from "./control.ts";
-import { EcsScheduler } from "./ecs-scheduler.ts";
+import { EcsCorrections } from "./ecs-corrections.ts";
 import { MotoIdentities } from "./iam-identity.ts";
 import { proxyToMoto } from "./proxy.ts";
 import {
@@ -48,8 +48,8 @@ export async function startGateway(
   const sessions = new Map<string, AgentSession>();
   let defaultFaults: FaultPlan = opts.defaultFaults ?? {};
   const log = opts.log ?? (() => {});
-  const ecsScheduler = new EcsScheduler(opts.motoUrl, opts.region, opts.credentials, log);
-  const targets = new MotoTargets(opts.motoUrl, opts.region, opts.credentials, ecsScheduler);
+  const ecsCorrections = new EcsCorrections(opts.motoUrl, opts.region, opts.credentials, log);
+  const targets = new MotoTargets(opts.motoUrl, opts.region, opts.credentials, ecsCorrections.exec);
   const identities = new MotoIdentities(opts.motoUrl, opts.region, opts.credentials);
   const documents = new MotoDocuments(opts.motoUrl, opts.region, opts.credentials);
   await targets
@@ -114,7 +114,7 @@ export async function startGateway(
     }
   }
 
-  /** To moto, with the ECS scheduler's corrections (ecs-scheduler.ts) around moto-compat.ts's. */
+  /** To moto, with the ECS corrections (ecs-corrections.ts) around moto-compat.ts's. */
   async function proxyCorrected(
     req: Request,
     url: URL,
@@ -123,9 +123,9 @@ export async function startGateway(
   ): Promise<Response> {
     const amzTarget = req.headers.get("x-amz-target");
     // Only ECS / tagging bodies are read (an S3 upload is never decoded here).
-    const request = ecsScheduler.concerns(amzTarget) ? jsonObject(body) : {};
-    const rewrite = ecsScheduler.rewriteFor(amzTarget, request);
-    const answer = await ecsScheduler.forward(amzTarget, request, () =>
+    const request = ecsCorrections.concerns(amzTarget) ? jsonObject(body) : {};
+    const rewrite = ecsCorrections.rewriteFor(amzTarget, request);
+    const answer = await ecsCorrections.forward(amzTarget, request, () =>
       proxyToMoto(req, url, opts.motoUrl, body, service),
     );
     if (!rewrite || !answer.ok) return answer;
@@ -265,7 +265,7 @@ export async function startGateway(
         for (const session of sessions.values()) session.terminate("gateway stopped");
         await server.stop(true);
         targets.close();
-        ecsScheduler.close();
+        ecsCorrections.close();
         identities.close();
         documents.close();
       })();

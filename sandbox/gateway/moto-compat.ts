@@ -19,7 +19,7 @@
  *    registered containers get `memoryReservation: 0` on the way in, a value AWS refuses (≥ 6 MiB), so it
  *    can only be this marker, and every task definition answer drops it again: Terraform and the CLI see
  *    the definition as registered.
- * The ECS scheduler and ECS Exec corrections are `ecs-scheduler.ts`.
+ * The ECS scheduler, ECS Exec and the other ECS corrections are `ecs-corrections.ts` and the files it names.
  */
 import { createHash } from "node:crypto";
 import { isRecord } from "../../contract/values.ts";

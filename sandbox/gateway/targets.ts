@@ -1,7 +1,7 @@
 /**
  * The "is the agent on this target online?" question, answered from moto: an EC2 instance is connected
  * while moto says it runs; an ECS Exec target (`ecs:<cluster>_<taskId>_<runtimeId>`) while its task runs
- * in that cluster with ECS Exec on (its ExecuteCommandAgent, see ecs-scheduler.ts) and one of its
+ * in that cluster with ECS Exec on (its ExecuteCommandAgent, see ecs-exec-state.ts) and one of its
  * containers has that runtime id (the one the corrected DescribeTasks
  * answer shows, see moto-compat.ts). Anything else is TargetNotConnected, as AWS answers for a target
  * whose agent never registered; a string that is no target id at all is InvalidTarget.
@@ -10,7 +10,7 @@ import { DescribeInstancesCommand, EC2Client, type Instance } from "@aws-sdk/cli
 import { DescribeTasksCommand, ECSClient, type Task } from "@aws-sdk/client-ecs";
 import { partitionOfRegion } from "../../contract/partitions.ts";
 import { ApiError } from "./aws-errors.ts";
-import type { EcsScheduler } from "./ecs-scheduler.ts";
+import type { EcsExecState } from "./ecs-exec-state.ts";
 import { containerRuntimeId } from "./moto-compat.ts";
 import type { SandboxCredentials } from "./types.ts";
 
@@ -49,7 +49,7 @@ export class MotoTargets {
     region: string,
     credentials: SandboxCredentials,
     /** Knows which tasks run with ECS Exec on (moto does not). */
-    private readonly ecsExec: Pick<EcsScheduler, "execEnabled">,
+    private readonly ecsExec: Pick<EcsExecState, "execEnabled">,
   ) {
     const config = { endpoint: motoUrl, region, credentials, maxAttempts: 1 };
     this.ec2 = new EC2Client(config);

@@ -1,9 +1,10 @@
 /**
- * The ECS scheduler and ECS Exec corrections (ecs-scheduler.ts) against a real moto through the gateway
- * with the real SDK, shaped like the stack's Fargate jump host: an awsvpc service with ECS Exec. Each test
- * fails against plain moto 5.2.1 (no task for a service, RunTask crash in a VPC without DNS hostnames,
- * no managedAgents, no enableExecuteCommand/availabilityZoneRebalancing, INACTIVE task definitions in
- * the tagging API, ListTasks ignoring serviceName, ENIs kept after the task stopped).
+ * The ECS corrections (ecs-corrections.ts: service scheduler, ECS Exec, ENI placement, filtered answers)
+ * against a real moto through the gateway with the real SDK, shaped like the stack's Fargate jump host:
+ * an awsvpc service with ECS Exec. Each test fails against plain moto 5.2.1 (no task for a service,
+ * RunTask crash in a VPC without DNS hostnames, no managedAgents, no enableExecuteCommand /
+ * availabilityZoneRebalancing, INACTIVE task definitions in the tagging API, ListTasks ignoring
+ * serviceName, ENIs kept after the task stopped).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
