@@ -79,6 +79,22 @@ describe("dbtunnel connect", () => {
     expect(Number(tokenLength)).toBeGreaterThan(500);
   }, 30_000);
 
+  test("bin/dbtunnel --exec: the command gets the user's environment, not the wrapper's FTL setting", async () => {
+    const wrapper = join(BIN_DIR, "dbtunnel");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a JS template
+    const script = 'echo "${BUN_JSC_useFTLJIT-unset} ${DBTUNNEL_FTL_SET_BY_WRAPPER-unset}"';
+    const inherited = (ftl: string | undefined) =>
+      run(
+        [wrapper, "connect", "-o", stack.outputsFile, "--exec", "--", "sh", "-c", script],
+        cleanEnv({ ...sandbox.env, BUN_JSC_useFTLJIT: ftl }),
+      );
+    // The wrapper turns FTL off for dbtunnel's own process only.
+    expect((await inherited(undefined)).trim()).toBe("unset unset");
+    // A value the user set is theirs, 0 included.
+    expect((await inherited("1")).trim()).toBe("1 unset");
+    expect((await inherited("0")).trim()).toBe("0 unset");
+  }, 60_000);
+
   test("interactive mode runs psql itself (here fed from a pipe)", async () => {
     const run = await runCli(["connect", "-o", stack.outputsFile], sandbox.env, {
       stdin: "\\pset tuples_only on\nselect 40 + 2;\n",

@@ -7,9 +7,11 @@ import { partitionOfRegion } from "../contract/partitions.ts";
 import { CliError } from "./errors.ts";
 import { setClientRunning } from "./lifecycle.ts";
 import { redact } from "./redact.ts";
+import { userEnvironment } from "./user-environment.ts";
 
 export interface LaunchOptions {
   readonly command: readonly string[];
+  /** The connection variables, over the user's environment (user-environment.ts). */
   readonly env: Record<string, string>;
   /** Send the child's stdout to our stderr (keeps stdout pure JSON in --json mode). @default false */
   readonly stdoutToStderr?: boolean;
@@ -30,7 +32,7 @@ export async function launchClient(options: LaunchOptions): Promise<LaunchResult
   const resolved = Bun.which(program, { PATH: options.env.PATH ?? process.env.PATH ?? "" });
   if (!resolved) throw clientMissing(program);
   const child = Bun.spawn([resolved, ...args], {
-    env: { ...process.env, ...options.env },
+    env: { ...userEnvironment(), ...options.env },
     stdin: "inherit",
     stdout: options.stdoutToStderr ? "pipe" : "inherit",
     stderr: "pipe",

@@ -27,6 +27,7 @@ import {
 } from "../pipeline/index.ts";
 import { registerSecret } from "../redact.ts";
 import type { StackTarget } from "../target.ts";
+import { userEnvironment } from "../user-environment.ts";
 import { type AwsClients, type AwsCredentials, clientConfigFromEnv, makeClients } from "./aws-clients.ts";
 import { createIamUser, iamLogin, masterLogin, type TlsDetails } from "./database.ts";
 import { createIamUserMysql, iamLoginMysql } from "./database-mysql.ts";
@@ -670,7 +671,7 @@ function stepReporter(ctx: StepContext): PipelineReporter {
 }
 
 /**
- * Environment for cdktf/terraform children. For the sandbox every inherited AWS_* variable is dropped
+ * Environment for cdktf/terraform children: the user's (user-environment.ts). For the sandbox every inherited AWS_* variable is dropped
  * first, so a developer's real profile can never leak into a sandbox deploy (or the reverse).
  */
 export function childEnvironment(
@@ -680,8 +681,7 @@ export function childEnvironment(
   configPath: string,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined) continue;
+  for (const [k, v] of Object.entries(userEnvironment())) {
     if (target === "sandbox" && k.startsWith("AWS_")) continue;
     env[k] = v;
   }
