@@ -4,6 +4,7 @@
  * close within a grace period after the other closed, destroys both, so no half-dead connection lingers.
  */
 import type { Duplex } from "node:stream";
+import { stopReading } from "../tunnel/stop-reading.ts";
 
 export interface RelayCounts {
   /** Client → database. */
@@ -38,11 +39,11 @@ export function relay(client: Duplex, upstream: Duplex): Promise<RelayCounts> {
         resolve({ bytesIn, bytesOut });
       }
     };
-    client.on("data", (chunk: Buffer) => {
-      bytesIn += chunk.length;
+    forward(client, upstream, (n) => {
+      bytesIn += n;
     });
-    upstream.on("data", (chunk: Buffer) => {
-      bytesOut += chunk.length;
+    forward(upstream, client, (n) => {
+      bytesOut += n;
     });
     client.once("end", () => upstream.end());
     upstream.once("end", () => client.end());
@@ -50,7 +51,26 @@ export function relay(client: Duplex, upstream: Duplex): Promise<RelayCounts> {
     upstream.once("error", destroyBoth);
     client.once("close", onClose);
     upstream.once("close", onClose);
-    client.pipe(upstream, { end: false });
-    upstream.pipe(client, { end: false });
   });
+}
+
+/**
+ * Copies what `from` reads into `to`, and stops reading `from` while `to` is full: a slow database (or
+ * tunnel) slows the client down instead of its bytes piling up here. Not pipe(): it pauses with pause(),
+ * which in Bun does not stop a socket's reads (tunnel/stop-reading.ts).
+ */
+function forward(from: Duplex, to: Duplex, count: (n: number) => void): void {
+  let waiting = false;
+  from.on("data", (chunk: Buffer) => {
+    count(chunk.length);
+    if (to.write(chunk) || waiting) return;
+    waiting = true;
+    stopReading(from);
+    to.once("drain", () => {
+      waiting = false;
+      from.resume();
+    });
+  });
+  // The login left both sides paused (proxy/stream-reader.ts); a 'data' listener alone does not resume them.
+  from.resume();
 }

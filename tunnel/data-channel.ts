@@ -90,20 +90,12 @@ export class DataChannel {
   private readonly receiver: ReliableReceiver;
   private readonly outbox = new ByteQueue();
   /**
-   * Buffers of acked messages, reused for new ones. An acked message may still sit in the WebSocket
-   * client's queue (resent earlier in the same turn, copied out at its flush, a microtask queued at that
-   * send): acked buffers go back to the pool in a microtask queued after the ack, so after that flush.
+   * Buffers of acked messages, reused for new ones at once: the WebSocket client copies a message into its
+   * own write buffers when it is sent (tunnel/frame-writer.ts), so nothing reads an acked one later.
    */
   private readonly messageBuffers = new BufferPool(MESSAGE_POOL_BUFFERS, MESSAGE_BUFFER_BYTES);
-  private readonly acked: ArrayBuffer[] = [];
   /** Collections paced by the process's traffic (see GcPacer: garbage, not live data, sets the peak RSS). */
   private readonly gc = processGcPacer;
-  private releaseScheduled = false;
-  private readonly releaseAcked = () => {
-    this.releaseScheduled = false;
-    for (const buffer of this.acked) this.messageBuffers.give(buffer);
-    this.acked.length = 0;
-  };
   /** The header fields of every data message, reused (no object per message). */
   private readonly header: {
     messageType: string;
@@ -134,10 +126,7 @@ export class DataChannel {
       transmit: (bytes) => this.transmit(bytes),
       released: (bytes) => {
         if (bytes.byteOffset !== 0 || bytes.buffer.byteLength !== MESSAGE_BUFFER_BYTES) return;
-        this.acked.push(bytes.buffer as ArrayBuffer);
-        if (this.releaseScheduled) return;
-        this.releaseScheduled = true;
-        queueMicrotask(this.releaseAcked);
+        this.messageBuffers.give(bytes.buffer as ArrayBuffer);
       },
     });
     this.receiver = new ReliableReceiver({

@@ -11,6 +11,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { FlagValue } from "./codec.ts";
 import { SmuxClientSession } from "./smux-session.ts";
+import { stopReading } from "./stop-reading.ts";
 import { TunnelError, type TunnelEvent } from "./types.ts";
 
 /** Unwritten bytes in local sockets above which tunnel data is not taken (smux's MaxReceiveBuffer). */
@@ -139,7 +140,7 @@ abstract class Forwarder {
       return;
     }
     socket.setNoDelay(true);
-    socket.pause();
+    stopReading(socket);
     this.onConnection(socket);
   }
 
@@ -164,7 +165,7 @@ abstract class Forwarder {
     send(chunk);
     if (!this.options.channel.writable && !this.uploadPaused) {
       this.uploadPaused = true;
-      for (const c of this.connections.values()) c.socket.pause();
+      for (const c of this.connections.values()) stopReading(c.socket);
     }
   }
 

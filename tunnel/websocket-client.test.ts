@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeSelfSigned } from "../test-support/certificates.ts";
 import { until } from "../test-support/wait.ts";
-import { encodeClientFrame, WebSocketClient, writeClientFrame } from "./websocket-client.ts";
+import { stopReading } from "./stop-reading.ts";
+import { READ_PAUSE_BACKLOG_BYTES, WebSocketClient } from "./websocket-client.ts";
+import { encodeClientFrame, writeClientFrame } from "./websocket-frame.ts";
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -283,6 +285,39 @@ test("bursts bigger than the write-buffer pool into a server that reads nothing 
     if (payload.some((b) => b !== k % 251))
       throw new Error(`message ${k} arrived with another message's bytes`);
   }
+  ws.close(1000);
+});
+
+test("a server that sends and does not read: the client stops reading at its backlog bound, then answers everything once the server reads", async () => {
+  const { port, next } = await rawServer();
+  const ws = new WebSocketClient(`ws://127.0.0.1:${port}`);
+  const seen = events(ws);
+  const server = await next();
+  stopReading(server);
+  await until(() => seen.opened);
+  // 16 MiB of pings: every one is answered with a pong (what acks are to data), ~16.5 MiB the server does
+  // not read. Without the bound the client reads all the pings and holds the pongs.
+  const ping = serverFrame(9, new Uint8Array(125).fill(1));
+  const count = Math.floor((16 * 1024 * 1024) / ping.length);
+  server.write(Buffer.concat(Array.from({ length: count }, () => ping)));
+  await until(() => ws.bufferedAmount >= READ_PAUSE_BACKLOG_BYTES, 10_000);
+  let most = 0;
+  const watch = setInterval(() => {
+    most = Math.max(most, ws.bufferedAmount);
+  }, 5);
+  await Bun.sleep(500); // an observation window: the backlog must not grow in it
+  clearInterval(watch);
+  // The bound plus the pongs of the one socket read that crossed it.
+  expect(most).toBeLessThan(2 * READ_PAUSE_BACKLOG_BYTES);
+
+  let received = 0;
+  server.on("data", (chunk: Buffer) => {
+    received += chunk.length;
+  });
+  server.resume();
+  const pongBytes = 2 + 4 + 125;
+  await until(() => received === count * pongBytes, 20_000);
+  expect(seen.close).toBeUndefined();
   ws.close(1000);
 });
 

@@ -3,7 +3,8 @@
  * the runtime's WebSocket cannot do: frames sent during one turn of the event loop leave in ONE socket
  * write. The data channel sends a frame per message each way (an ack per downloaded KiB, a data message per
  * uploaded KiB); with Bun's WebSocket every send is its own write system call (about 3 µs per message, half
- * the client's CPU per message). Here the acks of every message read from one socket chunk share a write.
+ * the client's CPU per message). Here the acks of every message read from one socket chunk share a write
+ * (tunnel/frame-writer.ts), and reading stops while too much waits to be written (READ_PAUSE_BACKLOG_BYTES).
  *
  * Scope, on purpose: the client role only, no extensions (no permessage-deflate is offered), no
  * subprotocols, no proxy (the runtime's WebSocket was not given one either). TLS verifies the server's
@@ -14,7 +15,8 @@
 import { createHash } from "node:crypto";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
-import { BufferPool } from "./buffer-pool.ts";
+import { FrameWriter } from "./frame-writer.ts";
+import { stopReading } from "./stop-reading.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** Largest message accepted (data-channel messages are ~1.2 KiB; a handshake or error text a few KiB). */
@@ -25,15 +27,13 @@ const MAX_RESPONSE_HEAD = 16 * 1024;
 export const HANDSHAKE_TIMEOUT_MS = 45_000;
 /** How long a closing socket waits for the server's close before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
-
 /**
- * Write buffers kept for reuse: 16 × 256 KiB covers a full send window (2 MiB of payload plus headers)
- * leaving in one turn. Only a frame bigger than a buffer gets a one-off one.
+ * Unsent bytes at which the client stops reading the socket until most of them are written. Every data
+ * message read is answered with an ack (~250 bytes per KiB), so a server that sends faster than it reads
+ * piled the acks up in this process (16 MB during a 64 MB download, bench/tunnel-memory.ts); not reading
+ * is TCP's own answer: the sender slows down instead.
  */
-const WRITE_POOL_BUFFERS = 16;
-const WRITE_BUFFER_BYTES = 256 * 1024;
-const EMPTY_BYTES = new Uint8Array(0);
-const EMPTY_WORDS = new Uint32Array(0);
+export const READ_PAUSE_BACKLOG_BYTES = 1024 * 1024;
 
 const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
@@ -51,88 +51,6 @@ export interface CloseEventLike {
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** Random masking keys drawn in bulk (RFC 6455 §5.3: unpredictable, one per frame). */
-const keyPool = new Uint8Array(4096);
-let keyOffset = keyPool.length;
-
-function nextMaskKey(out: Uint8Array, offset: number): void {
-  if (keyOffset + 4 > keyPool.length) {
-    crypto.getRandomValues(keyPool);
-    keyOffset = 0;
-  }
-  out[offset] = keyPool[keyOffset] as number;
-  out[offset + 1] = keyPool[keyOffset + 1] as number;
-  out[offset + 2] = keyPool[keyOffset + 2] as number;
-  out[offset + 3] = keyPool[keyOffset + 3] as number;
-  keyOffset += 4;
-}
-
-/** Bytes of a masked client frame's header (2, 4 or 10) plus its 4-byte masking key. */
-function frameHeaderBytes(length: number): number {
-  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + 4;
-}
-
-/** Scratch for the masking key rotated to a word boundary. */
-const rotated = new Uint8Array(4);
-const rotatedWord = new Uint32Array(rotated.buffer);
-
-/**
- * Writes one masked client frame into `out` at `at` (RFC 6455 §5.2) and returns where it ends. The payload
- * is copied in and masked in place, whole 32-bit words where `out` is word-aligned (the key repeats every
- * 4 bytes, so an aligned word takes the key rotated by its distance from the payload start).
- */
-export function writeClientFrame(
-  out: Uint8Array,
-  words: Uint32Array,
-  at: number,
-  opcode: number,
-  payload: Uint8Array,
-): number {
-  const length = payload.length;
-  const start = at + frameHeaderBytes(length);
-  out[at] = 0x80 | opcode;
-  if (length < 126) {
-    out[at + 1] = 0x80 | length;
-  } else if (length < 65536) {
-    out[at + 1] = 0x80 | 126;
-    out[at + 2] = length >>> 8;
-    out[at + 3] = length & 0xff;
-  } else {
-    out[at + 1] = 0x80 | 127;
-    const high = Math.floor(length / 2 ** 32);
-    const low = length >>> 0;
-    for (let i = 0; i < 4; i++) {
-      out[at + 2 + i] = (high >>> (24 - 8 * i)) & 0xff;
-      out[at + 6 + i] = (low >>> (24 - 8 * i)) & 0xff;
-    }
-  }
-  const key = start - 4;
-  nextMaskKey(out, key);
-  out.set(payload, start);
-  const end = start + length;
-  // Bytes before the first word boundary, then whole words, then the tail.
-  let i = start;
-  const firstWord = Math.min(end, (start + 3) & ~3);
-  for (; i < firstWord; i++) out[i] = (out[i] as number) ^ (out[key + ((i - start) & 3)] as number);
-  if (i + 4 <= end) {
-    for (let k = 0; k < 4; k++) rotated[k] = out[key + ((i - start + k) & 3)] as number;
-    const mask = rotatedWord[0] as number;
-    const lastWord = end >>> 2;
-    for (let w = i >>> 2; w < lastWord; w++) words[w] = (words[w] as number) ^ mask;
-    i = lastWord << 2;
-  }
-  for (; i < end; i++) out[i] = (out[i] as number) ^ (out[key + ((i - start) & 3)] as number);
-  return end;
-}
-
-/** One masked client frame on its own (control frames, tests). */
-export function encodeClientFrame(opcode: number, payload: Uint8Array): Uint8Array {
-  const size = frameHeaderBytes(payload.length) + payload.length;
-  const buffer = new ArrayBuffer((size + 3) & ~3);
-  writeClientFrame(new Uint8Array(buffer), new Uint32Array(buffer), 0, opcode, payload);
-  return new Uint8Array(buffer, 0, size);
-}
 
 /** Header plus payload bytes of the server frame at `at`, or -1 while its header is incomplete. */
 function frameSize(buf: Uint8Array, at: number): number {
@@ -169,13 +87,10 @@ export class WebSocketClient {
   private fragments: Uint8Array[] = [];
   private fragmentsBytes = 0;
   private fragmentOpcode = 0;
-  /** Messages sent in this turn: encoded together into one buffer and written once after it. */
-  private readonly outOpcodes: number[] = [];
-  private readonly outPayloads: Uint8Array[] = [];
-  private outBytes = 0;
-  private flushScheduled = false;
-  /** Buffers of finished writes, reused for the next flushes instead of one new buffer per turn. */
-  private readonly writeBuffers = new BufferPool(WRITE_POOL_BUFFERS, WRITE_BUFFER_BYTES);
+  /** Frames waiting for the socket: masked as they are queued, written one buffer at a time. */
+  private readonly writer: FrameWriter;
+  /** True while reading is stopped because too much is waiting to be written. */
+  private readingPaused = false;
   private closeSent = false;
   private closeCode = 1006;
   private closeReason = "";
@@ -208,6 +123,7 @@ export class WebSocketClient {
         })
       : netConnect({ host, port });
     this.socket.setNoDelay(true);
+    this.writer = new FrameWriter(this.socket, () => this.updateReading());
     this.socket.once(secure ? "secureConnect" : "connect", () => this.socket.write(request));
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
     // The close that follows reports it (onerror first while connecting, then onclose with 1006).
@@ -224,7 +140,7 @@ export class WebSocketClient {
 
   /** Bytes handed to send() and not yet written to the network. */
   get bufferedAmount(): number {
-    return this.outBytes + this.socket.writableLength;
+    return this.writer.queuedBytes + this.socket.writableLength;
   }
 
   send(data: string | Uint8Array): void {
@@ -249,62 +165,23 @@ export class WebSocketClient {
     this.sendClose(code, reason);
   }
 
-  /**
-   * Frames queued in this turn of the event loop go out in one write, right after it. The payload is kept
-   * by reference until then: callers hand over bytes they do not change (encoded messages).
-   */
   private queue(opcode: number, payload: Uint8Array): void {
-    this.outOpcodes.push(opcode);
-    this.outPayloads.push(payload);
-    this.outBytes += frameHeaderBytes(payload.length) + payload.length;
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    queueMicrotask(() => this.flush());
+    this.writer.queue(opcode, payload);
   }
 
   /**
-   * Encodes the queued frames into pooled write buffers (a turn's frames share one buffer up to its size;
-   * a burst fills several) and writes each once.
+   * Stops reading while too much waits to be written, reads again once most of it is out: the answer to
+   * a server that sends faster than it reads what it is sent (see READ_PAUSE_BACKLOG_BYTES).
    */
-  private flush(): void {
-    this.flushScheduled = false;
-    const count = this.outPayloads.length;
-    if (count === 0) return;
-    let buffer: ArrayBuffer | undefined;
-    let out = EMPTY_BYTES;
-    let words = EMPTY_WORDS;
-    let at = 0;
-    let remaining = this.outBytes;
-    for (let i = 0; i < count; i++) {
-      const payload = this.outPayloads[i] as Uint8Array;
-      const size = frameHeaderBytes(payload.length) + payload.length;
-      if (buffer === undefined || at + size > buffer.byteLength) {
-        if (buffer !== undefined) this.write(buffer, at);
-        // Word-aligned frames need a word-multiple buffer (the masking loop writes whole words).
-        buffer = this.writeBuffers.take((Math.max(size, Math.min(remaining, WRITE_BUFFER_BYTES)) + 3) & ~3);
-        out = new Uint8Array(buffer);
-        words = new Uint32Array(buffer);
-        at = 0;
-      }
-      at = writeClientFrame(out, words, at, this.outOpcodes[i] as number, payload);
-      remaining -= size;
+  private updateReading(): void {
+    const backlog = this.bufferedAmount;
+    if (!this.readingPaused && backlog >= READ_PAUSE_BACKLOG_BYTES) {
+      this.readingPaused = true;
+      stopReading(this.socket);
+    } else if (this.readingPaused && backlog < READ_PAUSE_BACKLOG_BYTES / 2) {
+      this.readingPaused = false;
+      this.socket.resume();
     }
-    this.outOpcodes.length = 0;
-    this.outPayloads.length = 0;
-    this.outBytes = 0;
-    if (buffer !== undefined) this.write(buffer, at);
-  }
-
-  /**
-   * Writes the first `length` bytes of a pooled buffer. The socket (or its stream's queue) holds them until
-   * the write's callback: only then may the buffer carry other frames.
-   */
-  private write(buffer: ArrayBuffer, length: number): void {
-    if (this.socket.destroyed) {
-      this.writeBuffers.give(buffer);
-      return;
-    }
-    this.socket.write(new Uint8Array(buffer, 0, length), () => this.writeBuffers.give(buffer));
   }
 
   private sendClose(code: number, reason: string): void {
@@ -317,7 +194,7 @@ export class WebSocketClient {
     payload[1] = code & 0xff;
     payload.set(text, 2);
     this.queue(Op.Close, payload);
-    queueMicrotask(() => this.socket.end());
+    this.writer.endAfterFlush();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref?.();
   }
 
