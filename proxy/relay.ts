@@ -63,7 +63,7 @@ function forward(from: Duplex, to: Duplex, count: (n: number) => void): void {
   let waiting = false;
   from.on("data", (chunk: Buffer) => {
     count(chunk.length);
-    if (to.write(chunk) || waiting) return;
+    if (to.destroyed || to.write(chunk) || waiting) return;
     waiting = true;
     stopReading(from);
     to.once("drain", () => {
