@@ -1,18 +1,19 @@
 /**
  * One MySQL client connection through the proxy:
- *   proxy greeting (mysql_native_password challenge) ── client login checked against the local secret
- *   (any client, no cleartext plugin needed) ── stream to the database port ── server greeting ──
- *   SSLRequest + TLS verify-full ── login with a fresh IAM token as mysql_clear_password (inside TLS)
- *   ── the server's OK to the client ── bytes relayed both ways.
+ *   stream to the database port ── server greeting ── proxy greeting (the server's thread id, a
+ *   mysql_native_password challenge) ── client login checked against the local secret (any client, no
+ *   cleartext plugin needed) ── SSLRequest + TLS verify-full ── login with a fresh IAM token as
+ *   mysql_clear_password (inside TLS) ── the server's OK to the client ── bytes relayed both ways.
  * Failures reach the client as an ERR packet with the reason and the fix.
  */
-import { randomBytes, randomInt, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Duplex } from "node:stream";
 import {
   authSwitchRequest,
   CLEAR_PASSWORD,
   CLIENT,
   errPacket,
+  type Greeting,
   greeting,
   type HandshakeResponse,
   handshakeResponsePayload,
@@ -59,22 +60,28 @@ export async function serveMysqlClient(client: Duplex, ctx: MysqlConnectionConte
   const started = performance.now();
   const reader = new StreamReader(client);
   let user: string | undefined;
-  let sequence = 0;
   let counted = { bytesIn: 0, bytesOut: 0 };
+  let sequence = -1;
+  let upstreamGreeted: GreetedUpstream | undefined;
   try {
+    // The server first: the client is told the server's own thread id, so what it kills with `KILL QUERY
+    // <id>` (the mysql client's Ctrl-C, a GUI's cancel, on a connection of its own through the proxy) and
+    // what `CONNECTION_ID()` returns are the thread its queries run on.
+    upstreamGreeted = await greetUpstream(ctx.upstream);
     const scramble = randomScramble();
     client.write(
       packet(
         0,
         greeting({
           serverVersion: PROXY_SERVER_VERSION,
-          connectionId: randomInt(1, 0x7fffffff),
+          connectionId: upstreamGreeted.server.connectionId,
           capabilities: PROXY_CAPABILITIES,
           scramble,
           authPlugin: NATIVE_PASSWORD,
         }),
       ),
     );
+    sequence = 0;
     let first: { sequence: number; payload: Buffer };
     try {
       first = await reader.readMysqlPacket(MAX_LOGIN_PACKET);
@@ -95,7 +102,7 @@ export async function serveMysqlClient(client: Duplex, ctx: MysqlConnectionConte
     const capabilities = (login.capabilities & PROXY_CAPABILITIES) >>> 0;
     sequence = await authenticateLocally(client, reader, login, scramble, sequence, ctx);
 
-    const upstream = await loginUpstream(ctx.upstream, { ...login, capabilities });
+    const upstream = await loginUpstream(ctx.upstream, upstreamGreeted, { ...login, capabilities });
     try {
       client.write(packet(sequence + 1, upstream.ok));
       ctx.emit({ type: "client-authenticated", id: ctx.id, user, database: login.database ?? "" });
@@ -108,8 +115,11 @@ export async function serveMysqlClient(client: Duplex, ctx: MysqlConnectionConte
       upstream.socket.destroy();
     }
   } catch (error) {
+    upstreamGreeted?.stream.destroy();
     await reportFailure(client, error, sequence + 1, ctx, user);
   } finally {
+    // Also when the client left before logging in: the database's side of the stream goes with it.
+    upstreamGreeted?.stream.destroy();
     client.destroy();
     ctx.emit({
       type: "client-disconnected",
@@ -147,11 +157,14 @@ async function authenticateLocally(
   );
 }
 
-/** Verified TLS to the server, then the IAM token as mysql_clear_password; resolves with the server's OK payload. */
-async function loginUpstream(
-  target: UpstreamTarget,
-  login: HandshakeResponse,
-): Promise<{ socket: Duplex; reader: StreamReader; ok: Buffer }> {
+/** A stream to the database and its greeting, read before the client is greeted. */
+interface GreetedUpstream {
+  readonly stream: Duplex;
+  readonly reader: StreamReader;
+  readonly server: Greeting;
+}
+
+async function greetUpstream(target: UpstreamTarget): Promise<GreetedUpstream> {
   let stream: Duplex;
   try {
     stream = await target.streams.open();
@@ -162,11 +175,9 @@ async function loginUpstream(
       `dbtunnel proxy could not open a stream to ${target.endpoint}:${target.port}: ${(error as Error).message}`,
     );
   }
-  const raw = new StreamReader(stream);
-  let socket: Duplex = stream;
-  let reader = raw;
+  const reader = new StreamReader(stream);
   try {
-    const hello = await raw.readMysqlPacket(MAX_LOGIN_PACKET).catch((error) => {
+    const hello = await reader.readMysqlPacket(MAX_LOGIN_PACKET).catch((error) => {
       throw error instanceof EndOfStream
         ? new ClientFacingError(
             "08006",
@@ -175,7 +186,25 @@ async function loginUpstream(
           )
         : error;
     });
-    const server = parseGreeting(hello.payload);
+    return { stream, reader, server: parseGreeting(hello.payload) };
+  } catch (error) {
+    reader.detach();
+    stream.destroy();
+    throw error;
+  }
+}
+
+/** Verified TLS to the server, then the IAM token as mysql_clear_password; resolves with the server's OK payload. */
+async function loginUpstream(
+  target: UpstreamTarget,
+  greeted: GreetedUpstream,
+  login: HandshakeResponse,
+): Promise<{ socket: Duplex; reader: StreamReader; ok: Buffer }> {
+  const { stream, server } = greeted;
+  const raw = greeted.reader;
+  let socket: Duplex = stream;
+  let reader = raw;
+  try {
     if (!(server.capabilities & CLIENT.SSL)) {
       throw new ClientFacingError(
         "08006",

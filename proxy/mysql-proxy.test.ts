@@ -11,6 +11,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { generateToken } from "../cli/pipeline/index.ts";
 import { type Sandbox, startSandbox } from "../sandbox/index.ts";
 import { runMysql } from "../test-support/sandbox/mysql-client.ts";
+import { until } from "../test-support/wait.ts";
 import { type RunningProxy, startProxy } from "./server.ts";
 import type { LocalAuth, ProxyEvent, UpstreamTarget } from "./types.ts";
 
@@ -162,4 +163,47 @@ describe("MySQL proxy", () => {
     expect(result.err).toBe("");
     expect(result.out).toBe("5000\t5000000");
   }, 30_000);
+
+  test("Ctrl-C in the mariadb client stops its query: the client's KILL QUERY names the server's thread", async () => {
+    const { port } = await proxy();
+    const sleeper = Bun.spawn(
+      [
+        "mariadb",
+        "--no-defaults",
+        "--host=127.0.0.1",
+        `--port=${port}`,
+        "--user=alice",
+        "--skip-ssl",
+        "app",
+        "-e",
+        "SELECT SLEEP(60) AS sleeping_for_the_kill_test",
+      ],
+      {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", MYSQL_PWD: SECRET },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    try {
+      const running = async () =>
+        (
+          await mariadb(
+            port,
+            "alice",
+            SECRET,
+            "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(60) AS sleeping%'",
+          )
+        ).out === "1";
+      await until(running, 20_000);
+      const started = performance.now();
+      sleeper.kill("SIGINT"); // the client opens a second connection and sends KILL QUERY <its thread id>
+      const [code, err] = await Promise.all([sleeper.exited, new Response(sleeper.stderr).text()]);
+      expect(err).toContain("Query execution was interrupted");
+      expect(code).not.toBe(0);
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(await running()).toBe(false);
+    } finally {
+      sleeper.kill("SIGKILL");
+    }
+  }, 60_000);
 });
