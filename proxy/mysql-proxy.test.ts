@@ -88,8 +88,8 @@ async function proxy(auth: LocalAuth = { kind: "secret", secret: SECRET }) {
 }
 
 /** The real client as a GUI user would run it: 127.0.0.1, a user, the local secret, no SSL options. */
-async function mariadb(port: number, user: string, password: string, sql: string) {
-  const child = Bun.spawn(
+function spawnMariadb(port: number, user: string, password: string, sql: string) {
+  return Bun.spawn(
     [
       "mariadb",
       "--no-defaults",
@@ -109,6 +109,10 @@ async function mariadb(port: number, user: string, password: string, sql: string
       stderr: "pipe",
     },
   );
+}
+
+async function mariadb(port: number, user: string, password: string, sql: string) {
+  const child = spawnMariadb(port, user, password, sql);
   const [code, out, err] = await Promise.all([
     child.exited,
     new Response(child.stdout).text(),
@@ -166,24 +170,7 @@ describe("MySQL proxy", () => {
 
   test("Ctrl-C in the mariadb client stops its query: the client's KILL QUERY names the server's thread", async () => {
     const { port } = await proxy();
-    const sleeper = Bun.spawn(
-      [
-        "mariadb",
-        "--no-defaults",
-        "--host=127.0.0.1",
-        `--port=${port}`,
-        "--user=alice",
-        "--skip-ssl",
-        "app",
-        "-e",
-        "SELECT SLEEP(60) AS sleeping_for_the_kill_test",
-      ],
-      {
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", MYSQL_PWD: SECRET },
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
+    const sleeper = spawnMariadb(port, "alice", SECRET, "SELECT SLEEP(60) AS sleeping_for_the_kill_test");
     try {
       const running = async () =>
         (

@@ -3,7 +3,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
-import { until } from "../test-support/wait.ts";
+import { readBytes } from "../test-support/read-bytes.ts";
 import { FrameWriter, WRITE_BUFFER_BYTES } from "./frame-writer.ts";
 import { stopReading } from "./stop-reading.ts";
 
@@ -62,16 +62,8 @@ test("one write at a time: frames queued behind a pending write wait in the writ
   // into one new buffer before writing it: a copy of the whole backlog).
   expect(mostInSocket).toBeLessThanOrEqual(WRITE_BUFFER_BYTES);
 
-  const chunks: Buffer[] = [];
-  let received = 0;
   const frameBytes = 4 + 4 + 16 * 1024;
-  server.on("data", (chunk: Buffer) => {
-    chunks.push(chunk);
-    received += chunk.length;
-  });
-  server.resume();
-  await until(() => received === count * frameBytes, 20_000);
-  const got = payloads(Buffer.concat(chunks));
+  const got = payloads(await readBytes(server, count * frameBytes));
   expect(got.length).toBe(count);
   got.forEach((p, k) => {
     if (p.some((b) => b !== k % 251)) throw new Error(`frame ${k} arrived with another frame's bytes`);

@@ -9,6 +9,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeSelfSigned } from "../test-support/certificates.ts";
+import { readBytes } from "../test-support/read-bytes.ts";
 import { until } from "../test-support/wait.ts";
 import { stopReading } from "./stop-reading.ts";
 import { READ_PAUSE_BACKLOG_BYTES, WebSocketClient } from "./websocket-client.ts";
@@ -267,16 +268,8 @@ test("bursts bigger than the write-buffer pool into a server that reads nothing 
     await new Promise((resolve) => setImmediate(resolve));
   }
   expect(ws.bufferedAmount).toBeGreaterThan(0);
-  const chunks: Buffer[] = [];
-  let received = 0;
   const frameBytes = 4 + 4 + 16 * 1024;
-  server.on("data", (chunk: Buffer) => {
-    chunks.push(chunk);
-    received += chunk.length;
-  });
-  server.resume();
-  await until(() => received >= count * frameBytes, 20_000);
-  const wire = Buffer.concat(chunks);
+  const wire = await readBytes(server, count * frameBytes);
   for (let k = 0; k < count; k++) {
     const at = k * frameBytes;
     expect([wire[at], wire[at + 1], wire.readUInt16BE(at + 2)]).toEqual([0x82, 0x80 | 126, 16 * 1024]);
@@ -310,13 +303,8 @@ test("a server that sends and does not read: the client stops reading at its bac
   // The bound plus the pongs of the one socket read that crossed it.
   expect(most).toBeLessThan(2 * READ_PAUSE_BACKLOG_BYTES);
 
-  let received = 0;
-  server.on("data", (chunk: Buffer) => {
-    received += chunk.length;
-  });
-  server.resume();
   const pongBytes = 2 + 4 + 125;
-  await until(() => received === count * pongBytes, 20_000);
+  expect((await readBytes(server, count * pongBytes)).length).toBe(count * pongBytes);
   expect(seen.close).toBeUndefined();
   ws.close(1000);
 });
