@@ -83,11 +83,19 @@ if (args.includes("--serve")) {
 
 const MB = 1024 * 1024;
 
-/** VmHWM (peak) and VmRSS (now) of a live process, in MB. */
-function memoryOf(pid: number): { peak: number; now: number } {
+/**
+ * VmHWM (peak) and VmRSS (now) of a live process, in MB, and what VmRSS is made of now: file-backed pages
+ * (the Bun executable's code that ran) and anonymous memory (heaps, JIT, buffers).
+ */
+function memoryOf(pid: number): { peak: number; now: number; file: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-  return { peak: kb("VmHWM") / 1024, now: kb("VmRSS") / 1024 };
+  return {
+    peak: kb("VmHWM") / 1024,
+    now: kb("VmRSS") / 1024,
+    file: kb("RssFile") / 1024,
+    anon: kb("RssAnon") / 1024,
+  };
 }
 
 /** Peak RSS of a short-lived Bun script, in MB: the preload reports VmHWM as the process exits. */
@@ -175,7 +183,7 @@ async function measure(
   outputsFile: string,
   phases: readonly (readonly [string, (port: number) => Promise<unknown>])[],
   secondsEach: number,
-): Promise<{ startup: { peak: number; now: number }; peak: number }> {
+): Promise<{ startup: ReturnType<typeof memoryOf>; peak: number }> {
   const listener = await startListener(env, outputsFile);
   try {
     const startup = memoryOf(listener.pid);
@@ -192,7 +200,7 @@ async function measure(
       });
       const m = memoryOf(listener.pid);
       console.log(
-        `${name.padEnd(48)} ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s  tunnel RSS now ${m.now.toFixed(0)} MB, peak so far ${m.peak.toFixed(0)} MB`,
+        `${name.padEnd(48)} ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s  tunnel RSS now ${m.now.toFixed(0)} MB (file ${m.file.toFixed(0)}, anon ${m.anon.toFixed(0)}), peak so far ${m.peak.toFixed(0)} MB`,
       );
     }
     return { startup, peak: memoryOf(listener.pid).peak };
@@ -254,7 +262,7 @@ async function main(): Promise<void> {
     console.log(`dbtunnel --version                            ${version.toFixed(0)} MB`);
     console.log(`Bun with the SSM client loaded                ${withSsm.toFixed(0)} MB`);
     console.log(
-      `tunnel process at start-up (ready)            ${unpaced.startup.now.toFixed(0)} MB now, ${unpaced.startup.peak.toFixed(0)} MB peak`,
+      `tunnel process at start-up (ready)            ${unpaced.startup.now.toFixed(0)} MB now (file-backed ${unpaced.startup.file.toFixed(0)}, anonymous ${unpaced.startup.anon.toFixed(0)}), ${unpaced.startup.peak.toFixed(0)} MB peak`,
     );
     if (pacedPeak !== undefined)
       console.log(
