@@ -145,13 +145,13 @@ export class WebSocketClient {
 
   send(data: string | Uint8Array): void {
     if (this.readyState !== WebSocketClient.OPEN) return;
-    if (typeof data === "string") this.queue(Op.Text, utf8.encode(data));
-    else this.queue(Op.Binary, data);
+    if (typeof data === "string") this.writer.queue(Op.Text, utf8.encode(data));
+    else this.writer.queue(Op.Binary, data);
   }
 
   ping(data = ""): void {
     if (this.readyState !== WebSocketClient.OPEN) return;
-    this.queue(Op.Ping, utf8.encode(data).subarray(0, 125));
+    this.writer.queue(Op.Ping, utf8.encode(data).subarray(0, 125));
   }
 
   /** Starts the closing handshake; `onclose` follows when the socket is gone. */
@@ -163,10 +163,6 @@ export class WebSocketClient {
       return;
     }
     this.sendClose(code, reason);
-  }
-
-  private queue(opcode: number, payload: Uint8Array): void {
-    this.writer.queue(opcode, payload);
   }
 
   /**
@@ -193,7 +189,7 @@ export class WebSocketClient {
     payload[0] = code >>> 8;
     payload[1] = code & 0xff;
     payload.set(text, 2);
-    this.queue(Op.Close, payload);
+    this.writer.queue(Op.Close, payload);
     this.writer.endAfterFlush();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref?.();
   }
@@ -343,7 +339,7 @@ export class WebSocketClient {
       }
       case Op.Ping:
         if (this.readyState === WebSocketClient.OPEN && !this.closeSent) {
-          this.queue(Op.Pong, payload);
+          this.writer.queue(Op.Pong, payload);
         }
         return true;
       case Op.Pong:
