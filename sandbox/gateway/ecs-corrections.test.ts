@@ -41,6 +41,7 @@ import {
   ResourceGroupsTaggingAPIClient,
 } from "@aws-sdk/client-resource-groups-tagging-api";
 import { SSMClient, StartSessionCommand, TerminateSessionCommand } from "@aws-sdk/client-ssm";
+import { partitionOfRegion } from "../../contract/partitions.ts";
 import { startTestGateway, type TestGateway } from "../../test-support/sandbox/test-gateway.ts";
 import type { SandboxCredentials } from "./types.ts";
 
@@ -323,6 +324,7 @@ test("IAM on StartSession for an ECS target: the task ARN of the allowed cluster
   const [task] = await serviceTasks("iam");
   const iam = new IAMClient(config());
   const region = tg.region;
+  const partition = partitionOfRegion(region);
   const allow = (cluster: string) =>
     JSON.stringify({
       Version: "2012-10-17",
@@ -331,8 +333,8 @@ test("IAM on StartSession for an ECS target: the task ARN of the allowed cluster
           Effect: "Allow",
           Action: "ssm:StartSession",
           Resource: [
-            `arn:aws:ecs:${region}:123456789012:task/${cluster}/*`,
-            `arn:aws:ssm:${region}::document/AWS-StartPortForwardingSessionToRemoteHost`,
+            `arn:${partition}:ecs:${region}:123456789012:task/${cluster}/*`,
+            `arn:${partition}:ssm:${region}::document/AWS-StartPortForwardingSessionToRemoteHost`,
           ],
         },
         { Effect: "Allow", Action: "ssm:TerminateSession", Resource: "*" },
