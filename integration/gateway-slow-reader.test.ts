@@ -11,37 +11,17 @@
  * nothing dropped the download completes byte-exact at once; with drops it would need one 100 ms tick per
  * lost frame (tens of thousands of them) and miss the deadline.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import { startTestGateway, type TestGateway } from "../test-support/sandbox/test-gateway.ts";
-import {
-  type Destination,
-  downloadFrom,
-  patternSha256,
-  startDestination,
-} from "../test-support/tunnel/destination.ts";
+import { downloadFrom, patternSha256 } from "../test-support/tunnel/destination.ts";
+import { gatewayWorld } from "../test-support/tunnel/gateway-world.ts";
 import { until } from "../test-support/wait.ts";
 import { runSession } from "../tunnel/session.ts";
 import { resumeSession, startSession, terminateSession } from "../tunnel/ssm-api.ts";
 
 const MB = 1024 * 1024;
 
-let dest: Destination;
-let gw: TestGateway;
-let ssm: SSMClient;
-
-beforeAll(async () => {
-  dest = await startDestination();
-  gw = await startTestGateway({ destination: dest, faults: { unpaced: true } });
-  ssm = new SSMClient({ endpoint: gw.gateway.url, region: gw.region, credentials: gw.credentials });
-}, 60_000);
-
-afterAll(async () => {
-  ssm?.destroy();
-  await gw?.stop();
-  await dest?.stop();
-});
+const world = gatewayWorld({ faults: { unpaced: true } });
 
 /** A TCP relay to `port` that can stop reading what the server sends (a client whose reads stall). */
 async function startRelay(port: number) {
@@ -82,9 +62,9 @@ async function startRelay(port: number) {
 }
 
 test("48 MB queued in the gateway behind a client that stopped reading: nothing dropped, the download completes at once", async () => {
-  const relay = await startRelay(gw.gateway.port);
-  const session = await startSession(ssm, {
-    target: gw.instanceId,
+  const relay = await startRelay(world.gw.gateway.port);
+  const session = await startSession(world.ssm, {
+    target: world.gw.instanceId,
     host: "db.internal",
     port: 5432,
     localPort: 0,
@@ -93,7 +73,10 @@ test("48 MB queued in the gateway behind a client that stopped reading: nothing 
   viaRelay.port = String(relay.port);
   const tunnel = await runSession({
     session: { ...session, StreamUrl: viaRelay.toString() },
-    control: { resume: (id) => resumeSession(ssm, id), terminate: (id) => terminateSession(ssm, id) },
+    control: {
+      resume: (id) => resumeSession(world.ssm, id),
+      terminate: (id) => terminateSession(world.ssm, id),
+    },
     localPort: 0,
     localHost: "127.0.0.1",
   });
@@ -102,11 +85,11 @@ test("48 MB queued in the gateway behind a client that stopped reading: nothing 
     relay.hold();
     const result = downloadFrom(tunnel.port, n);
     // The agent reads the destination regardless of acks: every frame is handed to send() while we hold.
-    await until(() => (gw.gateway.sessionStats(tunnel.sessionId)?.bytesOut ?? 0) >= n, 30_000);
+    await until(() => (world.gw.gateway.sessionStats(tunnel.sessionId)?.bytesOut ?? 0) >= n, 30_000);
     relay.release();
     const deadline = Bun.sleep(30_000).then(() => "a dropped frame stalled the download" as const);
     expect(await Promise.race([result, deadline])).toEqual({ sha: patternSha256(n), length: n });
-    const stats = gw.gateway.sessionStats(tunnel.sessionId);
+    const stats = world.gw.gateway.sessionStats(tunnel.sessionId);
     // While held, the agent resent only its oldest unacked message, once per 100 ms tick.
     expect(stats?.retransmissions ?? 0).toBeLessThan(1000);
     expect(stats?.outgoingNotStored).toBe(0);

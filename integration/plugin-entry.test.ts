@@ -1,25 +1,13 @@
 /** The session-manager-plugin drop-in driven by the real AWS CLI against the sandbox's gateway and agent emulator. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { SSMClient, StartSessionCommand } from "@aws-sdk/client-ssm";
-import { startTestGateway, type TestGateway } from "../test-support/sandbox/test-gateway.ts";
-import { type Destination, startDestination } from "../test-support/tunnel/destination.ts";
+import { StartSessionCommand } from "@aws-sdk/client-ssm";
+import { gatewayWorld } from "../test-support/tunnel/gateway-world.ts";
 
 const BIN = join(import.meta.dir, "..", "bin");
 describe("with the AWS CLI and the agent emulator", () => {
-  let dest: Destination;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    dest = await startDestination();
-    gw = await startTestGateway({ destination: dest });
-  }, 60_000);
-
-  afterAll(async () => {
-    await gw?.stop();
-    await dest?.stop();
-  });
+  const world = gatewayWorld();
 
   /** Reads a child's stdout until `pattern` matches; returns everything read so far. */
   async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp, sink: { text: string }) {
@@ -55,18 +43,18 @@ describe("with the AWS CLI and the agent emulator", () => {
         "ssm",
         "start-session",
         "--target",
-        gw.instanceId,
+        world.gw.instanceId,
         "--document-name",
         "AWS-StartPortForwardingSessionToRemoteHost",
         "--parameters",
         "host=db.internal,portNumber=5432,localPortNumber=0",
         "--endpoint-url",
-        gw.gateway.url,
+        world.gw.gateway.url,
         "--region",
-        gw.region,
+        world.gw.region,
       ],
       {
-        env: { ...process.env, ...gw.env, PATH: `${BIN}:${process.env.PATH}` },
+        env: { ...process.env, ...world.gw.env, PATH: `${BIN}:${process.env.PATH}` },
         stdout: "pipe",
         stderr: "pipe",
       },
@@ -84,69 +72,64 @@ describe("with the AWS CLI and the agent emulator", () => {
     await rest;
     expect(sink.text).toContain(`Connection accepted for session [${sessionId}]`);
     expect(sink.text).toContain(`Exiting session with sessionId: ${sessionId}.`);
-    const stats = gw.gateway.sessionStats(sessionId);
+    const stats = world.gw.gateway.sessionStats(sessionId);
     expect(stats?.terminateFlagReceived).toBe(true);
     expect(stats?.terminated).toBe(true);
   }, 60_000);
 
   test("the 6-argument form in env mode, started from an existing session; a shell document is refused", async () => {
-    const ssm = new SSMClient({ endpoint: gw.gateway.url, region: gw.region, credentials: gw.credentials });
-    try {
-      const started = await ssm.send(
-        new StartSessionCommand({
-          Target: gw.instanceId,
+    const started = await world.ssm.send(
+      new StartSessionCommand({
+        Target: world.gw.instanceId,
+        DocumentName: "AWS-StartPortForwardingSessionToRemoteHost",
+        Parameters: { host: ["db.internal"], portNumber: ["5432"], localPortNumber: ["0"] },
+      }),
+    );
+    const child = Bun.spawn(
+      [
+        join(BIN, "session-manager-plugin"),
+        "AWS_SSM_START_SESSION_RESPONSE",
+        world.gw.region,
+        "StartSession",
+        "",
+        JSON.stringify({
+          Target: world.gw.instanceId,
           DocumentName: "AWS-StartPortForwardingSessionToRemoteHost",
-          Parameters: { host: ["db.internal"], portNumber: ["5432"], localPortNumber: ["0"] },
         }),
-      );
-      const child = Bun.spawn(
-        [
-          join(BIN, "session-manager-plugin"),
-          "AWS_SSM_START_SESSION_RESPONSE",
-          gw.region,
-          "StartSession",
-          "",
-          JSON.stringify({
-            Target: gw.instanceId,
-            DocumentName: "AWS-StartPortForwardingSessionToRemoteHost",
-          }),
-          gw.gateway.url,
-        ],
-        {
-          env: { ...process.env, ...gw.env, AWS_SSM_START_SESSION_RESPONSE: JSON.stringify(started) },
-          stdout: "pipe",
-          stderr: "pipe",
-        },
-      );
-      const sink = { text: "" };
-      const { rest } = await readUntil(child.stdout, /Waiting for connections/, sink);
-      const port = Number(/Port (\d+) opened/.exec(sink.text)?.[1]);
-      expect(await echoThrough(port, "env mode")).toBe("env mode");
-      child.kill("SIGTERM");
-      expect(await child.exited).toBe(0);
-      await rest;
-      expect(gw.gateway.sessionStats(started.SessionId ?? "")?.terminated).toBe(true);
+        world.gw.gateway.url,
+      ],
+      {
+        env: { ...process.env, ...world.gw.env, AWS_SSM_START_SESSION_RESPONSE: JSON.stringify(started) },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const sink = { text: "" };
+    const { rest } = await readUntil(child.stdout, /Waiting for connections/, sink);
+    const port = Number(/Port (\d+) opened/.exec(sink.text)?.[1]);
+    expect(await echoThrough(port, "env mode")).toBe("env mode");
+    child.kill("SIGTERM");
+    expect(await child.exited).toBe(0);
+    await rest;
+    expect(world.gw.gateway.sessionStats(started.SessionId ?? "")?.terminated).toBe(true);
 
-      // The sandbox refuses shell sessions at StartSession, so hand the plugin what AWS would have returned.
-      const shell = { SessionId: "dbtunnel-sandbox-shell", StreamUrl: "ws://127.0.0.1:9/x", TokenValue: "t" };
-      const refused = Bun.spawn(
-        [
-          join(BIN, "session-manager-plugin"),
-          JSON.stringify(shell),
-          gw.region,
-          "StartSession",
-          "",
-          JSON.stringify({ Target: gw.instanceId }),
-          gw.gateway.url,
-        ],
-        { env: { ...process.env, ...gw.env }, stdout: "pipe", stderr: "pipe" },
-      );
-      expect(await refused.exited).toBe(1);
-      const stderr = await new Response(refused.stderr).text();
-      expect(stderr).toContain("not supported: dbtunnel's plugin handles port forwarding only");
-      expect(stderr.trim().split("\n")).toHaveLength(1);
-    } finally {
-      ssm.destroy();
-    }
+    // The sandbox refuses shell sessions at StartSession, so hand the plugin what AWS would have returned.
+    const shell = { SessionId: "dbtunnel-sandbox-shell", StreamUrl: "ws://127.0.0.1:9/x", TokenValue: "t" };
+    const refused = Bun.spawn(
+      [
+        join(BIN, "session-manager-plugin"),
+        JSON.stringify(shell),
+        world.gw.region,
+        "StartSession",
+        "",
+        JSON.stringify({ Target: world.gw.instanceId }),
+        world.gw.gateway.url,
+      ],
+      { env: { ...process.env, ...world.gw.env }, stdout: "pipe", stderr: "pipe" },
+    );
+    expect(await refused.exited).toBe(1);
+    const stderr = await new Response(refused.stderr).text();
+    expect(stderr).toContain("not supported: dbtunnel's plugin handles port forwarding only");
+    expect(stderr.trim().split("\n")).toHaveLength(1);
   }, 60_000);
 });

@@ -2,42 +2,27 @@
  * tunnel/pool.ts against the agent emulator: a listener that outlives its sessions and spreads local
  * connections over N sessions (least-loaded first), surviving the service's faults.
  */
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
-import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
-import { startTestGateway, type TestGateway } from "../test-support/sandbox/test-gateway.ts";
-import { type Destination, startDestination } from "../test-support/tunnel/destination.ts";
+import { TerminateSessionCommand } from "@aws-sdk/client-ssm";
+import { gatewayWorld } from "../test-support/tunnel/gateway-world.ts";
 import { until } from "../test-support/wait.ts";
 import { openTunnelPool, type PoolEvent, type TunnelPool } from "../tunnel/pool.ts";
 
-let dest: Destination;
-let gw: TestGateway;
-let ssm: SSMClient;
+const world = gatewayWorld();
 const pools: TunnelPool[] = [];
-
-beforeAll(async () => {
-  dest = await startDestination();
-  gw = await startTestGateway({ destination: dest });
-  ssm = new SSMClient({ endpoint: gw.gateway.url, region: gw.region, credentials: gw.credentials });
-}, 60_000);
 
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
-  gw.gateway.setFaults({});
-});
-
-afterAll(async () => {
-  ssm?.destroy();
-  await gw?.stop();
-  await dest?.stop();
+  world.gw.gateway.setFaults({});
 });
 
 async function pool(sessions: number, events: PoolEvent[] = []): Promise<TunnelPool> {
   const p = await openTunnelPool({
-    target: gw.instanceId,
+    target: world.gw.instanceId,
     host: "db.internal",
     port: 5432,
-    ssm,
+    ssm: world.ssm,
     sessions,
     retryDelayMs: 50,
     onEvent: (e) => events.push(e),
@@ -90,7 +75,7 @@ test("connections are spread over the sessions, least-loaded first, and stay on 
     conns.push(c);
   }
   expect(p.sessions().map((s) => s.connections)).toEqual([2, 2]);
-  for (const s of p.sessions()) expect(gw.gateway.sessionStats(s.sessionId)?.streamsOpened).toBe(2);
+  for (const s of p.sessions()) expect(world.gw.gateway.sessionStats(s.sessionId)?.streamsOpened).toBe(2);
   for (const c of conns) c.socket.destroy();
 }, 30_000);
 
@@ -103,7 +88,7 @@ test("a session terminated from outside: its connections are closed and reported
   expect(await a.say("a")).toBe("a");
   expect(await b.say("b")).toBe("b");
   const [first] = p.sessions();
-  await ssm.send(new TerminateSessionCommand({ SessionId: first?.sessionId }));
+  await world.ssm.send(new TerminateSessionCommand({ SessionId: first?.sessionId }));
   await until(() => events.some((e) => e.type === "session-ended"), 5000);
   const ended = events.find((e) => e.type === "session-ended");
   expect(ended).toMatchObject({
@@ -119,10 +104,10 @@ test("a session terminated from outside: its connections are closed and reported
 }, 30_000);
 
 test("the service closes the WebSocket (1000) every few hundred ms: connections keep working, no session ends", async () => {
-  gw.gateway.setFaults({ closeWebSocketEveryMs: 300 });
+  world.gw.gateway.setFaults({ closeWebSocketEveryMs: 300 });
   const events: PoolEvent[] = [];
   const p = await pool(1, events);
-  gw.gateway.setFaults({});
+  world.gw.gateway.setFaults({});
   const c = await echoConnection(p.port);
   const until3s = Date.now() + 3000;
   let rounds = 0;
@@ -131,16 +116,16 @@ test("the service closes the WebSocket (1000) every few hundred ms: connections 
     rounds++;
   }
   const [only] = p.sessions();
-  expect(gw.gateway.sessionStats(only?.sessionId ?? "")?.webSocketConnections).toBeGreaterThan(3);
+  expect(world.gw.gateway.sessionStats(only?.sessionId ?? "")?.webSocketConnections).toBeGreaterThan(3);
   expect(events.some((e) => e.type === "session-ended")).toBe(false);
   c.socket.destroy();
 }, 30_000);
 
 test("ResumeSession refused (403): the session ends, the same local port gets a new session", async () => {
-  gw.gateway.setFaults({ closeWebSocketEveryMs: 200, refuseResumeAfterMs: 0 });
+  world.gw.gateway.setFaults({ closeWebSocketEveryMs: 200, refuseResumeAfterMs: 0 });
   const events: PoolEvent[] = [];
   const p = await pool(1, events);
-  gw.gateway.setFaults({}); // the replacement is healthy
+  world.gw.gateway.setFaults({}); // the replacement is healthy
   await until(() => events.some((e) => e.type === "session-ended"), 10_000);
   expect(events.find((e) => e.type === "session-ended")).toMatchObject({ reason: { kind: "timed-out" } });
   await until(() => events.filter((e) => e.type === "session-opened").length === 2, 10_000);
@@ -151,7 +136,7 @@ test("a connection that arrives while no session is live waits for the replaceme
   const events: PoolEvent[] = [];
   const p = await pool(1, events);
   const [only] = p.sessions();
-  await ssm.send(new TerminateSessionCommand({ SessionId: only?.sessionId }));
+  await world.ssm.send(new TerminateSessionCommand({ SessionId: only?.sessionId }));
   await until(() => p.sessions().length === 0 || events.some((e) => e.type === "session-ended"), 5000);
   expect(await echoOnce(p.port, "waited")).toBe("waited");
 }, 30_000);

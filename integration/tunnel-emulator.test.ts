@@ -3,23 +3,22 @@
  * real TCP on both ends. One gateway for the whole file keeps the runtime down; faults and agent
  * versions are set per session or as defaults for the next session.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import { SSMClient, TerminateSessionCommand } from "@aws-sdk/client-ssm";
 import { startGateway } from "../sandbox/gateway/index.ts";
 import type { FaultPlan } from "../sandbox/gateway/types.ts";
-import { startTestGateway, type TestGateway } from "../test-support/sandbox/test-gateway.ts";
+import type { TestGateway } from "../test-support/sandbox/test-gateway.ts";
 import {
-  type Destination,
   dialDestination,
   downloadFrom,
   drainHash,
   patternBytes,
   patternSha256,
   requestHeader,
-  startDestination,
   uploadTo,
 } from "../test-support/tunnel/destination.ts";
+import { gatewayWorld } from "../test-support/tunnel/gateway-world.ts";
 import { until } from "../test-support/wait.ts";
 import { encodeAgentMessage, MessageType, PayloadType } from "../tunnel/codec.ts";
 import { openTunnel, type SessionTunnel } from "../tunnel/index.ts";
@@ -27,42 +26,28 @@ import { dataChannelOf, runSession } from "../tunnel/session.ts";
 import { resumeSession, startSession, terminateSession } from "../tunnel/ssm-api.ts";
 import { type Tunnel, TunnelError, type TunnelEvent } from "../tunnel/types.ts";
 
-let dest: Destination;
-let gw: TestGateway;
-let ssm: SSMClient;
-
-beforeAll(async () => {
-  dest = await startDestination();
-  gw = await startTestGateway({ destination: dest, restricted: true });
-  ssm = new SSMClient({ endpoint: gw.gateway.url, region: gw.region, credentials: gw.credentials });
-}, 60_000);
-
-afterAll(async () => {
-  ssm?.destroy();
-  await gw?.stop();
-  await dest?.stop();
-});
+const world = gatewayWorld({ restricted: true });
 
 async function open(events: TunnelEvent[] = [], faults?: FaultPlan): Promise<SessionTunnel> {
   if (!faults)
     return openTunnel({
-      target: gw.instanceId,
+      target: world.gw.instanceId,
       host: "db.internal",
       port: 5432,
-      ssm,
+      ssm: world.ssm,
       onEvent: (e) => events.push(e),
     });
-  gw.gateway.setFaults(faults);
+  world.gw.gateway.setFaults(faults);
   try {
     return await openTunnel({
-      target: gw.instanceId,
+      target: world.gw.instanceId,
       host: "db.internal",
       port: 5432,
-      ssm,
+      ssm: world.ssm,
       onEvent: (e) => events.push(e),
     });
   } finally {
-    gw.gateway.setFaults({});
+    world.gw.gateway.setFaults({});
   }
 }
 
@@ -89,7 +74,7 @@ async function echo(port: number, payload: Buffer): Promise<Buffer> {
 }
 
 function stats(tunnel: Tunnel) {
-  const s = gw.gateway.sessionStats(tunnel.sessionId);
+  const s = world.gw.gateway.sessionStats(tunnel.sessionId);
   if (!s) throw new Error("no stats");
   return s;
 }
@@ -135,7 +120,7 @@ describe("mux mode against the agent emulator", () => {
 
   test("loss, duplication, reordering, delay, lost acks and corrupted digests: still byte-exact", async () => {
     const tunnel = await open();
-    gw.gateway.setFaults(
+    world.gw.gateway.setFaults(
       {
         // The agent resends only its oldest unacked message per 100 ms tick (§7.2), so every lost
         // agent message costs up to a tick: rates and size keep this test at a few seconds.
@@ -181,7 +166,7 @@ describe("mux mode against the agent emulator", () => {
   test("a WebSocket drop mid-transfer resumes the session without losing a byte", async () => {
     const events: TunnelEvent[] = [];
     const tunnel = await open(events);
-    gw.gateway.setFaults({ closeWebSocketAfter: 2000 }, tunnel.sessionId);
+    world.gw.gateway.setFaults({ closeWebSocketAfter: 2000 }, tunnel.sessionId);
     const n = 4 * MB;
     const expected = patternSha256(n);
     const [up, down] = await Promise.all([uploadTo(tunnel.port, n), downloadFrom(tunnel.port, n)]);
@@ -195,7 +180,7 @@ describe("mux mode against the agent emulator", () => {
 
   test("ResumeSession without a token closes the tunnel as timed out", async () => {
     const tunnel = await open();
-    gw.gateway.setFaults({ resumeWithoutToken: true, closeWebSocketAfter: 1 }, tunnel.sessionId);
+    world.gw.gateway.setFaults({ resumeWithoutToken: true, closeWebSocketAfter: 1 }, tunnel.sessionId);
     void downloadFrom(tunnel.port, 64 * 1024).catch(() => {});
     const reason = await tunnel.closed;
     expect(reason.kind).toBe("timed-out");
@@ -205,14 +190,14 @@ describe("mux mode against the agent emulator", () => {
   test("ConnectToPortError is reported per connection with host and port; the session survives", async () => {
     const events: TunnelEvent[] = [];
     const tunnel = await open(events);
-    gw.gateway.setFaults({ refuseDial: true }, tunnel.sessionId);
+    world.gw.gateway.setFaults({ refuseDial: true }, tunnel.sessionId);
     const socket = await dialDestination(tunnel.port);
     await new Promise((r) => socket.once("close", r));
     const deadline = Date.now() + 3000;
     while (!events.some((e) => e.type === "connection-failed") && Date.now() < deadline) await Bun.sleep(20);
     const failed = events.find((e) => e.type === "connection-failed");
     expect(failed).toMatchObject({ type: "connection-failed", id: 3, host: "db.internal", port: 5432 });
-    gw.gateway.setFaults({}, tunnel.sessionId);
+    world.gw.gateway.setFaults({}, tunnel.sessionId);
     const reply = await echo(tunnel.port, Buffer.from("still alive"));
     expect(reply.toString()).toBe("still alive");
     await tunnel.close();
@@ -220,7 +205,7 @@ describe("mux mode against the agent emulator", () => {
 
   test("a session terminated elsewhere ends the tunnel with channel-closed (its Output text as message)", async () => {
     const tunnel = await open();
-    await ssm.send(new TerminateSessionCommand({ SessionId: tunnel.sessionId }));
+    await world.ssm.send(new TerminateSessionCommand({ SessionId: tunnel.sessionId }));
     const reason = await tunnel.closed;
     expect(reason).toEqual({ kind: "channel-closed", message: "" }); // the emulator, like MGS here, sends no Output
     await expect(dialDestination(tunnel.port)).rejects.toThrow();
@@ -237,7 +222,7 @@ describe("mux mode against the agent emulator", () => {
     const s = stats(tunnel);
     expect(s.terminateFlagReceived).toBe(true);
     expect(s.terminated).toBe(true);
-    expect(gw.gateway.activeSessions()).not.toContain(tunnel.sessionId);
+    expect(world.gw.gateway.activeSessions()).not.toContain(tunnel.sessionId);
     await closedSocket;
     await expect(dialDestination(tunnel.port)).rejects.toThrow();
     expect(events.at(-1)).toEqual({ type: "closed", reason: { kind: "local" } });
@@ -302,20 +287,20 @@ describe("robustness", () => {
   test("an abort signal closes an open tunnel; an aborted signal refuses to open", async () => {
     const controller = new AbortController();
     const tunnel = await openTunnel({
-      target: gw.instanceId,
+      target: world.gw.instanceId,
       host: "db.internal",
       port: 5432,
-      ssm,
+      ssm: world.ssm,
       signal: controller.signal,
     });
     controller.abort();
     expect(await tunnel.closed).toEqual({ kind: "local" });
     expect(stats(tunnel).terminated).toBe(true);
     const error = await openTunnel({
-      target: gw.instanceId,
+      target: world.gw.instanceId,
       host: "db.internal",
       port: 5432,
-      ssm,
+      ssm: world.ssm,
       signal: controller.signal,
     }).catch((e: unknown) => e);
     expect((error as TunnelError).code).toBe("Aborted");
@@ -324,7 +309,7 @@ describe("robustness", () => {
 
 describe("agent versions", () => {
   test("basic mode (agent 3.0.0.0): raw bytes, one connection after the other", async () => {
-    gw.gateway.setFaults({ agentVersion: "3.0.0.0" });
+    world.gw.gateway.setFaults({ agentVersion: "3.0.0.0" });
     try {
       const tunnel = await open();
       expect(tunnel.mode).toBe("basic");
@@ -336,12 +321,12 @@ describe("agent versions", () => {
       );
       await tunnel.close();
     } finally {
-      gw.gateway.setFaults({});
+      world.gw.gateway.setFaults({});
     }
   }, 30_000);
 
   test("basic mode: output the agent read from a closed connection never reaches the next one (port_basic.go)", async () => {
-    gw.gateway.setFaults({ agentVersion: "3.0.0.0" });
+    world.gw.gateway.setFaults({ agentVersion: "3.0.0.0" });
     try {
       const tunnel = await open();
       // A download the local client abandons: the agent keeps reading the old destination at its paced
@@ -363,7 +348,7 @@ describe("agent versions", () => {
       }
       await tunnel.close();
     } finally {
-      gw.gateway.setFaults({});
+      world.gw.gateway.setFaults({});
     }
   }, 30_000);
 
@@ -371,18 +356,22 @@ describe("agent versions", () => {
     // A second gateway on the same moto with the agent's keepalive shortened from 10 s/30 s to 50/300 ms.
     const fast = await startGateway(
       {
-        motoUrl: gw.moto.url,
-        region: gw.region,
-        credentials: gw.credentials,
-        resolveDestination: async () => ({ host: dest.host, port: dest.port }),
+        motoUrl: world.gw.moto.url,
+        region: world.gw.region,
+        credentials: world.gw.credentials,
+        resolveDestination: async () => ({ host: world.dest.host, port: world.dest.port }),
         defaultFaults: { agentVersion: "3.1.0.0" },
       },
       { timings: { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 300 } },
     );
-    const client = new SSMClient({ endpoint: fast.url, region: gw.region, credentials: gw.credentials });
+    const client = new SSMClient({
+      endpoint: fast.url,
+      region: world.gw.region,
+      credentials: world.gw.credentials,
+    });
     try {
       const session = await startSession(client, {
-        target: gw.instanceId,
+        target: world.gw.instanceId,
         host: "db.internal",
         port: 5432,
         localPort: 0,
@@ -409,14 +398,14 @@ describe("agent versions", () => {
   }, 30_000);
 
   test("agent 3.1.0.0: mux with smux keepalive on both sides", async () => {
-    gw.gateway.setFaults({ agentVersion: "3.1.0.0" });
+    world.gw.gateway.setFaults({ agentVersion: "3.1.0.0" });
     try {
       const tunnel = await open();
       expect(tunnel.mode).toBe("mux");
       expect((await echo(tunnel.port, Buffer.from("ka"))).toString()).toBe("ka");
       await tunnel.close();
     } finally {
-      gw.gateway.setFaults({});
+      world.gw.gateway.setFaults({});
     }
   }, 30_000);
 });
@@ -424,13 +413,13 @@ describe("agent versions", () => {
 describe("errors", () => {
   test("AccessDeniedException → AccessDenied naming ssm:StartSession", async () => {
     const restricted = new SSMClient({
-      endpoint: gw.gateway.url,
-      region: gw.region,
-      credentials: gw.restrictedCredentials as NonNullable<TestGateway["restrictedCredentials"]>,
+      endpoint: world.gw.gateway.url,
+      region: world.gw.region,
+      credentials: world.gw.restrictedCredentials as NonNullable<TestGateway["restrictedCredentials"]>,
     });
     try {
       const error = await openTunnel({
-        target: gw.instanceId,
+        target: world.gw.instanceId,
         host: "db.internal",
         port: 5432,
         ssm: restricted,
@@ -449,12 +438,15 @@ describe("errors", () => {
       target: "i-0123456789abcdef0",
       host: "db.internal",
       port: 5432,
-      ssm,
+      ssm: world.ssm,
     }).catch((e: unknown) => e);
     expect((notRunning as TunnelError).code).toBe("TargetNotConnected");
-    const malformed = await openTunnel({ target: "jump-host", host: "db.internal", port: 5432, ssm }).catch(
-      (e: unknown) => e,
-    );
+    const malformed = await openTunnel({
+      target: "jump-host",
+      host: "db.internal",
+      port: 5432,
+      ssm: world.ssm,
+    }).catch((e: unknown) => e);
     expect((malformed as TunnelError).code).toBe("InvalidTarget");
   });
 
@@ -464,16 +456,16 @@ describe("errors", () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       const error = await openTunnel({
-        target: gw.instanceId,
+        target: world.gw.instanceId,
         host: "db.internal",
         port: 5432,
         localPort: port,
-        ssm,
+        ssm: world.ssm,
       }).catch((e: unknown) => e);
       expect((error as TunnelError).code).toBe("LocalPortInUse");
       expect((error as TunnelError).message).toContain(String(port));
       expect((error as TunnelError).message).toContain("--local-port");
-      const last = gw.gateway.sessions().at(-1);
+      const last = world.gw.gateway.sessions().at(-1);
       expect(last?.terminated).toBe(true);
     } finally {
       blocker.close();
@@ -482,13 +474,13 @@ describe("errors", () => {
 
   test("the default client honours AWS_ENDPOINT_URL and the standard credential chain", async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, gw.env);
+    Object.assign(process.env, world.gw.env);
     try {
-      const tunnel = await openTunnel({ target: gw.instanceId, host: "db.internal", port: 5432 });
+      const tunnel = await openTunnel({ target: world.gw.instanceId, host: "db.internal", port: 5432 });
       expect((await echo(tunnel.port, Buffer.from("env"))).toString()).toBe("env");
       await tunnel.close();
     } finally {
-      for (const key of Object.keys(gw.env)) {
+      for (const key of Object.keys(world.gw.env)) {
         if (saved[key] === undefined) delete process.env[key];
         else process.env[key] = saved[key];
       }
